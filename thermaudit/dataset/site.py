@@ -1,0 +1,484 @@
+"""``site.yaml``: typed models and validation with line numbers and YAML paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from thermaudit.dataset.contract import CONTRACT
+from thermaudit.errors import InvalidDataset, Problem, ProblemCollector, shorten
+from thermaudit.reference import province_names, province_region, table
+from thermaudit.units import CARRIERS, accepted_units
+
+Carrier = Literal[
+    "electricity", "natural_gas", "lpg", "diesel", "gasoline", "fuel_oil", "coke", "steam",
+    "heat", "compressed_air", "water",
+]
+Role = Literal["supply", "submeter", "excluded", "export", "generation", "recovered_heat"]
+Process = Literal[
+    "melting", "holding", "die_casting", "molding", "heat_treatment", "machining", "finishing",
+    "compressed_air", "cooling", "hvac_lighting", "office", "other",
+]
+EquipmentType = Literal[
+    "melting_furnace", "holding_furnace", "die_casting_machine", "injection_molding_machine",
+    "temperature_controller", "heat_treatment_furnace", "compressor", "chiller", "cnc", "other",
+]
+Material = Literal[
+    "aluminium_alloy", "zinc_alloy", "magnesium_alloy", "copper_alloy", "cast_iron",
+    "cast_steel", "mold_steel",
+]
+Market = Literal["EU", "UK", "KR", "ASEAN", "CN", "US", "other"]
+
+#: default process of an equipment type (contract, site.yaml comments)
+DEFAULT_PROCESS: dict[str, str] = {
+    "melting_furnace": "melting",
+    "holding_furnace": "holding",
+    "die_casting_machine": "die_casting",
+    "temperature_controller": "die_casting",
+    "injection_molding_machine": "molding",
+    "heat_treatment_furnace": "heat_treatment",
+    "compressor": "compressed_air",
+    "chiller": "cooling",
+    "cnc": "machining",
+    "other": "other",
+}
+
+# GB 32100-2015 unified social credit code
+_CC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_digit(first17: str) -> str:
+    """Check character of a unified social credit code (GB 32100-2015, clause 4.2).
+
+    Notes
+    -----
+    c18 = 31 - (Σ w_i · value(c_i) mod 31), with 31 written as ``0``; values index the
+    31-character set ``0-9A-Y`` without I, O, S, V, Z.
+    """
+    total = sum(_CC_CHARS.index(ch) * w for ch, w in zip(first17, _CC_WEIGHTS, strict=True))
+    return _CC_CHARS[(31 - total % 31) % 31]
+
+
+def check_credit_code(code: str) -> str | None:
+    """None when valid, else what is wrong (used in messages)."""
+    if len(code) != 18:
+        return f"18 characters (found {len(code)})"
+    bad = [ch for ch in code if ch not in _CC_CHARS]
+    if bad:
+        return f"only 0-9 and A-Y without I, O, S, V, Z (found {bad[0]!r})"
+    want = credit_code_check_digit(code[:17])
+    if code[17] != want:
+        return f"check digit {want!r} per GB 32100 (found {code[17]!r})"
+    return None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Enterprise(_Model):
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    credit_code: str
+    sector: Literal["die_casting", "mold_making", "precision_casting", "other"]
+    province: str
+
+    @field_validator("credit_code", mode="before")
+    @classmethod
+    def _credit(cls, v: Any) -> str:
+        code = str(v).strip().upper()
+        err = check_credit_code(code)
+        if err:
+            raise ValueError(f"a unified social credit code with {err}")
+        return code
+
+    @field_validator("province")
+    @classmethod
+    def _province(cls, v: str) -> str:
+        if province_region(v) is None:
+            raise ValueError(f"a province of mainland China, one of {', '.join(province_names())}")
+        return v
+
+
+class Period(_Model):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _order(self) -> Period:
+        if self.end < self.start:
+            raise ValueError("an end date on or after the start date")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class SteadyState(_Model):
+    warmup_min: float = Field(default=30, ge=0)
+    gap_min: float = Field(default=10, gt=0)
+
+
+class Options(_Model):
+    electricity_basis: Literal["calorific", "equivalent"] = "calorific"
+    electricity_equivalent_kgce_per_kwh: float = Field(default=0.3, gt=0, lt=1)
+    natural_gas_ncv_mj_per_m3: float | None = Field(default=None, gt=0)
+    grid_emission_factor_kgco2_per_kwh: float | None = Field(default=None, ge=0)
+    steady_state: SteadyState = SteadyState()
+
+
+class Meter(_Model):
+    id: str = Field(min_length=1)
+    carrier: Carrier
+    unit: str
+    reading: Literal["cumulative", "interval"]
+    multiplier: float = Field(default=1.0, gt=0)
+    role: Role
+    parent: str | None = None
+    process: Process | None = None
+    line: str | None = None
+    equipment: list[str] = Field(default_factory=list)
+    accuracy_class: str | None = None
+    rollover: float | None = Field(default=None, gt=0)
+    interval_s: float | None = Field(default=None, gt=0)
+
+    @field_validator("id", "line", "parent", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+    @field_validator("accuracy_class", mode="before")
+    @classmethod
+    def _acc(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        text = str(v).strip()
+        if accuracy_percent(text) is None:
+            raise ValueError("an accuracy class such as 0.5S, 1.0, 2 or a relative 1%")
+        return text
+
+    @property
+    def accuracy_pct(self) -> float | None:
+        return None if self.accuracy_class is None else accuracy_percent(self.accuracy_class)
+
+
+def accuracy_percent(text: str) -> float | None:
+    """Relative maximum permissible error [%] of an accuracy class (``0.5S`` → 0.5, ``2%`` → 2)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(S|s|%)?\s*", text)
+    return float(m.group(1)) if m else None
+
+
+class Equipment(_Model):
+    id: str = Field(min_length=1)
+    type: EquipmentType
+    rated_kw: float | None = Field(default=None, ge=0)
+    fuel: Carrier | None = None
+    line: str | None = None
+    process: Process | None = None
+    rated_flow_m3h: float | None = Field(default=None, ge=0)
+
+    @field_validator("id", "line", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+    @property
+    def effective_process(self) -> str:
+        return self.process or DEFAULT_PROCESS[self.type]
+
+
+class Product(_Model):
+    sku: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    name_en: str | None = None
+    unit_mass_kg: float = Field(gt=0)
+    material: Material
+    denominator: Literal["mass", "count"] = "mass"
+    cn_code: str | None = None
+    markets: list[Market] = Field(default_factory=list)
+
+    @field_validator("sku", "cn_code", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+
+class TemperatureController(_Model):
+    id: str = Field(min_length=1)
+    mold: str | None = None
+    line: str | None = None
+    medium: str | None = None
+    tolerance_c: float = Field(gt=0)
+
+    @field_validator("id", "mold", "line", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+
+class HeatStream(_Model):
+    id: str = Field(min_length=1)
+    kind: Literal["available", "recovered"]
+    medium: Literal["water", "flue_gas", "air"]
+    source: str | None = None
+    interval_s: float = Field(gt=0)
+    t_ref_c: float | None = Field(default=None, gt=-273.15)
+    cp: float | None = Field(default=None, gt=0)
+
+    @field_validator("id", "source", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+
+class Site(_Model):
+    """A validated ``site.yaml``."""
+
+    contract: Literal["thermaudit.dataset/1"]
+    enterprise: Enterprise
+    period: Period
+    timezone: str
+    options: Options = Options()
+    meters: list[Meter] = Field(min_length=1)
+    equipment: list[Equipment] = Field(default_factory=list)
+    products: list[Product] = Field(min_length=1)
+    temperature_controllers: list[TemperatureController] = Field(default_factory=list)
+    heat_streams: list[HeatStream] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone name such as Asia/Shanghai") from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def meter(self, meter_id: str) -> Meter:
+        return _by_id(self.meters, meter_id)
+
+    @property
+    def region(self) -> str:
+        region = province_region(self.enterprise.province)
+        assert region is not None  # validated
+        return region
+
+    def period_bounds_utc(self) -> tuple[dt.datetime, dt.datetime]:
+        """(start 00:00, day after end 00:00) in local time, as aware UTC datetimes."""
+        z = self.zone
+        start = dt.datetime.combine(self.period.start, dt.time(), z)
+        end = dt.datetime.combine(self.period.end + dt.timedelta(days=1), dt.time(), z)
+        return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+    @property
+    def instruments(self) -> set[str]:
+        """Ids a calibration certificate may name: meters, controllers and heat streams."""
+        return (
+            {m.id for m in self.meters}
+            | {c.id for c in self.temperature_controllers}
+            | {s.id for s in self.heat_streams}
+        )
+
+
+def _by_id(items: list[Any], key: str) -> Any:
+    for item in items:
+        if item.id == key:
+            return item
+    raise KeyError(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading with line numbers
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text (pydantic parses them) and records node lines."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    return dict(mapping)
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[(*path, key)] = k.start_mark.line + 1
+            _lines(v, (*path, key), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _lines(v, (*path, i), out)
+
+
+def _path_text(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(document)"
+
+
+def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    cur = data
+    for part in loc:
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return cur
+
+
+def load_site(path: Path, label: str = "site.yaml") -> Site:
+    """Read and validate ``site.yaml``; every problem names its line and YAML path.
+
+    Raises
+    ------
+    InvalidDataset
+        With one problem per invalid field (and per broken reference).
+    """
+    if not path.is_file():
+        raise InvalidDataset(
+            [Problem(label, None, None, "a site.yaml file in the dataset folder", "no such file")],
+            hint="A dataset is a folder holding site.yaml and the tables.",
+        )
+    text = path.read_text("utf-8-sig")
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidDataset(
+            [Problem(label, mark.line + 1 if mark else None, None, "valid YAML", str(exc).split("\n")[0])]
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidDataset([Problem(label, 1, None, "a YAML mapping", type(data).__name__)])
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _lines(node, (), lines)
+    problems = ProblemCollector()
+    if data.get("contract") != CONTRACT:
+        problems.add(label, _line_of(lines, ("contract",)), "contract", repr(CONTRACT),
+                     shorten(data.get("contract")))
+    try:
+        site = Site.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if loc == ("contract",):
+                continue  # reported above with the contract name
+            # pydantic appends the literal/union branch to loc for some errors; trim to data
+            while loc and _value_at(data, loc) is None and len(loc) > 1 and err["type"] != "missing":
+                if _value_at(data, loc[:-1]) is None:
+                    loc = loc[:-1]
+                else:
+                    break
+            msg = err["msg"].removeprefix("Value error, ")
+            expected = _expected_text(err["type"], msg)
+            found = "nothing (missing)" if err["type"] == "missing" else shorten(_value_at(data, loc))
+            problems.add(label, _line_of(lines, loc), _path_text(loc), expected, found)
+        problems.raise_if_any()
+        raise AssertionError("unreachable")  # pragma: no cover
+    problems.extend(_references(site, lines, label))
+    problems.raise_if_any()
+    return site
+
+
+def _expected_text(kind: str, msg: str) -> str:
+    if kind == "missing":
+        return "a value (the field is required)"
+    if kind == "literal_error":
+        return msg.replace("Input should be ", "one of ").replace("'", "")
+    return msg.replace("Input should be ", "")
+
+
+def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(loc: tuple[Any, ...], expected: str, found: str) -> None:
+        out.append(Problem(label, _line_of(lines, loc), _path_text(loc), expected, found))
+
+    for list_name, key in (
+        ("meters", "id"),
+        ("equipment", "id"),
+        ("products", "sku"),
+        ("temperature_controllers", "id"),
+        ("heat_streams", "id"),
+    ):
+        seen: dict[str, int] = {}
+        for i, item in enumerate(getattr(site, list_name)):
+            ident = getattr(item, key)
+            if ident in seen:
+                add((list_name, i, key), f"a {key} unique within {list_name} "
+                    f"({list_name}[{seen[ident]}] has it already)", repr(ident))
+            else:
+                seen[ident] = i
+
+    meter_ids = {m.id for m in site.meters}
+    equipment_ids = {e.id for e in site.equipment}
+    for i, m in enumerate(site.meters):
+        if m.unit not in accepted_units(m.carrier):
+            add(("meters", i, "unit"),
+                f"a unit of {m.carrier} ({', '.join(accepted_units(m.carrier))})", repr(m.unit))
+        if m.parent is not None:
+            if m.parent not in meter_ids:
+                add(("meters", i, "parent"), "the id of another meter", repr(m.parent))
+            elif m.parent == m.id:
+                add(("meters", i, "parent"), "an upstream meter, not the meter itself", repr(m.parent))
+            else:
+                parent = site.meter(m.parent)
+                if parent.carrier != m.carrier:
+                    add(("meters", i, "parent"), f"a meter of the same carrier ({m.carrier})",
+                        f"{m.parent!r} ({parent.carrier})")
+        for j, eq in enumerate(m.equipment):
+            if eq not in equipment_ids:
+                add(("meters", i, "equipment", j), "an equipment id", repr(eq))
+        if m.rollover is not None and m.reading != "cumulative":
+            add(("meters", i, "rollover"), "no rollover on an interval meter", repr(m.rollover))
+    # parent cycles
+    for i, m in enumerate(site.meters):
+        seen_ids = {m.id}
+        cur = m
+        while cur.parent is not None and cur.parent in meter_ids and cur.parent != cur.id:
+            if cur.parent in seen_ids:
+                add(("meters", i, "parent"), "a chain of parents that ends", f"a cycle through {cur.parent!r}")
+                break
+            seen_ids.add(cur.parent)
+            cur = site.meter(cur.parent)
+    for i, hs in enumerate(site.heat_streams):
+        if hs.source is not None and hs.source not in equipment_ids and hs.source not in meter_ids:
+            add(("heat_streams", i, "source"), "an equipment id (or meter id)", repr(hs.source))
+        if hs.kind == "available" and hs.t_ref_c is None:
+            pass  # allowed: then every row needs t_cold_c (checked on the table)
+    if not any(m.role == "supply" for m in site.meters):
+        add(("meters",), "at least one meter with role supply", "none")
+    # coefficient for every carrier in use must exist
+    have = {r["carrier"] for r in table("coefficients")}
+    for i, m in enumerate(site.meters):
+        if m.carrier not in have:  # pragma: no cover - coefficients cover CARRIERS
+            add(("meters", i, "carrier"), f"a carrier with a coefficient ({', '.join(CARRIERS)})",
+                repr(m.carrier))
+    return out
