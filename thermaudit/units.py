@@ -88,8 +88,15 @@ _ACCEPTED: dict[str, tuple[str, ...]] = {
 _CANONICAL_BY_DIMENSION = {
     "[energy]": {"electricity": "kWh", "heat": "GJ", "steam": "GJ"},
     "[length] ** 3": {"natural_gas": "m3", "compressed_air": "m3", "water": "m3"},
-    "[mass]": {"steam": "kg", "coke": "kg", "lpg": "kg", "diesel": "kg", "gasoline": "kg",
-               "fuel_oil": "kg", "water": "m3"},
+    "[mass]": {
+        "steam": "kg",
+        "coke": "kg",
+        "lpg": "kg",
+        "diesel": "kg",
+        "gasoline": "kg",
+        "fuel_oil": "kg",
+        "water": "m3",
+    },
 }
 
 

@@ -175,9 +175,25 @@ TABLES: dict[str, Table] = {
             "optional",
             "an invoice, for reconciliation",
             (
-                Column("carrier", "enum:" + "|".join(
-                    ("electricity", "natural_gas", "lpg", "diesel", "gasoline", "fuel_oil",
-                     "coke", "steam", "heat", "compressed_air", "water"))),
+                Column(
+                    "carrier",
+                    "enum:"
+                    + "|".join(
+                        (
+                            "electricity",
+                            "natural_gas",
+                            "lpg",
+                            "diesel",
+                            "gasoline",
+                            "fuel_oil",
+                            "coke",
+                            "steam",
+                            "heat",
+                            "compressed_air",
+                            "water",
+                        )
+                    ),
+                ),
                 Column("period_start", "date"),
                 Column("period_end", "date"),
                 Column("quantity", "qty", unit="unit"),

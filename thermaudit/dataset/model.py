@@ -18,51 +18,103 @@ TS = pa.timestamp("us", tz="UTC")
 
 #: canonical Parquet schema of each table (extra source columns follow as strings)
 SCHEMAS: dict[str, pa.Schema] = {
-    "readings": pa.schema([
-        ("meter_id", pa.string()), ("ts", TS),
-        # register value or interval amount x unit factor to the carrier's canonical unit
-        # (the meter's multiplier is NOT applied here: it belongs to the differencing rule)
-        ("value", pa.float64()), ("_row", pa.int64()),
-    ]),
-    "production": pa.schema([
-        ("date", pa.date32()),  # local date: the date column, or the local date of ts
-        ("ts", TS),  # null for date-only rows
-        ("sku", pa.string()), ("line", pa.string()),
-        ("good_qty", pa.float64()), ("scrap_qty", pa.float64()), ("_row", pa.int64()),
-    ]),
-    "mold_temperature": pa.schema([
-        ("ts", TS), ("controller_id", pa.string()), ("setpoint_c", pa.float64()),
-        ("actual_c", pa.float64()), ("state", pa.string()), ("_row", pa.int64()),
-    ]),
-    "heat_streams": pa.schema([
-        ("ts", TS), ("stream_id", pa.string()), ("flow", pa.float64()),
-        ("flow_unit", pa.string()), ("t_hot_c", pa.float64()), ("t_cold_c", pa.float64()),
-        ("_row", pa.int64()),
-    ]),
-    "melting": pa.schema([
-        ("date", pa.date32()), ("ts", TS), ("furnace_id", pa.string()),
-        ("metal_kg", pa.float64()), ("alloy", pa.string()), ("tap_temp_c", pa.float64()),
-        ("_row", pa.int64()),
-    ]),
-    "calibrations": pa.schema([
-        ("instrument_id", pa.string()), ("certificate_no", pa.string()),
-        ("calibrated_on", pa.date32()), ("valid_until", pa.date32()), ("lab", pa.string()),
-        ("expanded_uncertainty", pa.float64()), ("uncertainty_unit", pa.string()),
-        ("k", pa.float64()), ("_row", pa.int64()),
-    ]),
-    "meter_events": pa.schema([
-        ("meter_id", pa.string()), ("ts", TS), ("event", pa.string()),
-        ("old_final", pa.float64()), ("new_initial", pa.float64()), ("_row", pa.int64()),
-    ]),
-    "energy_purchases": pa.schema([
-        ("carrier", pa.string()), ("period_start", pa.date32()), ("period_end", pa.date32()),
-        ("quantity", pa.float64()), ("unit", pa.string()), ("amount_cny", pa.float64()),
-        ("ncv_mj_per_unit", pa.float64()), ("_row", pa.int64()),
-    ]),
-    "green_certificates": pa.schema([
-        ("period_start", pa.date32()), ("period_end", pa.date32()), ("mwh", pa.float64()),
-        ("certificate_no", pa.string()), ("_row", pa.int64()),
-    ]),
+    "readings": pa.schema(
+        [
+            ("meter_id", pa.string()),
+            ("ts", TS),
+            # register value or interval amount x unit factor to the carrier's canonical unit
+            # (the meter's multiplier is NOT applied here: it belongs to the differencing rule)
+            ("value", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "production": pa.schema(
+        [
+            ("date", pa.date32()),  # local date: the date column, or the local date of ts
+            ("ts", TS),  # null for date-only rows
+            ("sku", pa.string()),
+            ("line", pa.string()),
+            ("good_qty", pa.float64()),
+            ("scrap_qty", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "mold_temperature": pa.schema(
+        [
+            ("ts", TS),
+            ("controller_id", pa.string()),
+            ("setpoint_c", pa.float64()),
+            ("actual_c", pa.float64()),
+            ("state", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "heat_streams": pa.schema(
+        [
+            ("ts", TS),
+            ("stream_id", pa.string()),
+            ("flow", pa.float64()),
+            ("flow_unit", pa.string()),
+            ("t_hot_c", pa.float64()),
+            ("t_cold_c", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "melting": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("ts", TS),
+            ("furnace_id", pa.string()),
+            ("metal_kg", pa.float64()),
+            ("alloy", pa.string()),
+            ("tap_temp_c", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "calibrations": pa.schema(
+        [
+            ("instrument_id", pa.string()),
+            ("certificate_no", pa.string()),
+            ("calibrated_on", pa.date32()),
+            ("valid_until", pa.date32()),
+            ("lab", pa.string()),
+            ("expanded_uncertainty", pa.float64()),
+            ("uncertainty_unit", pa.string()),
+            ("k", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "meter_events": pa.schema(
+        [
+            ("meter_id", pa.string()),
+            ("ts", TS),
+            ("event", pa.string()),
+            ("old_final", pa.float64()),
+            ("new_initial", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "energy_purchases": pa.schema(
+        [
+            ("carrier", pa.string()),
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+            ("quantity", pa.float64()),
+            ("unit", pa.string()),
+            ("amount_cny", pa.float64()),
+            ("ncv_mj_per_unit", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "green_certificates": pa.schema(
+        [
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+            ("mwh", pa.float64()),
+            ("certificate_no", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
 }
 
 

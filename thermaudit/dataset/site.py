@@ -17,21 +17,53 @@ from thermaudit.reference import province_names, province_region, table
 from thermaudit.units import CARRIERS, accepted_units
 
 Carrier = Literal[
-    "electricity", "natural_gas", "lpg", "diesel", "gasoline", "fuel_oil", "coke", "steam",
-    "heat", "compressed_air", "water",
+    "electricity",
+    "natural_gas",
+    "lpg",
+    "diesel",
+    "gasoline",
+    "fuel_oil",
+    "coke",
+    "steam",
+    "heat",
+    "compressed_air",
+    "water",
 ]
 Role = Literal["supply", "submeter", "excluded", "export", "generation", "recovered_heat"]
 Process = Literal[
-    "melting", "holding", "die_casting", "molding", "heat_treatment", "machining", "finishing",
-    "compressed_air", "cooling", "hvac_lighting", "office", "other",
+    "melting",
+    "holding",
+    "die_casting",
+    "molding",
+    "heat_treatment",
+    "machining",
+    "finishing",
+    "compressed_air",
+    "cooling",
+    "hvac_lighting",
+    "office",
+    "other",
 ]
 EquipmentType = Literal[
-    "melting_furnace", "holding_furnace", "die_casting_machine", "injection_molding_machine",
-    "temperature_controller", "heat_treatment_furnace", "compressor", "chiller", "cnc", "other",
+    "melting_furnace",
+    "holding_furnace",
+    "die_casting_machine",
+    "injection_molding_machine",
+    "temperature_controller",
+    "heat_treatment_furnace",
+    "compressor",
+    "chiller",
+    "cnc",
+    "other",
 ]
 Material = Literal[
-    "aluminium_alloy", "zinc_alloy", "magnesium_alloy", "copper_alloy", "cast_iron",
-    "cast_steel", "mold_steel",
+    "aluminium_alloy",
+    "zinc_alloy",
+    "magnesium_alloy",
+    "copper_alloy",
+    "cast_iron",
+    "cast_steel",
+    "mold_steel",
 ]
 Market = Literal["EU", "UK", "KR", "ASEAN", "CN", "US", "other"]
 
@@ -368,11 +400,19 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
     text = path.read_text("utf-8-sig")
     try:
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InvalidDataset(
-            [Problem(label, mark.line + 1 if mark else None, None, "valid YAML", str(exc).split("\n")[0])]
+            [
+                Problem(
+                    label,
+                    mark.line + 1 if mark else None,
+                    None,
+                    "valid YAML",
+                    str(exc).split("\n")[0],
+                )
+            ]
         ) from None
     if not isinstance(data, dict):
         raise InvalidDataset([Problem(label, 1, None, "a YAML mapping", type(data).__name__)])
@@ -381,8 +421,13 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
         _lines(node, (), lines)
     problems = ProblemCollector()
     if data.get("contract") != CONTRACT:
-        problems.add(label, _line_of(lines, ("contract",)), "contract", repr(CONTRACT),
-                     shorten(data.get("contract")))
+        problems.add(
+            label,
+            _line_of(lines, ("contract",)),
+            "contract",
+            repr(CONTRACT),
+            shorten(data.get("contract")),
+        )
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
@@ -391,17 +436,21 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
             if loc == ("contract",):
                 continue  # reported above with the contract name
             # pydantic appends the literal/union branch to loc for some errors; trim to data
-            while loc and _value_at(data, loc) is None and len(loc) > 1 and err["type"] != "missing":
+            while (
+                loc and _value_at(data, loc) is None and len(loc) > 1 and err["type"] != "missing"
+            ):
                 if _value_at(data, loc[:-1]) is None:
                     loc = loc[:-1]
                 else:
                     break
             msg = err["msg"].removeprefix("Value error, ")
             expected = _expected_text(err["type"], msg)
-            found = "nothing (missing)" if err["type"] == "missing" else shorten(_value_at(data, loc))
+            found = (
+                "nothing (missing)" if err["type"] == "missing" else shorten(_value_at(data, loc))
+            )
             problems.add(label, _line_of(lines, loc), _path_text(loc), expected, found)
         problems.raise_if_any()
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise AssertionError("unreachable") from None  # pragma: no cover
     problems.extend(_references(site, lines, label))
     problems.raise_if_any()
     return site
@@ -432,8 +481,12 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
         for i, item in enumerate(getattr(site, list_name)):
             ident = getattr(item, key)
             if ident in seen:
-                add((list_name, i, key), f"a {key} unique within {list_name} "
-                    f"({list_name}[{seen[ident]}] has it already)", repr(ident))
+                add(
+                    (list_name, i, key),
+                    f"a {key} unique within {list_name} "
+                    f"({list_name}[{seen[ident]}] has it already)",
+                    repr(ident),
+                )
             else:
                 seen[ident] = i
 
@@ -441,18 +494,28 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
     equipment_ids = {e.id for e in site.equipment}
     for i, m in enumerate(site.meters):
         if m.unit not in accepted_units(m.carrier):
-            add(("meters", i, "unit"),
-                f"a unit of {m.carrier} ({', '.join(accepted_units(m.carrier))})", repr(m.unit))
+            add(
+                ("meters", i, "unit"),
+                f"a unit of {m.carrier} ({', '.join(accepted_units(m.carrier))})",
+                repr(m.unit),
+            )
         if m.parent is not None:
             if m.parent not in meter_ids:
                 add(("meters", i, "parent"), "the id of another meter", repr(m.parent))
             elif m.parent == m.id:
-                add(("meters", i, "parent"), "an upstream meter, not the meter itself", repr(m.parent))
+                add(
+                    ("meters", i, "parent"),
+                    "an upstream meter, not the meter itself",
+                    repr(m.parent),
+                )
             else:
                 parent = site.meter(m.parent)
                 if parent.carrier != m.carrier:
-                    add(("meters", i, "parent"), f"a meter of the same carrier ({m.carrier})",
-                        f"{m.parent!r} ({parent.carrier})")
+                    add(
+                        ("meters", i, "parent"),
+                        f"a meter of the same carrier ({m.carrier})",
+                        f"{m.parent!r} ({parent.carrier})",
+                    )
         for j, eq in enumerate(m.equipment):
             if eq not in equipment_ids:
                 add(("meters", i, "equipment", j), "an equipment id", repr(eq))
@@ -464,7 +527,11 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
         cur = m
         while cur.parent is not None and cur.parent in meter_ids and cur.parent != cur.id:
             if cur.parent in seen_ids:
-                add(("meters", i, "parent"), "a chain of parents that ends", f"a cycle through {cur.parent!r}")
+                add(
+                    ("meters", i, "parent"),
+                    "a chain of parents that ends",
+                    f"a cycle through {cur.parent!r}",
+                )
                 break
             seen_ids.add(cur.parent)
             cur = site.meter(cur.parent)
@@ -479,6 +546,9 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
     have = {r["carrier"] for r in table("coefficients")}
     for i, m in enumerate(site.meters):
         if m.carrier not in have:  # pragma: no cover - coefficients cover CARRIERS
-            add(("meters", i, "carrier"), f"a carrier with a coefficient ({', '.join(CARRIERS)})",
-                repr(m.carrier))
+            add(
+                ("meters", i, "carrier"),
+                f"a carrier with a coefficient ({', '.join(CARRIERS)})",
+                repr(m.carrier),
+            )
     return out

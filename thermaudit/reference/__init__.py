@@ -6,14 +6,14 @@ source for the engine, the documentation and the report annex.
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
-_FILES = ("provinces", "coefficients", "emission_factors", "grid_factors")
+_FILES = ("provinces", "coefficients", "emission_factors", "grid_factors", "materials")
 
 
-@lru_cache(maxsize=None)
+@cache
 def table(name: str) -> tuple[dict[str, Any], ...]:
     """Rows of the reference table ``name`` (numbers parsed, empty cells ``None``)."""
     if name not in _FILES:

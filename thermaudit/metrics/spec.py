@@ -1,0 +1,154 @@
+"""Metric specifications as data.
+
+A specification file (YAML) names the metrics, their Chinese and English names, units,
+formula parameters, grading thresholds and sources. The packaged
+``miit-2026-provisional@1`` is the default; ``--spec FILE`` selects another one, so the
+official ministry specification can replace it without code changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from thermaudit.errors import SpecificationError
+
+DEFAULT_SPEC = "miit-2026-provisional@1"
+
+#: the metric ids the engine knows how to compute
+KNOWN_METRICS = (
+    "unit_product_energy",
+    "waste_heat_recovery_rate",
+    "mold_temperature_control_accuracy",
+    "melting_energy_intensity",
+    "unit_product_carbon_intensity",
+    "energy_metering_coverage",
+)
+
+_REQUIRED_PARAMETERS = (
+    "kgce_mj",
+    "electricity_mj_per_kwh",
+    "grid_factor_year",
+    "heat_tco2_per_gj",
+    "water_cp_kj_per_kg_k",
+    "flue_gas_cp_kj_per_nm3_k",
+    "air_cp_kj_per_nm3_k",
+    "melting_reference_temp_c",
+    "key_equipment_electricity_kw",
+    "key_equipment_fuel_m3h",
+    "completeness_floor_pct",
+)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    id: str
+    name_zh: str
+    name_en: str
+    unit: str
+    raw: dict[str, Any]
+
+    @property
+    def grading(self) -> dict[str, Any]:
+        return dict(self.raw.get("grading") or {})
+
+
+@dataclass(frozen=True)
+class Specification:
+    id: str
+    version: int
+    title_zh: str
+    title_en: str
+    status: str
+    parameters: dict[str, float]
+    metrics: tuple[MetricSpec, ...]
+    source: str
+
+    @property
+    def ref(self) -> str:
+        """``id@version``, as written into assessment.json."""
+        return f"{self.id}@{self.version}"
+
+    def metric(self, metric_id: str) -> MetricSpec:
+        for m in self.metrics:
+            if m.id == metric_id:
+                return m
+        raise SpecificationError(
+            f"the specification {self.ref} has no metric {metric_id!r}; "
+            f"it defines {', '.join(m.id for m in self.metrics)}"
+        )
+
+    def param(self, name: str) -> float:
+        return float(self.parameters[name])
+
+
+def packaged_specs() -> list[str]:
+    folder = resources.files(__package__).joinpath("specs")
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def load_spec(spec: str | Path | None = None) -> Specification:
+    """Load a packaged specification by ``id@version`` or a YAML file by path."""
+    if spec is None:
+        spec = DEFAULT_SPEC
+    if isinstance(spec, str) and spec in packaged_specs():
+        text = resources.files(__package__).joinpath("specs", f"{spec}.yaml").read_text("utf-8")
+        label = f"{spec} (packaged)"
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise SpecificationError(
+                f"no specification {str(spec)!r}: not a packaged one "
+                f"({', '.join(packaged_specs())}) and no such file"
+            )
+        text = path.read_text("utf-8")
+        label = str(path)
+    return parse_spec(text, label)
+
+
+def parse_spec(text: str, label: str) -> Specification:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecificationError(f"{label}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecificationError(f"{label}: expected a YAML mapping")
+    for key in ("id", "version", "title", "parameters", "metrics"):
+        if key not in data:
+            raise SpecificationError(f"{label}: missing key {key!r}")
+    params = data["parameters"] or {}
+    missing = [p for p in _REQUIRED_PARAMETERS if p not in params]
+    if missing:
+        raise SpecificationError(f"{label}: parameters missing: {', '.join(missing)}")
+    metrics = []
+    for i, m in enumerate(data["metrics"]):
+        try:
+            mid = m["id"]
+            name = m["name"]
+            metrics.append(MetricSpec(mid, str(name["zh"]), str(name["en"]), str(m["unit"]), m))
+        except (KeyError, TypeError):
+            raise SpecificationError(
+                f"{label}: metrics[{i}] needs id, name (zh, en) and unit"
+            ) from None
+        if mid not in KNOWN_METRICS:
+            raise SpecificationError(
+                f"{label}: metrics[{i}].id {mid!r} is not a metric this engine computes; "
+                f"known: {', '.join(KNOWN_METRICS)}"
+            )
+    title = data["title"]
+    return Specification(
+        id=str(data["id"]),
+        version=int(data["version"]),
+        title_zh=str(title.get("zh", "")),
+        title_en=str(title.get("en", "")),
+        status=str(data.get("status", "")),
+        parameters={k: float(v) for k, v in params.items()},
+        metrics=tuple(metrics),
+        source=label,
+    )

@@ -1,0 +1,83 @@
+"""Findings: data-quality problems in valid data, as records with stable codes.
+
+A finding is not an exception. It has a stable dotted code from the catalogue
+(``data/findings.csv``: code, severity, English and Chinese message templates, what to do),
+a severity (``info`` < ``warning`` < ``error``) and JSON evidence. Findings flow into
+``assessment.json`` and the report.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+SEVERITIES = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    code: str
+    severity: str
+    en: str
+    zh: str
+    action: str
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, CatalogueEntry]:
+    text = resources.files(__package__).joinpath("data", "findings.csv").read_text("utf-8")
+    entries = {}
+    for row in csv.DictReader(text.splitlines()):
+        entry = CatalogueEntry(**row)
+        if entry.severity not in SEVERITIES:  # pragma: no cover - guarded by a test
+            raise ValueError(f"findings.csv: {entry.code} has severity {entry.severity!r}")
+        entries[entry.code] = entry
+    return entries
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    message: str
+    message_zh: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "message_zh": self.message_zh,
+            "evidence": self.evidence,
+            "metrics": list(self.metrics),
+        }
+
+
+def finding(code: str, *, metrics: tuple[str, ...] = (), **evidence: Any) -> Finding:
+    """Build a finding from the catalogue; ``evidence`` fills the message templates.
+
+    Raises
+    ------
+    KeyError
+        For a code not in the catalogue (the message lists the known codes).
+    """
+    try:
+        entry = catalogue()[code]
+    except KeyError:
+        raise KeyError(
+            f"unknown finding code {code!r}; known: {', '.join(sorted(catalogue()))}"
+        ) from None
+    fill = {k: ("" if v is None else v) for k, v in evidence.items()}
+    return Finding(
+        code=code,
+        severity=entry.severity,
+        message=entry.en.format(**fill),
+        message_zh=entry.zh.format(**fill),
+        evidence=evidence,
+        metrics=metrics,
+    )
