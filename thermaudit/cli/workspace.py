@@ -23,11 +23,13 @@ def init(
     """Create a workspace: the store of every dataset imported for one enterprise."""
     if (directory / MARKER).is_file():
         ws = open_workspace(directory)
-        console.print(f"{ws.root} is already a workspace; nothing changed.", highlight=False)
+        console.print(
+            f"{ws.root} is already a workspace; nothing changed.", highlight=False, soft_wrap=True
+        )
         return
     ws = init_workspace(directory)
-    console.print(f"[green]created[/] workspace {ws.root}", highlight=False)
-    console.print(f"next: thermaudit import DATASET -w {ws.root}", highlight=False)
+    console.print(f"[green]created[/] workspace {ws.root}", highlight=False, soft_wrap=True)
+    console.print(f"next: thermaudit import DATASET -w {ws.root}", highlight=False, soft_wrap=True)
 
 
 @app.command("import")
@@ -67,13 +69,14 @@ def _print_result(result: ImportResult) -> None:
             highlight=False,
         )
         return
-    files = Table(title=f"import {result.import_id}", title_justify="left")
+    files = Table()
     files.add_column("file")
     files.add_column("table")
     files.add_column("rows", justify="right")
     files.add_column("sha256")
     for f in result.files:
-        files.add_row(f.file, f.table or "", str(f.rows), f.sha256[:12])
+        rows = "" if f.table is None else str(f.rows)  # site.yaml has no rows
+        files.add_row(f.file, f.table or "", rows, f.sha256[:12])
     console.print(files)
     console.print(f"[green]imported[/] as {result.import_id}", highlight=False)
     for old in result.superseded:

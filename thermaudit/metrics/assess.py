@@ -134,7 +134,7 @@ def assess(
             good_qty=prod_in.good_qty.sum(), scrap_qty=prod_in.scrap_qty.sum()
         )
     )
-    outside = con.execute(prod.filter(~member).count())
+    outside = con.to_pyarrow(prod.filter(~member).count()).as_py()
     if outside:
         findings.append(
             finding("quality.reading.outside_period", table="production", count=int(outside))
@@ -376,6 +376,16 @@ def assess(
             "timezone": site.timezone,
         },
         "metrics": _clean(metrics),
+        "meters": {
+            c.meter_id: {
+                "consumption": c.consumption,
+                "unit": c.unit,
+                "intervals_received": c.intervals_received,
+                "intervals_expected": c.intervals_expected,
+                "readings_in_period": c.readings_in_period,
+            }
+            for c in cons.values()
+        },
         "findings": [f.as_dict() for f in findings],
         "inputs": [{"file": i.file, "sha256": i.sha256, "rows": i.rows} for i in dataset.inputs],
         "coefficients": {
@@ -615,7 +625,7 @@ def _melting(
             below_melting=m_in.tap_temp_c.min(),
         )
     ).to_pylist()
-    outside = con.execute(melt.filter(~member).count())
+    outside = con.to_pyarrow(melt.filter(~member).count()).as_py()
     if outside:
         findings.append(
             finding("quality.reading.outside_period", table="melting", count=int(outside))

@@ -56,7 +56,8 @@ The catalog is the only source of truth. Whenever the lock is free, opening the 
 ``raw/`` and raw blobs that no committed import references (a killed import may have
 written them; removing them makes the workspace byte-identical to before). SQLite rolls back a
 transaction that a killed process left open. So a process killed at any point leaves the
-workspace as it was, or (killed after COMMIT) with the import complete.
+workspace as it was, or (killed after COMMIT) with the import complete. An import that fails
+or is refused cleans up the same way before it raises.
 
 Several current imports
 -----------------------
@@ -134,7 +135,6 @@ CREATE TABLE imports (
     enterprise    TEXT NOT NULL,
     period_start  TEXT NOT NULL,
     period_end    TEXT NOT NULL,
-    fingerprint   TEXT NOT NULL,
     software      TEXT NOT NULL
 );
 CREATE TABLE files (
@@ -314,9 +314,9 @@ def open_workspace(path: Path | str) -> Workspace:
     root = Path(path).expanduser().absolute()
     marker = root / MARKER
     if not marker.is_file():
-        what = "does not exist" if not root.exists() else "is not a thermaudit workspace"
+        what = "does not exist" if not root.exists() else f"is not a workspace (no {MARKER})"
         raise WorkspaceError(
-            f"{root} {what} (no {MARKER})",
+            f"{root} {what}",
             hint=f"create a workspace with: thermaudit init {root}",
         )
     try:
@@ -335,13 +335,12 @@ def open_workspace(path: Path | str) -> Workspace:
             hint="upgrade thermaudit",
         )
     ws = Workspace(root)
-    try:
-        with ws._locked():
-            ws._recover()
-    except WorkspaceError:
-        pass  # an import is running: its files are not leftovers
-    except PermissionError:
-        pass  # a read-only workspace: readable, never written
+    if ws._leftovers():  # take the lock only then: an import starting now finds it free
+        try:
+            with ws._locked():
+                ws._recover()
+        except (WorkspaceError, PermissionError):
+            pass  # an import is running (its files are not leftovers), or a read-only workspace
     return ws
 
 
@@ -424,7 +423,7 @@ class Workspace:
         Parameters
         ----------
         source : Path
-            A dataset folder (``thermaudit.dataset/1``).
+            A dataset folder (``thermaudit.dataset/1``) or its ``site.yaml``.
         replace : bool
             Supersede current imports whose readings the new dataset overlaps, instead of
             refusing.
@@ -447,6 +446,8 @@ class Workspace:
                 progress(text)
 
         source = Path(source).expanduser().absolute()
+        if source.is_file():  # the dataset's site.yaml: the folder is meant
+            source = source.parent
         with self._locked():
             self._recover()
             import_id = _new_id()
@@ -456,7 +457,11 @@ class Workspace:
             try:
                 tmp.mkdir(parents=True)
                 step(f"validating {source}")
-                ds = normalize(source, tmp)
+                ds = normalize(
+                    source,
+                    tmp,
+                    progress=lambda table, rows: step(f"reading {table}: {rows:,} rows"),
+                )
                 site_file = _site_input(ds)
                 shutil.copyfile(source / site_file.file, tmp / SITE_COPY)
                 if _sha256(tmp / SITE_COPY) != site_file.sha256:
@@ -465,12 +470,12 @@ class Workspace:
                 step("checking against the catalog")
                 table_rows = {name: pq.read_metadata(p).num_rows for name, p in ds.tables.items()}
                 spans = _meter_spans(ds.tables.get("readings"))
-                fingerprint = _fingerprint(ds.inputs)
+                received = {f.sha256 for f in ds.inputs}
                 with self._catalog() as con:
                     records = self._records(con)
                     self._check_enterprise(ds.site, records)
                     for rec in records:
-                        if rec.status == "current" and _fingerprint(rec.files) == fingerprint:
+                        if rec.status == "current" and {f.sha256 for f in rec.files} == received:
                             return ImportResult(rec.id, True, rec.files, rec.table_rows)
                     superseded = self._check_overlap(spans, records, ds.site, replace=replace)
                 step("storing the files as received")
@@ -478,16 +483,17 @@ class Workspace:
                 _pause("raw_copied")
                 step("committing")
                 _fsync_tree(tmp)
+                final.parent.mkdir(exist_ok=True)
                 os.rename(tmp, final)
                 _fsync_dir(final.parent)
                 _pause("renamed")
-                self._commit(import_id, ds, source, fingerprint, table_rows, spans, superseded)
+                self._commit(import_id, ds, source, table_rows, spans, superseded)
                 committed = True
                 _pause("committed")
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-                if not committed:
-                    shutil.rmtree(final, ignore_errors=True)
+                if not committed:  # remove its tmp folder, import folder and new raw blobs;
+                    with contextlib.suppress(OSError, sqlite3.Error):  # else the next open does
+                        self._recover()
         return ImportResult(import_id, False, ds.inputs, table_rows, tuple(superseded))
 
     # -- internals -------------------------------------------------------------------------
@@ -508,7 +514,12 @@ class Workspace:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:
+            raise WorkspaceError(
+                f"cannot write to the workspace {self.root}: permission denied"
+            ) from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -646,7 +657,6 @@ class Workspace:
         import_id: str,
         ds: NormalizedDataset,
         source: Path,
-        fingerprint: str,
         table_rows: dict[str, int],
         spans: list[MeterSpan],
         superseded: list[str],
@@ -658,11 +668,18 @@ class Workspace:
             try:
                 (seq,) = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM imports").fetchone()
                 con.execute(
-                    "INSERT INTO imports VALUES (?,?,?,?,?,'current',NULL,NULL,?,?,?,?,?,?)",
+                    "INSERT INTO imports VALUES (?,?,?,?,?,'current',NULL,NULL,?,?,?,?,?)",
                     (
-                        import_id, seq, now, _user(), str(source), ent.credit_code, ent.name,
-                        ds.site.period.start.isoformat(), ds.site.period.end.isoformat(),
-                        fingerprint, f"thermaudit {__version__}",
+                        import_id,
+                        seq,
+                        now,
+                        _user(),
+                        str(source),
+                        ent.credit_code,
+                        ent.name,
+                        ds.site.period.start.isoformat(),
+                        ds.site.period.end.isoformat(),
+                        f"thermaudit {__version__}",
                     ),
                 )
                 con.executemany(
@@ -675,8 +692,10 @@ class Workspace:
                 )
                 con.executemany(
                     "INSERT INTO meters VALUES (?,?,?,?,?)",
-                    [(import_id, s.meter_id, _iso(s.first), _iso(s.last), s.readings)
-                     for s in spans],
+                    [
+                        (import_id, s.meter_id, _iso(s.first), _iso(s.last), s.readings)
+                        for s in spans
+                    ],
                 )
                 con.executemany(
                     "UPDATE imports SET status = 'superseded', superseded_by = ?, "
@@ -689,26 +708,34 @@ class Workspace:
                 raise
             con.execute("COMMIT")
 
-    def _recover(self) -> None:
-        """Remove what no committed import owns (call with the lock held)."""
+    def _leftovers(self) -> list[Path]:
+        """What no committed import owns (see *Recovery*); reading it needs no lock."""
         with self._catalog() as con:  # a hot journal of a killed transaction rolls back here
             ids = {r[0] for r in con.execute("SELECT id FROM imports")}
             shas = {r[0] for r in con.execute("SELECT DISTINCT sha256 FROM files")}
-        tmp = self.root / ".tmp"
-        tmp.mkdir(exist_ok=True)
-        for leftover in tmp.iterdir():
-            _remove(leftover)
-        imports = self.root / "imports"
-        for child in imports.iterdir():
-            if child.name not in ids:
-                _remove(child)
-        raw = self.root / "raw" / "sha256"
-        for shard in raw.iterdir():
-            for blob in shard.iterdir():
-                if blob.name not in shas:
-                    blob.unlink()
-            if not any(shard.iterdir()):
-                shard.rmdir()
+        out = _children(self.root / ".tmp")
+        out += [d for d in _children(self.root / "imports") if d.name not in ids]
+        for shard in _children(self.root / "raw" / "sha256"):
+            blobs = _children(shard)
+            garbage = [blob for blob in blobs if blob.name not in shas]
+            out += [shard] if len(garbage) == len(blobs) else garbage
+        journal = self.root / f"{CATALOG}-journal"
+        if journal.exists():
+            out.append(journal)
+        return out
+
+    def _recover(self) -> None:
+        """Remove what no committed import owns (call with the lock held)."""
+        for path in self._leftovers():
+            if path.name == f"{CATALOG}-journal":
+                # Killed before its journal was synced, a transaction leaves a journal that is
+                # not hot (the database file was never touched) and that SQLite keeps. Leaving
+                # PERSIST for DELETE makes SQLite itself delete it, the database file untouched.
+                with self._catalog() as con:
+                    con.execute("PRAGMA journal_mode = PERSIST")
+                    con.execute("PRAGMA journal_mode = DELETE")
+                continue
+            _remove(path)
 
     def _merged_tables(self, current: list[ImportRecord]) -> dict[str, Path]:
         key = hashlib.sha256("\n".join(r.id for r in current).encode()).hexdigest()[:16]
@@ -763,11 +790,6 @@ def _user() -> str:
         return f"uid {os.getuid()}"
 
 
-def _fingerprint(inputs: tuple[InputFile, ...]) -> str:
-    """Identity of a set of received files: hash of their sorted distinct sha256s."""
-    return hashlib.sha256("\n".join(sorted({f.sha256 for f in inputs})).encode()).hexdigest()
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -812,6 +834,13 @@ def _meter_spans(readings: Path | None) -> list[MeterSpan]:
     finally:
         con.close()
     return [MeterSpan(m, lo.astimezone(dt.UTC), hi.astimezone(dt.UTC), n) for m, lo, hi, n in rows]
+
+
+def _children(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except FileNotFoundError:
+        return []
 
 
 def _remove(path: Path) -> None:

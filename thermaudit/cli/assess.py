@@ -1,0 +1,109 @@
+"""``thermaudit assess`` and ``thermaudit spec show``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from thermaudit.api import assess_path
+from thermaudit.cli import app, console
+from thermaudit.metrics.spec import Specification, load_spec
+from thermaudit.reference import table as reference_table
+
+SpecOption = Annotated[
+    str | None,
+    typer.Option("--spec", help="Specification id@version (packaged) or a YAML file."),
+]
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return str(value)
+
+
+@app.command()
+def assess(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder or workspace.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
+    spec: SpecOption = None,
+) -> None:
+    """Compute the six metrics and write OUT/assessment.json."""
+    specification = load_spec(spec)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("assessing", total=None)
+        result = assess_path(
+            dataset, out, spec=specification,
+            progress=lambda text: bar.update(task, description=text),
+        )
+    _summary(result.document, specification)
+    console.print(f"wrote {out / 'assessment.json'}", highlight=False)
+
+
+def _summary(doc: dict[str, Any], spec: Specification) -> None:
+    ent = doc["enterprise"]
+    period = doc["period"]
+    t = Table(
+        title=f"{ent['name']} · {period['start']} – {period['end']} · {doc['specification']}",
+        title_justify="left",
+    )
+    for col, just in (("metric", "left"), ("value", "right"), ("unit", "left"),
+                      ("U (k=2)", "right"), ("grade", "left"), ("data", "left")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for m in spec.metrics:
+        r = doc["metrics"].get(m.id)
+        if r is None:
+            continue
+        suff = r.get("sufficiency") or {}
+        data = "qualified" if suff.get("qualified") else "[yellow]not qualified[/]"
+        t.add_row(f"{m.name_en}\n[dim]{m.name_zh}[/]", _fmt(r.get("value")), r.get("unit", ""),
+                  _fmt(r.get("uncertainty")), r.get("grade") or "—", data)
+    console.print(t)
+    counts: dict[str, int] = {}
+    for f in doc["findings"]:
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    if counts:
+        console.print("findings: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+                      highlight=False)
+
+
+spec_app = typer.Typer(help="Metric specifications.", no_args_is_help=True)
+app.add_typer(spec_app, name="spec")
+
+
+@spec_app.command("show")
+def spec_show(spec: SpecOption = None) -> None:
+    """Print the active specification: metrics, units, grading and coefficients."""
+    s = load_spec(spec)
+    console.print(f"[bold]{s.ref}[/]  ({s.status})  source: {s.source}", highlight=False)
+    console.print(f"{s.title_en}\n{s.title_zh}", highlight=False)
+    t = Table(title="metrics", title_justify="left")
+    for col in ("id", "name", "unit", "standard", "grading"):
+        t.add_column(col)
+    for m in s.metrics:
+        g = m.grading
+        t.add_row(m.id, f"{m.name_en}\n{m.name_zh}", m.unit, str(m.raw.get("standard", "")),
+                  str(g.get("kind", "")))
+    console.print(t)
+    p = Table(title="parameters", title_justify="left")
+    p.add_column("name")
+    p.add_column("value", justify="right")
+    for k, v in s.parameters.items():
+        p.add_row(k, f"{v:g}")
+    console.print(p)
+    c = Table(title="coefficients (GB/T 2589-2020)", title_justify="left")
+    for col in ("carrier", "unit", "kgce/unit", "source", "confidence"):
+        c.add_column(col)
+    for row in reference_table("coefficients"):
+        c.add_row(row["carrier"], row["unit"], f"{row['kgce_per_unit']:g}", row["source"],
+                  row["confidence"])
+    console.print(c)

@@ -1,0 +1,1158 @@
+"""Reading a dataset folder into validated, normalized Parquet tables.
+
+:func:`normalize` is the validated import of ``thermaudit.dataset/1``: it checks ``site.yaml``,
+streams every table batch by batch (never a whole table in memory, no pandas), converts it to
+the canonical form of :data:`~thermaudit.dataset.model.SCHEMAS` and writes one Parquet file
+per table. Every problem of every file is collected (up to
+:data:`~thermaudit.errors.MAX_PROBLEMS`) and raised as one
+:class:`~thermaudit.errors.InvalidDataset`.
+
+Choices where the contract is silent
+------------------------------------
+- File names and sheet names match case-insensitively (``Readings.CSV`` is the readings
+  table); column names match after trimming blanks, case-insensitively. Files that are not a
+  table (``expected.json``, notes, other workbooks' unknown sheets, Excel lock files
+  ``~$*.xlsx``) are ignored.
+- Cells are trimmed of leading and trailing blanks. A row whose cells are all empty is skipped
+  (it still counts for row numbers); blank lines of a CSV file are skipped and do not count.
+- Timestamps: ISO 8601 ``YYYY-MM-DD hh:mm[:ss[.ffffff]]`` with ``T`` or a space, optionally
+  followed by ``Z`` or a UTC offset (``+08:00``, ``+0800``, ``+08``). A date alone is not a
+  date-time and is rejected in a ``timestamp`` column, except for a typed date (an Excel cell
+  formatted as a date, a Parquet ``date32``), which is local midnight: Excel stores a
+  midnight date-time as a date and a reader cannot tell them apart. A local time that does not
+  exist (spring forward) or occurs twice (fall back) in the site's time zone is an error: the
+  plant must add the UTC offset.
+- Numbers: decimal point, optional exponent; ``inf``/``nan`` and thousands separators are
+  rejected.
+- ``production``/``melting`` rows with both ``date`` and ``timestamp`` must agree: the date
+  is the local date of the timestamp.
+- ``heat_streams``: an empty ``t_cold_c`` is allowed only on an ``available`` stream that has
+  ``t_ref_c`` in ``site.yaml``.
+- ``inputs`` holds one :class:`~thermaudit.dataset.model.InputFile` for ``site.yaml`` and one
+  per table file; a workbook gives one per table sheet, named ``dataset.xlsx[readings]``, all
+  carrying the workbook's sha256.
+- When ``site.yaml`` is invalid, the tables are still read and checked for what does not depend
+  on it (columns, numbers, dates), so that one import lists every problem.
+
+On error, ``out_dir`` may hold partial Parquet files: callers write into a temporary folder and
+discard it (the workspace store does), so nothing already stored changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import yaml
+
+from thermaudit.dataset.contract import TABLES, Column, Table
+from thermaudit.dataset.model import SCHEMAS, InputFile, NormalizedDataset
+from thermaudit.dataset.site import Site, load_site
+from thermaudit.errors import InvalidDataset, ProblemCollector, shorten
+from thermaudit.reference import table as reference_table
+from thermaudit.units import LIQUID_FUELS, to_canonical
+
+#: bytes of CSV parsed per batch
+CSV_BLOCK_SIZE = 16 << 20
+#: rows per batch for Parquet and workbook sheets
+BATCH_ROWS = 262_144
+XLSX_BATCH_ROWS = 50_000
+
+Progress = Callable[[str, int], None]
+
+_US = 1_000_000
+# a decimal number; inf and nan are read as numbers and then reported as not finite
+_NUMBER_RE = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+_TS_RE = (
+    r"^(?P<d>\d{4}-\d{2}-\d{2})[Tt ](?P<t>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
+    r" ?(?P<z>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_ABS_ZERO_C = -273.15
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry point
+
+
+def normalize(
+    source: Path, out_dir: Path, *, progress: Progress | None = None
+) -> NormalizedDataset:
+    """Validate a dataset folder and write its tables as normalized Parquet files.
+
+    Parameters
+    ----------
+    source : Path
+        The dataset folder (holding ``site.yaml`` and the tables), or its ``site.yaml``.
+    out_dir : Path
+        Folder receiving ``<table>.parquet`` for every table present; created when missing.
+    progress : callable, optional
+        Called as ``progress(table, rows_read_so_far)`` after each batch.
+
+    Returns
+    -------
+    NormalizedDataset
+        The validated site, the Parquet path of each table present and the input files with
+        their sha256 and row counts.
+
+    Raises
+    ------
+    InvalidDataset
+        With every problem found in ``site.yaml`` and the tables (up to ``MAX_PROBLEMS``).
+        ``out_dir`` may then hold partial files; write into a temporary folder and discard it.
+
+    Notes
+    -----
+    Each normalized table has exactly the columns of ``SCHEMAS[table]`` (canonical units,
+    UTC timestamps, ``_row`` = the source row as a spreadsheet shows it, header = 1), followed
+    by the unknown extra source columns as strings.
+    """
+    source = Path(source)
+    folder = source.parent if source.is_file() else source
+    problems = ProblemCollector()
+    if not folder.is_dir():
+        problems.add(str(source), None, None, "a dataset folder holding site.yaml and the tables",
+                     "no such folder")
+        problems.raise_if_any()
+
+    site_path = folder / "site.yaml"
+    site: Site | None = None
+    try:
+        site = load_site(site_path)
+    except InvalidDataset as exc:
+        problems.extend(exc.problems)
+    inputs: list[InputFile] = []
+    if site_path.is_file():
+        inputs.append(InputFile("site.yaml", _sha256(site_path), 0, None))
+
+    ctx = _Context.build(site, site_path)
+    sources = _discover(folder, problems)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, table in TABLES.items():
+        if problems.truncated:
+            break
+        src = sources.get(name)
+        if src is None:
+            continue
+        out = out_dir / f"{name}.parquet"
+        rows = _normalize_table(table, src, ctx, out, problems, progress)
+        if rows is not None:
+            inputs.append(InputFile(src.label, src.sha256, rows, name))
+            written[name] = out
+    problems.raise_if_any(hint=_HINT)
+    assert site is not None  # an invalid site.yaml raised above
+    return NormalizedDataset(site=site, tables=written, inputs=tuple(inputs), source=folder)
+
+
+_HINT = (
+    "Correct the listed cells (row numbers are those a spreadsheet shows, header = row 1) "
+    "and import again; nothing was stored."
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the tables
+
+
+@dataclass
+class _Source:
+    table: str
+    label: str  # file name as in messages: readings.csv, dataset.xlsx[readings]
+    path: Path
+    form: str  # csv | parquet | xlsx
+    sheet: str | None = None
+    _sha: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        if self._sha is None:
+            self._sha = _sha256(self.path)
+        return self._sha
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _discover(folder: Path, problems: ProblemCollector) -> dict[str, _Source]:
+    """Every table's source in ``folder``; two forms of one table, or none of a required
+    table, is a problem."""
+    found: dict[str, list[_Source]] = {name: [] for name in TABLES}
+    by_lower = {name.lower(): name for name in TABLES}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith(("~$", ".")):
+            continue
+        suffix = path.suffix.lower()
+        stem = path.stem.lower()
+        if suffix in (".csv", ".parquet") and stem in by_lower:
+            name = by_lower[stem]
+            found[name].append(_Source(name, path.name, path, suffix[1:]))
+        elif suffix == ".xlsx":
+            try:
+                sheets = _workbook(path).sheet_names
+            except Exception as exc:  # any reader failure of a workbook is a user problem
+                problems.add(path.name, None, None, "a readable .xlsx workbook",
+                             shorten(str(exc) or type(exc).__name__))
+                continue
+            for sheet in sheets:
+                name = by_lower.get(sheet.strip().lower())
+                if name is not None:
+                    found[name].append(
+                        _Source(name, f"{path.name}[{sheet}]", path, "xlsx", sheet))
+    out: dict[str, _Source] = {}
+    for name, table in TABLES.items():
+        forms = found[name]
+        if len(forms) > 1:
+            problems.add(
+                forms[0].label, None, None,
+                f"one {name} table (a CSV file, a Parquet file or a workbook sheet); "
+                "remove all but one",
+                " and ".join(s.label for s in forms))
+        elif forms:
+            out[name] = forms[0]
+        elif table.mandatory:
+            problems.add(f"{name}.csv", None, None,
+                         f"a {name} table ({name}.csv, {name}.parquet or a {name} sheet)",
+                         "none in the dataset folder")
+    return out
+
+
+def _workbook(path: Path) -> Any:
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# What the tables are checked against
+
+
+@dataclass
+class _Context:
+    site: Site | None
+    zone: str
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    factor: dict[str, float] = field(default_factory=dict)
+    reading: dict[str, str] = field(default_factory=dict)
+    stream_t_ref: dict[str, bool] = field(default_factory=dict)  # stream id -> t_cold optional
+
+    @classmethod
+    def build(cls, site: Site | None, site_path: Path) -> _Context:
+        if site is None:
+            return cls(None, _fallback_zone(site_path))
+        densities = {
+            r["carrier"]: r["density_kg_per_l"]
+            for r in reference_table("coefficients")
+            if r.get("density_kg_per_l") is not None
+        }
+        factor = {}
+        for m in site.meters:
+            density = densities.get(m.carrier) if m.carrier in LIQUID_FUELS else None
+            factor[m.id] = to_canonical(m.carrier, m.unit, density).factor
+        ids = {
+            "meters": [m.id for m in site.meters],
+            "products": [p.sku for p in site.products],
+            "temperature_controllers": [c.id for c in site.temperature_controllers],
+            "heat_streams": [s.id for s in site.heat_streams],
+            "equipment": [e.id for e in site.equipment],
+        }
+        ids["instruments"] = ids["meters"] + ids["temperature_controllers"] + ids["heat_streams"]
+        return cls(
+            site,
+            site.timezone,
+            ids=ids,
+            factor=factor,
+            reading={m.id: m.reading for m in site.meters},
+            stream_t_ref={
+                s.id: s.kind == "available" and s.t_ref_c is not None for s in site.heat_streams
+            },
+        )
+
+    @property
+    def offset_example(self) -> str:
+        """The site's UTC offset at the period start, as written in an example (``+08:00``)."""
+        when = self.site.period.start if self.site else dt.date(2025, 10, 6)
+        off = dt.datetime.combine(when, dt.time(), ZoneInfo(self.zone)).utcoffset()
+        minutes = int((off or dt.timedelta()).total_seconds() // 60)
+        sign = "-" if minutes < 0 else "+"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _fallback_zone(site_path: Path) -> str:
+    """The time zone of an invalid ``site.yaml`` when it is itself valid, else UTC."""
+    try:
+        data = yaml.safe_load(site_path.read_text("utf-8-sig"))
+        name = str(data["timezone"])
+        ZoneInfo(name)
+        return name
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, ZoneInfoNotFoundError):
+        return "UTC"
+
+
+_REF_TEXT = {
+    "meters": "a meter id declared in site.yaml",
+    "products": "a product sku declared in site.yaml",
+    "temperature_controllers": "a temperature controller id declared in site.yaml",
+    "heat_streams": "a heat stream id declared in site.yaml",
+    "equipment": "an equipment id declared in site.yaml",
+    "instruments": "a meter, temperature controller or heat stream id declared in site.yaml",
+}
+
+
+def _ref_expected(ref: str, ids: list[str]) -> str:
+    if not ids:
+        return f"{_REF_TEXT[ref]} (site.yaml declares none)"
+    listed = ", ".join(ids[:8]) + (f", … ({len(ids)} in all)" if len(ids) > 8 else "")
+    return f"{_REF_TEXT[ref]} ({listed})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the sources batch by batch: header, then (arrays in header order, spreadsheet rows)
+
+Batch = tuple[list[pa.Array], np.ndarray]
+
+
+class _Unreadable(Exception):
+    """A source cannot be read on; the problems are already recorded."""
+
+
+def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iterator[Batch]]:
+    try:
+        with src.path.open("r", encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), None)
+    except UnicodeDecodeError:
+        _report_encoding(src, problems)
+        raise _Unreadable from None
+    if not header:
+        problems.add(src.label, 1, None, "a header row naming the columns", "an empty file")
+        raise _Unreadable
+    names = [f"c{i}" for i in range(len(header))]
+    invalid: list[int] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(1)
+        return "skip"
+
+    def batches() -> Iterator[Batch]:
+        try:
+            reader = pcsv.open_csv(
+                src.path,
+                read_options=pcsv.ReadOptions(
+                    block_size=CSV_BLOCK_SIZE, column_names=names, skip_rows=1),
+                parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+            done = 0
+            for batch in reader:
+                if invalid:
+                    break
+                n = batch.num_rows
+                yield list(batch.columns), np.arange(done + 2, done + 2 + n, dtype=np.int64)
+                done += n
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                _report_encoding(src, problems)
+            else:
+                problems.add(src.label, None, None, "a comma-separated CSV file", shorten(str(exc)))
+            raise _Unreadable from None
+        if invalid:
+            _report_ragged(src, len(header), problems)
+            raise _Unreadable
+
+    return header, batches()
+
+
+def _report_encoding(src: _Source, problems: ProblemCollector) -> None:
+    row = None
+    with src.path.open("rb") as f:
+        for i, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                row = i
+                break
+    problems.add(src.label, row, None,
+                 "UTF-8 text (in Excel: Save As “CSV UTF-8 (Comma delimited)”)",
+                 "text in another encoding (perhaps GBK)")
+
+
+def _report_ragged(src: _Source, width: int, problems: ProblemCollector) -> None:
+    """Locate rows with the wrong number of cells (slow path, only for a broken file)."""
+    with src.path.open("r", encoding="utf-8-sig", newline="") as f:
+        for i, row in enumerate(csv.reader(f), start=1):
+            if i > 1 and row and len(row) != width:
+                problems.add(src.label, i, None,
+                             f"{width} cells as in the header row",
+                             f"{len(row)} cells: {shorten(','.join(row))}")
+                if problems.truncated:
+                    return
+
+
+def _read_parquet(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iterator[Batch]]:
+    try:
+        pf = pq.ParquetFile(src.path)
+    except (pa.ArrowException, OSError) as exc:
+        problems.add(src.label, None, None, "a readable Parquet file", shorten(str(exc)))
+        raise _Unreadable from None
+    header = list(pf.schema_arrow.names)
+
+    def batches() -> Iterator[Batch]:
+        done = 0
+        try:
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+                n = batch.num_rows
+                yield list(batch.columns), np.arange(done + 2, done + 2 + n, dtype=np.int64)
+                done += n
+        except (pa.ArrowException, OSError) as exc:
+            problems.add(src.label, done + 2, None, "a readable Parquet file", shorten(str(exc)))
+            raise _Unreadable from None
+
+    return header, batches()
+
+
+def _read_xlsx(
+    src: _Source, table: Table, problems: ProblemCollector
+) -> tuple[list[str], Iterator[Batch]]:
+    sheet = _workbook(src.path).get_sheet_by_name(src.sheet)
+    rows = iter(sheet.iter_rows())
+    header_row = 0
+    header: list[str] = []
+    for i, cells in enumerate(rows, start=1):
+        if any(_cell_text(c, "str") for c in cells):
+            header_row, header = i, [_cell_text(c, "str") for c in cells]
+            break
+    if not header:
+        problems.add(src.label, 1, None, "a header row naming the columns", "an empty sheet")
+        raise _Unreadable
+    kinds = []
+    for name in header:
+        key = name.strip().lower()
+        kinds.append(table.column(key).kind if key in {c.name for c in table.columns} else "str")
+
+    def batches() -> Iterator[Batch]:
+        cols: list[list[str]] = [[] for _ in header]
+        numbers: list[int] = []
+        width = len(header)
+        for i, cells in enumerate(rows, start=header_row + 1):
+            for j in range(width):
+                cols[j].append(_cell_text(cells[j], kinds[j]) if j < len(cells) else "")
+            numbers.append(i)
+            if len(numbers) >= XLSX_BATCH_ROWS:
+                yield [pa.array(c, pa.string()) for c in cols], np.array(numbers, np.int64)
+                cols = [[] for _ in header]
+                numbers = []
+        if numbers:
+            yield [pa.array(c, pa.string()) for c in cols], np.array(numbers, np.int64)
+
+    return header, batches()
+
+
+def _cell_text(value: Any, kind: str) -> str:
+    """A workbook cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        # Excel keeps a midnight date-time as a date: in a timestamp column it is midnight
+        return f"{value.isoformat()} 00:00:00" if kind == "timestamp" else value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# One table
+
+
+@dataclass
+class _Layout:
+    """Where each contract column sits in the source, and the extra columns."""
+
+    known: dict[str, int]  # contract column name -> source position
+    extras: list[tuple[str, int]]  # output name -> source position
+
+
+def _layout(table: Table, header: list[str], src: _Source, problems: ProblemCollector
+            ) -> _Layout | None:
+    contract = {c.name for c in table.columns}
+    canonical = set(SCHEMAS[table.name].names)
+    known: dict[str, int] = {}
+    extras: list[tuple[str, int]] = []
+    ok = True
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        name = raw.strip()
+        key = name.lower()
+        if key in seen and key:
+            problems.add(src.label, 1, name, "column names that appear once in the header row",
+                         f"{name!r} in columns {_letter(seen[key])} and {_letter(i)}")
+            ok = False
+            continue
+        seen[key] = i
+        if key in contract:
+            known[key] = i
+        else:
+            out = name or f"column_{_letter(i)}"
+            if out in canonical:
+                out += "_source"
+            extras.append((out, i))
+    found = ", ".join(h.strip() for h in header if h.strip()) or "no named column"
+    for col in table.columns:
+        if col.required and col.name not in known:
+            problems.add(src.label, 1, col.name,
+                         f"a column named {col.name} (required in the {table.name} table)",
+                         f"the columns {found}")
+            ok = False
+    if table.date_or_timestamp and "date" not in known and "timestamp" not in known:
+        problems.add(src.label, 1, "date",
+                     f"a column named date or timestamp (the {table.name} table needs one)",
+                     f"the columns {found}")
+        ok = False
+    return _Layout(known, extras) if ok else None
+
+
+def _letter(i: int) -> str:
+    """Spreadsheet column letter of position ``i`` (0 → A)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _normalize_table(table: Table, src: _Source, ctx: _Context, out: Path,
+                     problems: ProblemCollector, progress: Progress | None) -> int | None:
+    """Stream one table into ``out``; the number of data rows, or None when unreadable."""
+    try:
+        if src.form == "csv":
+            header, batches = _read_csv(src, problems)
+        elif src.form == "parquet":
+            header, batches = _read_parquet(src, problems)
+        else:
+            header, batches = _read_xlsx(src, table, problems)
+    except _Unreadable:
+        return None
+    layout = _layout(table, header, src, problems)
+    if layout is None:
+        return None
+    schema = SCHEMAS[table.name]
+    for name, _ in layout.extras:
+        schema = schema.append(pa.field(name, pa.string()))
+    rows = 0
+    writer = pq.ParquetWriter(
+        out, schema,
+        use_dictionary=[f.name for f in schema if f.type == pa.string()],
+        compression="zstd")
+    # the next batch is read and converted while the previous one is written (the Parquet
+    # writer releases the GIL); at most one batch is in flight
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending: Future[None] | None = None
+    try:
+        for raw, numbers in batches:
+            if problems.truncated:
+                break
+            arrays = [_trim(a) for a in raw]
+            keep = _non_empty_rows(arrays)
+            if keep is not None:
+                arrays = [a.filter(keep) for a in arrays]
+                numbers = numbers[np.asarray(keep)]
+            if len(numbers):
+                batch = pa.record_batch(
+                    _convert(table, layout, arrays, numbers, src.label, ctx, problems),
+                    schema=schema)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(writer.write_batch, batch)
+                rows += len(numbers)
+            if progress is not None:
+                progress(table.name, rows)
+        if pending is not None:
+            pending.result()
+    except _Unreadable:
+        return None
+    finally:
+        pool.shutdown(wait=True)
+        writer.close()
+    return rows
+
+
+def _trim(arr: pa.Array) -> pa.Array:
+    """Text cells without leading and trailing blanks; other types unchanged."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return pc.utf8_trim_whitespace(arr) if pa.types.is_string(arr.type) else arr
+
+
+def _non_empty_rows(arrays: list[pa.Array]) -> pa.Array | None:
+    """Mask of rows with at least one non-empty cell; None when every row has one."""
+    if not arrays:
+        return None
+    some = None
+    for a in arrays:
+        if pa.types.is_string(a.type):
+            filled = pc.fill_null(pc.greater(pc.utf8_length(a), 0), False)
+        else:
+            filled = pc.is_valid(a)
+        some = filled if some is None else pc.or_(some, filled)
+    if pc.all(some).as_py():
+        return None
+    return some
+
+
+# ---------------------------------------------------------------------------------------------
+# Converting one batch
+
+
+@dataclass
+class _Issues:
+    """Problems of one batch, sorted by row and column before they are reported."""
+
+    label: str
+    numbers: np.ndarray
+    items: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+
+    def add(self, mask: np.ndarray, position: int, column: str,
+            expected: str | Callable[[int], str], found: Callable[[int], str]) -> None:
+        for i in np.flatnonzero(mask)[:60]:  # at most the cap is ever shown
+            exp = expected(int(i)) if callable(expected) else expected
+            self.items.append((int(self.numbers[i]), position, column, exp, found(int(i))))
+
+    def report(self, problems: ProblemCollector) -> None:
+        for row, _, column, expected, found in sorted(self.items, key=lambda x: (x[0], x[1])):
+            problems.add(self.label, row, column, expected, found)
+
+
+def _found(arr: pa.Array) -> Callable[[int], str]:
+    def text(i: int) -> str:
+        value = arr[i].as_py()
+        if isinstance(value, dt.datetime):
+            value = value.isoformat(sep=" ")
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return shorten(value)
+
+    return text
+
+
+def _np_mask(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _convert(table: Table, layout: _Layout, arrays: list[pa.Array], numbers: np.ndarray,
+             label: str, ctx: _Context, problems: ProblemCollector) -> list[pa.Array]:
+    issues = _Issues(label, numbers)
+    n = len(numbers)
+    values: dict[str, pa.Array] = {}
+    sources: dict[str, pa.Array] = {}
+    empties: dict[str, np.ndarray] = {}
+    for col in table.columns:
+        pos = layout.known.get(col.name)
+        if pos is None:
+            values[col.name] = pa.nulls(n, _TYPE_OF_KIND.get(col.kind.split(":")[0], pa.string()))
+            empties[col.name] = np.ones(n, dtype=bool)
+            continue
+        arr = arrays[pos]
+        sources[col.name] = arr
+        value, empty = _convert_column(col, arr, pos, ctx, issues, required=col.required)
+        values[col.name] = value
+        empties[col.name] = empty
+    _check_table(table, values, empties, sources, layout, ctx, issues)
+    issues.report(problems)
+    out = _assemble(table, values, numbers, ctx)
+    for _, pos in layout.extras:
+        a = arrays[pos]
+        out.append(a if a.type == pa.string() else pc.cast(a, pa.string()))
+    return out
+
+
+_TYPE_OF_KIND = {
+    "str": pa.string(), "enum": pa.string(), "float": pa.float64(), "qty": pa.float64(),
+    "temp": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32(),
+}
+
+
+def _text(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Trimmed text of a column (see :func:`_trim`) and its empty mask."""
+    if not pa.types.is_string(arr.type):
+        arr = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+    empty = _np_mask(pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True))
+    return arr, empty
+
+
+def _convert_column(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues,
+                    *, required: bool) -> tuple[pa.Array, np.ndarray]:
+    kind, _, options = col.kind.partition(":")
+    found = _found(arr)
+    if kind in ("str", "enum"):
+        text, empty = _text(arr)
+        value = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text)
+        if kind == "enum":
+            allowed = options.split("|")
+            bad = ~empty & ~_np_mask(pc.is_in(text, pa.array(allowed)))
+            issues.add(bad, pos, col.name, f"one of {', '.join(allowed)}", found)
+            if required:
+                issues.add(empty, pos, col.name, f"one of {', '.join(allowed)}", found)
+        elif required:
+            expected = (_ref_expected(col.ref, ctx.ids[col.ref]) if col.ref and ctx.site
+                        else "a text (the column is required)")
+            issues.add(empty, pos, col.name, expected, found)
+        return value, empty
+    if kind in ("float", "qty", "temp"):
+        return _convert_number(col, kind, arr, pos, issues, required=required)
+    if kind == "timestamp":
+        return _convert_timestamp(col, arr, pos, ctx, issues, required=required)
+    if kind == "date":
+        return _convert_date(col, arr, pos, ctx, issues, required=required)
+    raise KeyError(f"unknown column kind {col.kind!r}; known: str, enum, float, qty, temp, "
+                   "timestamp, date")
+
+
+_NUMBER_TEXT = {
+    "float": "a number",
+    "qty": "a number ≥ 0",
+    "temp": "a temperature in °C",
+}
+
+
+def _convert_number(col: Column, kind: str, arr: pa.Array, pos: int, issues: _Issues,
+                    *, required: bool) -> tuple[pa.Array, np.ndarray]:
+    found = _found(arr)
+    t = arr.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        value = pc.cast(arr, pa.float64())
+        empty = _np_mask(pc.is_null(value))
+    else:
+        text, empty = _text(arr)
+        try:  # fast path: every cell a number (inf and nan are caught below)
+            value = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:
+            ok = _np_mask(pc.match_substring_regex(text, _NUMBER_RE))
+            bad = ~empty & ~ok
+            text = pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))
+            value = pc.cast(text, pa.float64())
+            issues.add(bad, pos, col.name, _NUMBER_TEXT[kind], found)
+    if required:
+        issues.add(empty, pos, col.name, _NUMBER_TEXT[kind], found)
+    v = value.to_numpy(zero_copy_only=False)
+    valid = _np_mask(pc.is_valid(value))
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(v)
+        nonfinite = valid & ~finite
+        issues.add(nonfinite, pos, col.name, "a finite number", found)
+        if kind == "qty":
+            issues.add(finite & (v < 0), pos, col.name, "a quantity ≥ 0", found)
+        if kind == "temp":
+            issues.add(finite & (v <= _ABS_ZERO_C), pos, col.name,
+                       "a temperature above absolute zero (−273.15 °C)", found)
+    return value, empty
+
+
+def _ts_expected(ctx: _Context) -> str:
+    return ("an ISO 8601 date-time such as 2025-10-06 00:15:00 or "
+            f"2025-10-06T00:15:00{ctx.offset_example}")
+
+
+def _convert_timestamp(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues,
+                       *, required: bool) -> tuple[pa.Array, np.ndarray]:
+    """UTC instants [µs] of a timestamp column; naive values are local time of the site."""
+    found = _found(arr)
+    expected = _ts_expected(ctx)
+    t = arr.type
+    n = len(arr)
+    if pa.types.is_timestamp(t) and t.tz is not None:
+        value = pc.cast(arr, pa.timestamp("us", tz="UTC"), safe=False)
+        empty = _np_mask(pc.is_null(arr))
+        if required:
+            issues.add(empty, pos, col.name, expected, found)
+        return value, empty
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        local = pc.cast(pc.cast(arr, pa.timestamp("us"), safe=False), pa.int64())
+        empty = _np_mask(pc.is_null(arr))
+        local_us = np.asarray(local.fill_null(0).to_numpy(), dtype=np.int64)
+        offset_us = np.zeros(n, dtype=np.int64)
+        aware = np.zeros(n, dtype=bool)
+        bad = np.zeros(n, dtype=bool)
+        if required:
+            issues.add(empty, pos, col.name, expected, found)
+        return _to_utc(local_us, offset_us, aware, empty, bad, col, pos, ctx, issues, found)
+    text, empty = _text(arr)
+    fast = _naive_fast(text)
+    if fast is not None:
+        local_us = fast
+        offset_us = np.zeros(n, dtype=np.int64)
+        aware = np.zeros(n, dtype=bool)
+        bad = np.zeros(n, dtype=bool)
+    else:
+        local_us, offset_us, aware, bad = _parse_timestamps(text, empty)
+        issues.add(bad, pos, col.name, expected, found)
+    if required:
+        issues.add(empty, pos, col.name, expected, found)
+    return _to_utc(local_us, offset_us, aware, empty, bad, col, pos, ctx, issues, found)
+
+
+def _naive_fast(text: pa.Array) -> np.ndarray | None:
+    """Local wall-clock times [µs] when every cell is a naive ``YYYY-MM-DD hh:mm[:ss]``."""
+    if text.null_count or not len(text):
+        return None
+    try:
+        local = pc.cast(text, pa.timestamp("us"))
+    except pa.ArrowInvalid:
+        return None
+    # Arrow also reads a date alone or a bare hour; the contract wants hh:mm at least
+    if pc.min(pc.utf8_length(text)).as_py() < len("2025-10-06 00:15"):
+        return None
+    return np.asarray(pc.cast(local, pa.int64()).to_numpy(), dtype=np.int64)
+
+
+def _parse_timestamps(text: pa.Array, empty: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Local times [µs], UTC offsets [µs], which had an offset, which are unreadable."""
+    n = len(text)
+    parts = pc.extract_regex(text, _TS_RE)
+    matched = _np_mask(pc.is_valid(parts))
+    bad = ~empty & ~matched
+    local_text = pc.binary_join_element_wise(
+        pc.struct_field(parts, "d"), pc.struct_field(parts, "t"), " ")
+    try:
+        local = pc.cast(local_text, pa.timestamp("us"))
+    except pa.ArrowInvalid:  # an impossible calendar value somewhere: find it row by row
+        local, invalid = _cast_local_slowly(local_text)
+        bad |= invalid & matched
+    local_us = np.asarray(pc.cast(local, pa.int64()).fill_null(0).to_numpy(),
+                          dtype=np.int64)
+    zone_text = pc.struct_field(parts, "z")
+    aware = _np_mask(pc.not_equal(zone_text, ""))
+    offset_us = np.zeros(n, dtype=np.int64)
+    if aware.any():
+        uniq = pc.unique(zone_text).to_pylist()
+        codes = {z: _offset_us(z) for z in uniq if z}
+        idx = pc.index_in(zone_text, pa.array(list(codes) or [""]))
+        table_us = np.array(list(codes.values()) or [0], dtype=np.int64)
+        offset_us = np.where(aware, table_us[np.asarray(idx.fill_null(0).to_numpy())], 0)
+    return local_us, offset_us, aware, bad
+
+
+def _to_utc(local_us: np.ndarray, offset_us: np.ndarray, aware: np.ndarray, empty: np.ndarray,
+            bad: np.ndarray, col: Column, pos: int, ctx: _Context, issues: _Issues,
+            found: Callable[[int], str]) -> tuple[pa.Array, np.ndarray]:
+    naive = ~aware & ~empty & ~bad
+    utc_us = local_us - offset_us
+    if naive.any():
+        converted, gap_kind, gap_index, transitions = _local_to_utc(local_us, ctx.zone, naive)
+        utc_us = np.where(naive, converted, utc_us)
+        for code in (1, 2):
+            mask = naive & (gap_kind == code)
+            if mask.any():
+                issues.add(mask, pos, col.name,
+                           lambda i, code=code: _dst_expected(
+                               ctx.zone, transitions[int(gap_index[i])], code,
+                               int(local_us[i])), found)
+                bad |= mask
+    null = empty | bad
+    value = pa.array(utc_us, pa.int64(), mask=null).cast(pa.timestamp("us", tz="UTC"))
+    return value, empty
+
+
+def _cast_local_slowly(local_text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    values: list[dt.datetime | None] = []
+    invalid = np.zeros(len(local_text), dtype=bool)
+    for i, s in enumerate(local_text.to_pylist()):
+        if s is None:
+            values.append(None)
+            continue
+        try:
+            values.append(dt.datetime.fromisoformat(s))
+        except ValueError:
+            values.append(None)
+            invalid[i] = True
+    return pa.array(values, pa.timestamp("us")), invalid
+
+
+def _offset_us(zone: str) -> int:
+    if zone in ("Z", "z"):
+        return 0
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    return sign * (hours * 3600 + minutes * 60) * _US
+
+
+# time-zone transitions: (utc instant [µs], offset before [µs], offset after [µs])
+Transition = tuple[int, int, int]
+
+
+@lru_cache(maxsize=512)
+def _transitions(zone: str, year: int) -> tuple[Transition, ...]:
+    """Offset changes of ``zone`` within ``year`` (UTC), found by scanning and bisection."""
+    if not 1 <= year <= 9998:
+        return ()
+    z = ZoneInfo(zone)
+
+    def off(t: int) -> int:
+        when = dt.datetime.fromtimestamp(t, dt.UTC).astimezone(z)
+        return int(when.utcoffset().total_seconds())  # type: ignore[union-attr]
+
+    start = int(dt.datetime(year, 1, 1, tzinfo=dt.UTC).timestamp())
+    end = int(dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC).timestamp())
+    step = 6 * 3600
+    out: list[Transition] = []
+    t, o = start, off(start)
+    while t < end:
+        nxt = min(t + step, end)
+        o2 = off(nxt)
+        if o2 != o:
+            lo, hi = t, nxt  # off(lo) == o, off(hi) == o2
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if off(mid) == o:
+                    lo = mid
+                else:
+                    hi = mid
+            out.append((hi * _US, o * _US, o2 * _US))
+        t, o = nxt, o2
+    return tuple(out)
+
+
+def _local_to_utc(local_us: np.ndarray, zone: str, mask: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Transition]]:
+    """UTC [µs] of local wall-clock times [µs] (rows in ``mask``), and for each whether it
+    falls in a gap (1: does not exist) or an overlap (2: occurs twice), with the index of
+    that transition in the returned list.
+
+    Notes
+    -----
+    Rows are taken year by year, with the transitions of the year before and after, so a
+    typing error such as 2205 costs three years of scanning, not two centuries.
+    """
+    n = len(local_us)
+    utc = local_us.copy()
+    kind = np.zeros(n, np.int8)
+    index = np.zeros(n, np.int64)
+    transitions: list[Transition] = []
+    years = local_us.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970
+    for year in np.unique(years[mask]).tolist():
+        rows = mask & (years == year)
+        x = local_us[rows]
+        block = [tr for y in (year - 1, year, year + 1) for tr in _transitions(zone, y)]
+        if not block:
+            utc[rows] = x - _offset_at_new_year(zone, year)
+            continue
+        first = len(transitions)
+        transitions.extend(block)
+        t = np.array([b[0] for b in block], dtype=np.int64)
+        before = np.array([b[1] for b in block], dtype=np.int64)
+        after = np.array([b[2] for b in block], dtype=np.int64)
+        lo = t + np.minimum(before, after)
+        hi = t + np.maximum(before, after)
+        offsets = np.concatenate([[before[0]], after])
+        utc[rows] = x - offsets[np.searchsorted(hi, x, side="right")]
+        j = np.searchsorted(lo, x, side="right") - 1
+        jj = np.clip(j, 0, len(block) - 1)
+        in_gap = (j >= 0) & (x < hi[jj])
+        kind[rows] = np.where(in_gap, np.where(after[jj] > before[jj], 1, 2), 0)
+        index[rows] = jj + first
+    return utc, kind, index, transitions
+
+
+def _offset_at_new_year(zone: str, year: int) -> int:
+    when = dt.datetime(max(year, 1), 1, 1, tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+    return int(when.utcoffset().total_seconds()) * _US  # type: ignore[union-attr]
+
+
+def _dst_expected(zone: str, tr: Transition, code: int, local_us: int) -> str:
+    t, before, after = tr
+    epoch = dt.datetime(1970, 1, 1)
+    wall_before = epoch + dt.timedelta(microseconds=t + before)
+    wall_after = epoch + dt.timedelta(microseconds=t + after)
+    local = epoch + dt.timedelta(microseconds=local_us)
+    day = wall_before.date().isoformat()
+    if code == 1:
+        return (f"a local time that exists in {zone} (on {day} the clocks jump from "
+                f"{wall_before:%H:%M} to {wall_after:%H:%M}; if the time is right, add its "
+                "UTC offset)")
+    ex = local.isoformat(timespec="seconds")
+    return (f"an unambiguous local time in {zone} (on {day} the clocks go back from "
+            f"{wall_before:%H:%M} to {wall_after:%H:%M}, so this time occurs twice; add the "
+            f"UTC offset, e.g. {ex}{_fmt_offset(before)} or {ex}{_fmt_offset(after)})")
+
+
+def _fmt_offset(us: int) -> str:
+    minutes = us // (60 * _US)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _convert_date(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues,
+                  *, required: bool) -> tuple[pa.Array, np.ndarray]:
+    found = _found(arr)
+    expected = "an ISO 8601 date such as 2025-10-06"
+    t = arr.type
+    if pa.types.is_date(t):
+        value = pc.cast(arr, pa.date32())
+        empty = _np_mask(pc.is_null(arr))
+    elif pa.types.is_timestamp(t):  # a typed date-time: must be a local midnight
+        local = arr if t.tz is None else pc.local_timestamp(pc.cast(
+            arr, pa.timestamp("us", tz=ctx.zone)))
+        local = pc.cast(local, pa.timestamp("us"))
+        empty = _np_mask(pc.is_null(arr))
+        midnight = _np_mask(pc.equal(pc.floor_temporal(local, unit="day"), local))
+        bad = ~empty & ~midnight
+        issues.add(bad, pos, col.name, expected + " (without a time of day)", found)
+        value = pc.cast(pc.floor_temporal(local, unit="day"), pa.date32())
+        if bad.any():
+            value = pc.if_else(pa.array(bad), pa.scalar(None, pa.date32()), value)
+    else:
+        text, empty = _text(arr)
+        ok = _np_mask(pc.match_substring_regex(text, _DATE_RE))
+        bad = ~empty & ~ok
+        text = pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))
+        try:
+            value = pc.cast(text, pa.date32())
+        except pa.ArrowInvalid:  # an impossible calendar date somewhere
+            days: list[dt.date | None] = []
+            for i, s in enumerate(text.to_pylist()):
+                try:
+                    days.append(None if s is None else dt.date.fromisoformat(s))
+                except ValueError:
+                    days.append(None)
+                    bad[i] = True
+            value = pa.array(days, pa.date32())
+        issues.add(bad, pos, col.name, expected, found)
+    if required:
+        issues.add(empty, pos, col.name, expected, found)
+    return value, empty
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks across columns and against site.yaml
+
+
+def _check_table(table: Table, values: dict[str, pa.Array], empties: dict[str, np.ndarray],
+                 sources: dict[str, pa.Array], layout: _Layout, ctx: _Context,
+                 issues: _Issues) -> None:
+    pos = layout.known
+
+    def found(name: str) -> Callable[[int], str]:
+        return _found(sources[name])
+
+    if ctx.site is not None:
+        for col in table.columns:
+            if col.ref is None or col.name not in pos:
+                continue
+            ids = ctx.ids[col.ref]
+            listed = pa.array(ids, pa.string())
+            unknown = ~empties[col.name] & ~_np_mask(pc.is_in(values[col.name], listed))
+            issues.add(unknown, pos[col.name], col.name, _ref_expected(col.ref, ids),
+                       found(col.name))
+
+    if table.date_or_timestamp:
+        neither = empties["date"] & empties["timestamp"]
+        if neither.any():
+            column = "date" if "date" in pos else "timestamp"
+            issues.add(neither, pos[column], column,
+                       "a date or a timestamp (one of them is required)",
+                       lambda i: "(empty)")
+        if "date" in pos and "timestamp" in pos:
+            local = _local_dates(values["timestamp"], ctx.zone)
+            both = ~empties["date"] & ~empties["timestamp"]
+            differ = both & _np_mask(pc.not_equal(local, values["date"]))
+            issues.add(differ, pos["date"], "date",
+                       lambda i: f"the local date of the timestamp ({local[i].as_py()})",
+                       found("date"))
+
+    if ctx.site is not None and table.name in ("readings", "meter_events") and "meter_id" in pos:
+        ids = values["meter_id"]
+        if table.name == "readings" and "value" in pos:
+            interval = [m for m, r in ctx.reading.items() if r == "interval"]
+            negative = _np_mask(pc.and_(pc.is_in(ids, pa.array(interval, pa.string())),
+                                        pc.less(values["value"], 0)))
+            issues.add(negative, pos["value"], "value",
+                       lambda i: f"an amount ≥ 0 ({ids[i].as_py()} is an interval meter: "
+                       "each reading is the amount of its interval)", found("value"))
+        if table.name == "meter_events":
+            cumulative = [m for m, r in ctx.reading.items() if r == "cumulative"]
+            known = pc.is_in(ids, pa.array(list(ctx.reading), pa.string()))
+            wrong = _np_mask(pc.and_(known, pc.invert(
+                pc.is_in(ids, pa.array(cumulative, pa.string())))))
+            issues.add(wrong, pos["meter_id"], "meter_id",
+                       "a cumulative meter (a register replacement or reset only exists for "
+                       "meters with reading: cumulative in site.yaml)", found("meter_id"))
+
+    if ctx.site is not None and table.name == "heat_streams" and "stream_id" in pos:
+        optional = [s for s, ok in ctx.stream_t_ref.items() if ok]
+        streams = pa.array(list(ctx.stream_t_ref), pa.string())
+        known = _np_mask(pc.is_in(values["stream_id"], streams))
+        needs = known & ~_np_mask(pc.is_in(values["stream_id"], pa.array(optional, pa.string())))
+        missing = needs & empties["t_cold_c"]
+        sid = values["stream_id"]
+        issues.add(missing, pos.get("t_cold_c", pos["stream_id"]), "t_cold_c",
+                   lambda i: f"a temperature in °C ({sid[i].as_py()} is not an available "
+                   "stream with t_ref_c in site.yaml, so the cold-side temperature is needed)",
+                   lambda i: "(empty)")
+
+    for start, end in (("calibrated_on", "valid_until"), ("period_start", "period_end")):
+        if start in values and end in values and start in pos and end in pos:
+            early = _np_mask(pc.less(values[end], values[start]))
+            s = values[start]
+            issues.add(early, pos[end], end,
+                       lambda i, s=s, start=start: f"a date on or after {start} "
+                       f"({s[i].as_py()})", found(end))
+
+
+def _local_dates(ts: pa.Array, zone: str) -> pa.Array:
+    return pc.cast(pc.local_timestamp(pc.cast(ts, pa.timestamp("us", tz=zone))), pa.date32())
+
+
+def _assemble(table: Table, values: dict[str, pa.Array], numbers: np.ndarray,
+              ctx: _Context) -> list[pa.Array]:
+    """The canonical columns of :data:`SCHEMAS` in order."""
+    cols = dict(values)
+    if "timestamp" in cols:
+        cols["ts"] = cols.pop("timestamp")
+    if table.date_or_timestamp:
+        local = _local_dates(cols["ts"], ctx.zone)
+        cols["date"] = pc.coalesce(cols["date"], local)
+    if table.name in ("readings", "meter_events"):
+        ids = cols["meter_id"]
+        meters = list(ctx.factor)
+        factors = pa.array([ctx.factor[m] for m in meters] or [1.0], pa.float64())
+        idx = pc.index_in(ids, pa.array(meters, pa.string()))
+        factor = pc.fill_null(pc.take(factors, pc.fill_null(idx, 0)), 1.0)
+        if not meters:
+            factor = pa.array(np.ones(len(ids)))
+        for name in ("value", "old_final", "new_initial"):
+            if name in cols:
+                cols[name] = pc.multiply(cols[name], factor)
+    cols["_row"] = pa.array(numbers, pa.int64())
+    return [cols[f.name] for f in SCHEMAS[table.name]]
+
+
+__all__ = ["normalize"]

@@ -1,0 +1,442 @@
+"""Metric 3, mold temperature control accuracy (模温控制精度).
+
+The definitions are ibis expressions, so the same text runs on DuckDB (default) and on a
+distributed engine. The steady-state filter is a fixed number of window passes over the
+samples of each controller in time order (lag, cumulative max, cumulative sum): no loop over
+rows, no pandas.
+
+Public names: :func:`mold_temperature_accuracy`, :func:`steady_samples`, :class:`MoldResult`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from thermaudit.dataset.site import Site
+
+__all__ = ["MoldResult", "mold_temperature_accuracy", "steady_samples"]
+
+#: state value of a sample taken while the cell is making parts (contract, mold_temperature)
+PRODUCING = "producing"
+#: quantile of |e| that is the accuracy (metrics.md section 3)
+ACCURACY_QUANTILE = 0.95
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US_PER_MIN = 60_000_000
+_REQUIRED: dict[str, str] = {
+    "ts": "timestamp in UTC",
+    "controller_id": "string",
+    "setpoint_c": "floating-point number [°C]",
+    "actual_c": "floating-point number [°C]",
+}
+#: keys of a ``by_controller`` entry, in the order of assessment.json
+CONTROLLER_KEYS = (
+    "p95_abs_c", "max_abs_c", "bias_c", "rms_c", "within_tolerance", "cpk", "samples",
+    "pass", "tolerance_c",
+)
+
+
+@dataclass(frozen=True)
+class MoldResult:
+    """Mold temperature control accuracy of one assessment.
+
+    Attributes
+    ----------
+    value : float or None
+        Enterprise accuracy: P95 of |e| over the pooled steady-state samples of all
+        controllers. [°C] ``None`` when there is no steady-state sample (never 0).
+    by_controller : dict of str to dict
+        Per controller id (every controller with a sample in the period, sorted): ``p95_abs_c``,
+        ``max_abs_c``, ``bias_c``, ``rms_c`` [°C], ``within_tolerance`` (fraction 0–1),
+        ``cpk`` (dimensionless, ``None`` when no segment qualifies), ``samples`` (steady-state
+        sample count), ``pass`` (``p95_abs_c`` ≤ ``tolerance_c``) and ``tolerance_c`` [°C].
+        Statistics are ``None`` for a controller without steady-state samples.
+    steady_samples : int
+        Steady-state samples of all controllers.
+    facts : dict
+        Counts for quality findings and for the report (see
+        :func:`mold_temperature_accuracy`, *Returns*).
+    passed : bool or None
+        ``value`` ≤ ``tolerance_c``; ``None`` when ``value`` is ``None``.
+    tolerance_c : float or None
+        Tolerance the enterprise value is judged against: the tightest ``tolerance_c`` of the
+        controllers that contributed steady-state samples. [°C]
+    """
+
+    value: float | None
+    by_controller: dict[str, dict[str, Any]]
+    steady_samples: int
+    facts: dict[str, Any]
+    passed: bool | None = None
+    tolerance_c: float | None = None
+    unit: str = field(default="°C")
+
+
+def _check_samples(samples: ir.Table) -> None:
+    """Refuse a table that is not the normalized ``mold_temperature`` table."""
+    schema = samples.schema()
+    problems = []
+    for name, expected in _REQUIRED.items():
+        if name not in schema:
+            problems.append(f"column {name!r} ({expected}): missing")
+            continue
+        dtype = schema[name]
+        if name == "ts":
+            ok = dtype.is_timestamp() and dtype.timezone in ("UTC", "Etc/UTC")
+        elif name == "controller_id":
+            ok = dtype.is_string()
+        else:
+            ok = dtype.is_floating()
+        if not ok:
+            problems.append(f"column {name!r}: expected {expected}, found {dtype}")
+    if "state" in schema and not schema["state"].is_string():
+        problems.append(f"column 'state': expected string, found {schema['state']}")
+    if problems:
+        raise ValueError(
+            "mold_temperature samples do not follow the normalized schema "
+            "(thermaudit.dataset.model.SCHEMAS['mold_temperature']): " + "; ".join(problems)
+        )
+
+
+def _in_period(samples: ir.Table, site: Site) -> ir.BooleanValue:
+    """Contract, *Period membership*: ts in (start 00:00, day after end 00:00] local time."""
+    start, end = site.period_bounds_utc()
+    return (samples.ts > ibis.literal(start)) & (samples.ts <= ibis.literal(end))
+
+
+def _annotate(samples: ir.Table, site: Site) -> ir.Table:
+    """Every sample in the period with its steady-state status and cpk segment.
+
+    Notes
+    -----
+    Contract, *Mold temperature steady state*. Within one controller, samples in time order
+    (ties in ``_row`` order when the column exists). A row is an *event* when it is
+
+    - the controller's first sample in the period,
+    - a setpoint change (the first sample with the new setpoint),
+    - the end of a time gap: it follows the previous sample by more than ``gap_min``,
+    - the end of a non-producing gap: it is producing, the samples before it back to the
+      previous producing sample are not, and the first of them is more than ``gap_min``
+      before it.
+
+    anchor = time of the last event at or before the row (a cumulative max); the sample is
+    steady when it is producing (state ``producing`` or null) and ``ts − anchor ≥ warmup_min``.
+
+    Segments (metrics.md section 3): a maximal run of consecutive steady samples with one
+    setpoint. segment = (non-producing samples so far) + (setpoint changes so far)
+    + (time gaps so far, only when ``warmup_min > 0``). Two steady samples share it exactly
+    when no non-producing sample, setpoint change or time gap lies between them; with
+    ``warmup_min > 0`` every event row is itself non-steady and no producing non-steady
+    sample can lie between two steady samples with the same anchor, so this is the
+    definition. With ``warmup_min = 0`` every producing sample is steady and a time gap
+    without samples does not end a segment (no non-steady sample lies between).
+    """
+    ss = site.options.steady_state
+    warm_us = round(ss.warmup_min * _US_PER_MIN)
+    gap_us = round(ss.gap_min * _US_PER_MIN)
+    cols = samples.columns
+
+    t = samples.filter(_in_period(samples, site))
+    producing = (
+        t.state.isnull() | (t.state == PRODUCING) if "state" in cols else ibis.literal(True)
+    )
+    t = t.mutate(
+        # integer microseconds since 1970 UTC: exact and cheap to compare in every engine
+        t_us=t.ts.delta(ibis.literal(_EPOCH), unit="microsecond"),
+        producing=producing,
+        e=t.actual_c - t.setpoint_c,
+    )
+    order = [t.t_us, t._row] if "_row" in cols else [t.t_us]
+    w = ibis.window(group_by=t.controller_id, order_by=order)
+    cw = ibis.cumulative_window(group_by=t.controller_id, order_by=order)
+
+    # pass 1: neighbours
+    a = t.mutate(
+        prev_us=t.t_us.lag().over(w),
+        next_us=t.t_us.lead().over(w),
+        prev_sp=t.setpoint_c.lag().over(w),
+        prev_prod=t.producing.lag().over(w),
+    )
+    first = a.prev_us.isnull()
+    ev_sp = ~first & ~a.setpoint_c.identical_to(a.prev_sp)
+    ev_time_gap = ~first & (a.t_us - a.prev_us > gap_us)
+    np_start = ~a.producing & (first | a.prev_prod)
+    breaks = ~a.producing | a.e.isnull()
+    # pass 2: start of the current non-producing run; running counts for segments
+    b = a.mutate(
+        first=first,
+        ev_setpoint=ev_sp,
+        ev_time_gap=ev_time_gap,
+        run_start_us=ibis.ifelse(np_start, a.t_us, ibis.null("int64")).max().over(cw),
+        n_breaks=breaks.cast("int64").sum().over(cw),
+        n_sp=ev_sp.cast("int64").sum().over(cw),
+        n_tg=ev_time_gap.cast("int64").sum().over(cw),
+        dup_row=(a.t_us == a.prev_us).fill_null(False) | (a.t_us == a.next_us).fill_null(False),
+        dup_extra=(a.t_us == a.prev_us).fill_null(False),
+    )
+    ev_np_gap = (
+        b.producing & ~b.first & ~b.prev_prod & (b.t_us - b.run_start_us > gap_us)
+    ).fill_null(False)
+    event = b.first | b.ev_setpoint | b.ev_time_gap | ev_np_gap
+    # pass 3: the last event (first sample, setpoint change, end of a gap)
+    c = b.mutate(
+        ev_np_gap=ev_np_gap,
+        anchor_us=ibis.ifelse(event, b.t_us, ibis.null("int64")).max().over(cw),
+    )
+    segment = c.n_breaks + c.n_sp + (c.n_tg if warm_us > 0 else 0)
+    return c.mutate(
+        steady=c.producing & c.e.notnull() & (c.t_us - c.anchor_us >= warm_us),
+        segment=segment,
+    )
+
+
+def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
+    """Steady-state samples of every controller, for statistics and control charts.
+
+    Parameters
+    ----------
+    samples : ibis.Table
+        The normalized ``mold_temperature`` table (``SCHEMAS['mold_temperature']``): ``ts``
+        (UTC), ``controller_id``, ``setpoint_c`` [°C], ``actual_c`` [°C], optional ``state``
+        (null counts as producing) and ``_row`` (orders samples with the same timestamp).
+    site : Site
+        Gives the period, the time zone and ``options.steady_state`` (``warmup_min``,
+        ``gap_min`` [min]).
+
+    Returns
+    -------
+    ibis.Table
+        ``controller_id``, ``ts``, ``setpoint_c``, ``actual_c``, ``e`` = actual − setpoint
+        [°C], ``segment`` (int; identifies the cpk segment within its controller, increasing
+        in time, not consecutive). Unordered: order by ``controller_id, ts`` to draw.
+
+    Notes
+    -----
+    Contract ``thermaudit.dataset/1``, *Period membership* and *Mold temperature steady
+    state*; see :func:`_annotate` for how each clause is computed.
+    """
+    _check_samples(samples)
+    a = _annotate(samples, site)
+    return a.filter(a.steady).select(
+        "controller_id", "ts", "setpoint_c", "actual_c", "e", "segment"
+    )
+
+
+def _tolerances(site: Site) -> ir.Table:
+    ids = [c.id for c in site.temperature_controllers]
+    return ibis.memtable(
+        pa.table(
+            {"controller_id": pa.array(ids, pa.string()),
+             "tolerance_c": pa.array([c.tolerance_c for c in site.temperature_controllers],
+                                     pa.float64())}
+        )
+    ).rename(tol_controller_id="controller_id")
+
+
+def _statistics(a: ir.Table, tol: ir.Table) -> ir.Table:
+    """One row per controller with samples in the period: counts, statistics, cpk, pooled P95."""
+    per = a.left_join(tol, a.controller_id == tol.tol_controller_id)
+    per_abs = per.e.abs()
+    stats = per.group_by(per.controller_id).aggregate(
+        rows=per.count(),
+        producing=per.producing.cast("int64").sum(),
+        samples=per.steady.cast("int64").sum(),
+        setpoint_changes=per.ev_setpoint.cast("int64").sum(),
+        time_gaps=per.ev_time_gap.cast("int64").sum(),
+        nonproducing_gaps=per.ev_np_gap.cast("int64").sum(),
+        duplicate_rows=per.dup_row.cast("int64").sum(),
+        duplicate_extra_rows=per.dup_extra.cast("int64").sum(),
+        tolerance_c=per.tolerance_c.max(),
+        p95_abs_c=per_abs.quantile(ACCURACY_QUANTILE, where=per.steady),
+        max_abs_c=per_abs.max(where=per.steady),
+        bias_c=per.e.mean(where=per.steady),
+        rms_c=(per.e * per.e).mean(where=per.steady).sqrt(),
+        within_tolerance=(per_abs <= per.tolerance_c).cast("float64").mean(where=per.steady),
+    )
+
+    # Cpk per segment; σ of e equals σ of the actual temperature within a segment (one
+    # setpoint) and is computed on e for numerical accuracy; min(USL − μ, μ − LSL) with
+    # USL/LSL = setpoint ± tolerance is tolerance − |mean e|.
+    st = a.filter(a.steady)
+    seg = st.group_by([st.controller_id, st.segment]).aggregate(
+        n=st.count(), mean_e=st.e.mean(), sd=st.e.std(how="pop")
+    )
+    seg = seg.left_join(tol, seg.controller_id == tol.tol_controller_id)
+    ok = (seg.n >= 2) & (seg.sd > 0) & seg.tolerance_c.notnull()
+    seg = seg.mutate(
+        ok=ok,
+        cpk_n=ibis.ifelse(ok, (seg.tolerance_c - seg.mean_e.abs()) / (3 * seg.sd) * seg.n, None),
+        n_ok=ibis.ifelse(ok, seg.n, 0),
+    )
+    cpk = seg.group_by(seg.controller_id).aggregate(
+        cpk_sum=seg.cpk_n.sum(),
+        cpk_weight=seg.n_ok.sum(),
+        segments=seg.count(),
+        cpk_segments=seg.ok.cast("int64").sum(),
+    ).rename(cpk_controller_id="controller_id")
+
+    pooled = st.aggregate(
+        value=st.e.abs().quantile(ACCURACY_QUANTILE),
+        pooled_samples=st.count(),
+    )
+    out = stats.left_join(cpk, stats.controller_id == cpk.cpk_controller_id)
+    out = out.mutate(
+        cpk=ibis.ifelse(out.cpk_weight > 0, out.cpk_sum / out.cpk_weight, ibis.null("float64"))
+    ).drop("cpk_sum", "cpk_weight", "cpk_controller_id")
+    return out.cross_join(pooled)
+
+
+def _float(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def mold_temperature_accuracy(
+    con: ibis.BaseBackend, samples: ir.Table, site: Site
+) -> MoldResult:
+    """Mold temperature control accuracy: P95 of |actual − setpoint| over steady state.
+
+    Parameters
+    ----------
+    con : ibis.BaseBackend
+        Engine that executes the expressions (``ibis.duckdb.connect()`` by default).
+    samples : ibis.Table
+        The normalized ``mold_temperature`` table, see :func:`steady_samples`. [°C]
+    site : Site
+        Period, time zone, ``options.steady_state`` and each controller's ``tolerance_c``.
+
+    Returns
+    -------
+    MoldResult
+        ``value`` [°C], ``by_controller``, ``steady_samples``, ``passed``, ``tolerance_c`` and
+        ``facts``:
+
+        - ``rows_in_period``, ``rows_outside_period`` (ignored by the metric) and
+          ``rows_outside_period_by_controller``;
+        - ``duplicate_timestamp_rows``: per controller, rows in the period that share
+          controller and timestamp with another row (all are kept);
+          ``duplicate_timestamp_extra_rows``:
+          per controller, rows beyond the first at a timestamp;
+        - ``controllers_without_steady_samples`` (have samples, none steady),
+          ``controllers_without_samples`` (declared in site.yaml, no sample in the period),
+          ``unknown_controllers`` (samples of an id site.yaml does not declare: no tolerance,
+          so no ``within_tolerance``, ``cpk`` or ``pass``);
+        - ``by_controller``: per controller ``rows``, ``producing``, ``steady``,
+          ``setpoint_changes``, ``time_gaps``, ``nonproducing_gaps`` (gaps longer than ``gap_min``),
+          ``segments`` and ``cpk_segments`` (segments that qualify for Cpk).
+
+    Notes
+    -----
+    For each controller over its steady-state samples (contract, *Mold temperature steady
+    state*), with e = actual − setpoint [°C]:
+
+    - ``p95_abs_c`` = linear-interpolation quantile 0.95 of |e| (numpy default, DuckDB
+      ``quantile_cont``), ``max_abs_c`` = max |e|, ``bias_c`` = mean e,
+      ``rms_c`` = sqrt(mean e²), ``within_tolerance`` = fraction of |e| ≤ tolerance (0–1);
+    - Cpk per segment (a maximal run of consecutive steady samples with one setpoint; any
+      non-steady sample or setpoint change ends it) = min(USL − μ, μ − LSL) / 3σ of the actual
+      temperature against setpoint ± tolerance, σ the population standard deviation;
+      segments with fewer than 2 samples or σ = 0 are skipped; the controller's Cpk is the
+      sample-weighted mean, ``None`` when no segment qualifies. Cpk ranges over (−∞, ∞);
+      ≥ 1.33 is usually read as capable.
+
+    The enterprise value is the P95 of |e| over the pooled steady samples of all
+    controllers; it passes when ≤ the tightest tolerance among the controllers that
+    contributed samples (metrics.md names one tolerance; the tightest is the conservative
+    reading when controllers differ). ``pass`` of a controller compares its own P95 with its
+    own tolerance.
+
+    References
+    ----------
+    metrics.md (``miit-2026-provisional`` v1), section 3; GB/T 39957-2021 (die-casting cell
+    ±1 °C, clause to be checked); contract ``thermaudit.dataset/1``.
+    """
+    _check_samples(samples)
+    a = _annotate(samples, site)
+    table = con.to_pyarrow(_statistics(a, _tolerances(site))).to_pylist()
+
+    outside = samples.filter(~_in_period(samples, site))
+    outside_rows = con.to_pyarrow(
+        outside.group_by(outside.controller_id).aggregate(n=outside.count())
+    ).to_pylist()
+    outside_by = {r["controller_id"]: int(r["n"]) for r in outside_rows}
+
+    declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
+    by_controller: dict[str, dict[str, Any]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    value: float | None = None
+    for r in sorted(table, key=lambda r: r["controller_id"]):
+        cid = r["controller_id"]
+        n = int(r["samples"] or 0)
+        tol = _float(r["tolerance_c"])
+        p95 = _float(r["p95_abs_c"]) if n else None
+        by_controller[cid] = {
+            "p95_abs_c": p95,
+            "max_abs_c": _float(r["max_abs_c"]) if n else None,
+            "bias_c": _float(r["bias_c"]) if n else None,
+            "rms_c": _float(r["rms_c"]) if n else None,
+            "within_tolerance": _float(r["within_tolerance"]) if n and tol is not None else None,
+            "cpk": _float(r["cpk"]),
+            "samples": n,
+            "pass": None if p95 is None or tol is None else p95 <= tol,
+            "tolerance_c": tol,
+        }
+        counts[cid] = {
+            "rows": int(r["rows"]),
+            "producing": int(r["producing"]),
+            "steady": n,
+            "setpoint_changes": int(r["setpoint_changes"]),
+            "time_gaps": int(r["time_gaps"]),
+            "nonproducing_gaps": int(r["nonproducing_gaps"]),
+            "segments": int(r["segments"] or 0),
+            "cpk_segments": int(r["cpk_segments"] or 0),
+        }
+        if r["pooled_samples"]:
+            value = _float(r["value"])
+    n_steady = sum(c["samples"] for c in by_controller.values())
+    if n_steady == 0:
+        value = None
+    tols = [c["tolerance_c"] for c in by_controller.values()
+            if c["samples"] and c["tolerance_c"] is not None]
+    tolerance = min(tols) if tols else None
+
+    facts: dict[str, Any] = {
+        "rows_in_period": sum(c["rows"] for c in counts.values()),
+        "rows_outside_period": sum(outside_by.values()),
+        "rows_outside_period_by_controller": dict(sorted(outside_by.items())),
+        "duplicate_timestamp_rows": {
+            r["controller_id"]: int(r["duplicate_rows"])
+            for r in sorted(table, key=lambda r: r["controller_id"]) if r["duplicate_rows"]
+        },
+        "duplicate_timestamp_extra_rows": {
+            r["controller_id"]: int(r["duplicate_extra_rows"])
+            for r in sorted(table, key=lambda r: r["controller_id"]) if r["duplicate_extra_rows"]
+        },
+        "controllers_without_steady_samples": [
+            cid for cid, c in by_controller.items() if c["samples"] == 0
+        ],
+        "controllers_without_samples": sorted(set(declared) - set(by_controller)),
+        "unknown_controllers": sorted(set(by_controller) - set(declared)),
+        "by_controller": counts,
+        "steady_state": {
+            "warmup_min": site.options.steady_state.warmup_min,
+            "gap_min": site.options.steady_state.gap_min,
+        },
+    }
+    return MoldResult(
+        value=value,
+        by_controller=by_controller,
+        steady_samples=n_steady,
+        facts=facts,
+        passed=None if value is None or tolerance is None else value <= tolerance,
+        tolerance_c=tolerance,
+    )
