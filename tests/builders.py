@@ -7,8 +7,8 @@ contract (site.yaml + CSV files).
 
 from __future__ import annotations
 
-import csv
 import copy
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +27,25 @@ BASE_SITE: dict[str, Any] = {
     "period": {"start": "2025-03-01", "end": "2025-03-01"},
     "timezone": "Asia/Shanghai",
     "meters": [
-        {"id": "E-MAIN", "carrier": "electricity", "unit": "kWh", "reading": "cumulative",
-         "multiplier": 1, "role": "supply", "interval_s": 3600}
+        {
+            "id": "E-MAIN",
+            "carrier": "electricity",
+            "unit": "kWh",
+            "reading": "cumulative",
+            "multiplier": 1,
+            "role": "supply",
+            "interval_s": 3600,
+        }
     ],
     "equipment": [],
     "products": [
-        {"sku": "P-1", "name": "壳体", "unit_mass_kg": 2.0, "material": "aluminium_alloy",
-         "denominator": "mass"}
+        {
+            "sku": "P-1",
+            "name": "壳体",
+            "unit_mass_kg": 2.0,
+            "material": "aluminium_alloy",
+            "denominator": "mass",
+        }
     ],
 }
 
@@ -44,8 +56,14 @@ class Plant:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def meter(self, **m: Any) -> Plant:
-        base = {"unit": "kWh", "carrier": "electricity", "reading": "cumulative",
-                "multiplier": 1, "role": "submeter", "interval_s": 3600}
+        base = {
+            "unit": "kWh",
+            "carrier": "electricity",
+            "reading": "cumulative",
+            "multiplier": 1,
+            "role": "submeter",
+            "interval_s": 3600,
+        }
         self.site["meters"].append({**base, **m})
         return self
 
@@ -56,10 +74,13 @@ class Plant:
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "site.yaml").write_text(
-            yaml.safe_dump(self.site, allow_unicode=True, sort_keys=False), "utf-8")
+            yaml.safe_dump(self.site, allow_unicode=True, sort_keys=False), "utf-8"
+        )
         tables = dict(self.tables)
-        tables.setdefault("production", [
-            {"date": "2025-03-01", "sku": "P-1", "line": "L1", "good_qty": 500, "scrap_qty": 0}])
+        tables.setdefault(
+            "production",
+            [{"date": "2025-03-01", "sku": "P-1", "line": "L1", "good_qty": 500, "scrap_qty": 0}],
+        )
         for name, rows in tables.items():
             cols: list[str] = []
             for r in rows:
@@ -72,8 +93,9 @@ class Plant:
         return folder
 
 
-def hourly(meter: str, start_value: float, steps: list[float], day: str = "2025-03-01",
-           from_hour: int = 0) -> list[dict[str, Any]]:
+def hourly(
+    meter: str, start_value: float, steps: list[float], day: str = "2025-03-01", from_hour: int = 0
+) -> list[dict[str, Any]]:
     """Readings of a cumulative meter every hour from ``day`` ``from_hour``:00 (local), the
     register increasing by ``steps``; the first reading is ``start_value``."""
     import datetime as dt

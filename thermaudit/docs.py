@@ -37,15 +37,23 @@ _KIND_TEXT = {
 
 ROLES = {
     "supply": ("energy entering the boundary (gate meter, fuel delivery meter)", "added"),
-    "submeter": ("measures part of what a supply meter already measured",
-                 "not added; used for allocation, balance and diagnosis"),
-    "excluded": ("a part that lies outside the boundary (dormitory, canteen, construction)",
-                 "subtracted"),
+    "submeter": (
+        "measures part of what a supply meter already measured",
+        "not added; used for allocation, balance and diagnosis",
+    ),
+    "excluded": (
+        "a part that lies outside the boundary (dormitory, canteen, construction)",
+        "subtracted",
+    ),
     "export": ("energy delivered across the boundary to others", "subtracted"),
-    "generation": ("on-site generation consumed inside the boundary (PV)",
-                   "added, reported as its own line"),
-    "recovered_heat": ("heat meter on a recovery loop",
-                       "not added (its source fuel is already in E); used for the recovery rate"),
+    "generation": (
+        "on-site generation consumed inside the boundary (PV)",
+        "added, reported as its own line",
+    ),
+    "recovered_heat": (
+        "heat meter on a recovery loop",
+        "not added (its source fuel is already in E); used for the recovery rate",
+    ),
 }
 
 
@@ -112,23 +120,32 @@ def render_contract() -> str:
         "`2%`), `rollover` (register maximum), `interval_s` (nominal interval; default: median "
         "spacing).",
         "",
-        _md_table(["carrier", "units accepted", "canonical unit inside thermaudit"], [
-            [f"`{c}`", ", ".join(f"`{u}`" for u in accepted_units(c)), _canonical(c)]
-            for c in CARRIERS
-        ]),
+        _md_table(
+            ["carrier", "units accepted", "canonical unit inside thermaudit"],
+            [
+                [f"`{c}`", ", ".join(f"`{u}`" for u in accepted_units(c)), _canonical(c)]
+                for c in CARRIERS
+            ],
+        ),
         "",
         "Roles:",
         "",
-        _md_table(["role", "meaning", "how it enters comprehensive energy E"],
-                  [[f"`{r}`", m, e] for r, (m, e) in ROLES.items()]),
+        _md_table(
+            ["role", "meaning", "how it enters comprehensive energy E"],
+            [[f"`{r}`", m, e] for r, (m, e) in ROLES.items()],
+        ),
         "",
         "Processes: " + ", ".join(f"`{p}`" for p in get_args(Process)) + ".",
         "",
         "Equipment types and their default process: "
-        + ", ".join(f"`{t}` → `{DEFAULT_PROCESS[t]}`" for t in get_args(EquipmentType)) + ".",
+        + ", ".join(f"`{t}` → `{DEFAULT_PROCESS[t]}`" for t in get_args(EquipmentType))
+        + ".",
         "",
-        "Materials: " + ", ".join(f"`{m}`" for m in get_args(Material))
-        + ". Markets: " + ", ".join(f"`{m}`" for m in get_args(Market)) + ".",
+        "Materials: "
+        + ", ".join(f"`{m}`" for m in get_args(Material))
+        + ". Markets: "
+        + ", ".join(f"`{m}`" for m in get_args(Market))
+        + ".",
         "",
         "Carriers: " + ", ".join(f"`{c}`" for c in get_args(Carrier)) + ".",
         "",
@@ -138,13 +155,26 @@ def render_contract() -> str:
     for t in TABLES.values():
         parts += [f"### {t.name}", "", f"Required: {t.required}. A row is {t.meaning}.", ""]
         if t.date_or_timestamp:
-            parts += ["Rows are dated by a `date` column or a `timestamp` column (one of them "
-                      "is required).", ""]
-        parts.append(_md_table(
-            ["column", "required", "type", "unit", "note"],
-            [[f"`{c.name}`", "yes" if c.required else "no", _kind(c.kind), c.unit,
-              c.doc + (f" (an id of {c.ref})" if c.ref else "")] for c in t.columns],
-        ))
+            parts += [
+                "Rows are dated by a `date` column or a `timestamp` column (one of them "
+                "is required).",
+                "",
+            ]
+        parts.append(
+            _md_table(
+                ["column", "required", "type", "unit", "note"],
+                [
+                    [
+                        f"`{c.name}`",
+                        "yes" if c.required else "no",
+                        _kind(c.kind),
+                        c.unit,
+                        c.doc + (f" (an id of {c.ref})" if c.ref else ""),
+                    ]
+                    for c in t.columns
+                ],
+            )
+        )
         parts.append("")
     parts += [
         "## Time",
@@ -170,7 +200,8 @@ def render_contract() -> str:
         "the controller's first sample, the last setpoint change and the end of the last gap "
         "longer than `gap_min`.",
         "- **Quantiles** are linear-interpolation quantiles.",
-        "- **Good mass** = good_qty × unit_mass_kg; processed mass = (good + scrap) × unit_mass_kg.",
+        "- **Good mass** = good_qty × unit_mass_kg; "
+        "processed mass = (good + scrap) × unit_mass_kg.",
         "",
     ]
     return "\n".join(parts)
@@ -198,29 +229,51 @@ def render_metrics() -> str:
         "another specification file. Figures marked (check) are used as given and the report "
         "says so.",
         "",
-        _md_table(["id", "metric", "unit", "standard", "formula"], [
-            [f"`{m.id}`", f"{m.name_zh} / {m.name_en}", m.unit, m.raw.get("standard", ""),
-             m.raw.get("formula", "")] for m in spec.metrics
-        ]),
+        _md_table(
+            ["id", "metric", "unit", "standard", "formula"],
+            [
+                [
+                    f"`{m.id}`",
+                    f"{m.name_zh} / {m.name_en}",
+                    m.unit,
+                    m.raw.get("standard", ""),
+                    m.raw.get("formula", ""),
+                ]
+                for m in spec.metrics
+            ],
+        ),
         "",
         "## Parameters",
         "",
         _md_table(["name", "value"], [[f"`{k}`", f"{v:g}"] for k, v in spec.parameters.items()]),
         "",
     ]
-    for name, title in (("coefficients", "Coefficients to standard coal (GB/T 2589-2020)"),
-                        ("emission_factors", "Emission factors (GB/T 32150, GB/T 32151)"),
-                        ("grid_factors", "Grid emission factors"),
-                        ("materials", "Material properties for the theoretical melting heat"),
-                        ("provinces", "Provinces and grid regions")):
+    for name, title in (
+        ("coefficients", "Coefficients to standard coal (GB/T 2589-2020)"),
+        ("emission_factors", "Emission factors (GB/T 32150, GB/T 32151)"),
+        ("grid_factors", "Grid emission factors"),
+        ("materials", "Material properties for the theoretical melting heat"),
+        ("provinces", "Provinces and grid regions"),
+    ):
         rows = table(name)
         cols = list(rows[0].keys())
-        parts += [f"## {title}", "", f"`thermaudit/reference/data/{name}.csv`", "",
-                  _md_table(cols, [[_cell(r[c]) for c in cols] for r in rows]), ""]
-    parts += ["## Findings", "",
-              _md_table(["code", "severity", "message", "what to do"],
-                        [[f"`{e.code}`", e.severity, e.en, e.action]
-                         for e in catalogue().values()]), ""]
+        parts += [
+            f"## {title}",
+            "",
+            f"`thermaudit/reference/data/{name}.csv`",
+            "",
+            _md_table(cols, [[_cell(r[c]) for c in cols] for r in rows]),
+            "",
+        ]
+    parts += [
+        "## Findings",
+        "",
+        _md_table(
+            ["code", "severity", "message", "what to do"],
+            [[f"`{e.code}`", e.severity, e.en, e.action] for e in catalogue().values()],
+        ),
+        "",
+    ]
     return "\n".join(parts)
 
 
@@ -235,8 +288,10 @@ def _cell(v: Any) -> str:
 def write(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, text in (("dataset-contract.md", render_contract()),
-                       ("metrics.md", render_metrics())):
+    for name, text in (
+        ("dataset-contract.md", render_contract()),
+        ("metrics.md", render_metrics()),
+    ):
         path = folder / name
         path.write_text(text, "utf-8")
         out.append(path)

@@ -26,8 +26,13 @@ PLANTS = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_f
 FOLLOWED_ALTERNATIVE = {
     ("mini-options", "metrics.unit_product_energy.value"),
     ("mini-options", "metrics.unit_product_energy.detail.equivalent_basis_value"),
-    *(("mini-options", f"metrics.mold_temperature_control_accuracy.detail.by_controller."
-       f"TCU-0{i}.cpk") for i in range(1, 9)),
+    *(
+        (
+            "mini-options",
+            f"metrics.mold_temperature_control_accuracy.detail.by_controller.TCU-0{i}.cpk",
+        )
+        for i in range(1, 9)
+    ),
 }
 
 
@@ -38,8 +43,9 @@ def _get(doc: Any, path: list[Any]) -> Any:
 
 
 @pytest.fixture(scope="module", params=PLANTS)
-def plant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def plant(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
     name = request.param
     out = tmp_path_factory.mktemp(name)
     result = assess_path(FIXTURES / name, out)
@@ -113,5 +119,6 @@ def test_null_metric_has_a_finding(plant: tuple[str, dict[str, Any], dict[str, A
     _, doc, _ = plant
     for metric_id, metric in doc["metrics"].items():
         if metric["value"] is None:
-            assert any(metric_id in f["metrics"] or metric_id in f["message"]
-                       for f in doc["findings"]), metric_id
+            assert any(
+                metric_id in f["metrics"] or metric_id in f["message"] for f in doc["findings"]
+            ), metric_id

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from builders import Plant, hourly
+
 from thermaudit.api import open_dataset
 from thermaudit.metrics.assess import assess
 
@@ -63,8 +63,13 @@ def test_rollover_with_multiplier(tmp_path: Path) -> None:
     Amounts: (995 − 990)·2 = 10; wrap (999.9 − 995 + 5)·2 = 19.8; (15 − 5)·2 = 20 → 49.8."""
     p = Plant()
     p.site["meters"][0].update(rollover=999.9, multiplier=2)
-    p.rows("readings", *[{"meter_id": "E-MAIN", "timestamp": f"2025-03-01 0{h}:00:00",
-                          "value": v} for h, v in enumerate([990, 995, 5, 15])])
+    p.rows(
+        "readings",
+        *[
+            {"meter_id": "E-MAIN", "timestamp": f"2025-03-01 0{h}:00:00", "value": v}
+            for h, v in enumerate([990, 995, 5, 15])
+        ],
+    )
     doc = run(p, tmp_path)
     assert doc["meters"]["E-MAIN"]["consumption"] == pytest.approx(49.8, rel=REL)
     wraps = [f for f in doc["findings"] if f["code"] == "quality.reading.rollover"]
@@ -75,15 +80,23 @@ def test_rollover_with_multiplier(tmp_path: Path) -> None:
 def test_negative_difference_without_rollover_is_excluded(tmp_path: Path) -> None:
     """100, 110, 109.5, 120 hourly: the fall of 0.5 is excluded and reported; the next
     interval continues from 109.5: 10 + 10.5 = 20.5 kWh."""
-    p = Plant().rows("readings", *[
-        {"meter_id": "E-MAIN", "timestamp": f"2025-03-01 0{h}:00:00", "value": v}
-        for h, v in enumerate([100, 110, 109.5, 120])])
+    p = Plant().rows(
+        "readings",
+        *[
+            {"meter_id": "E-MAIN", "timestamp": f"2025-03-01 0{h}:00:00", "value": v}
+            for h, v in enumerate([100, 110, 109.5, 120])
+        ],
+    )
     doc = run(p, tmp_path)
     assert doc["meters"]["E-MAIN"]["consumption"] == pytest.approx(20.5, rel=REL)
     neg = [f for f in doc["findings"] if f["code"] == "quality.reading.negative_delta"]
     assert len(neg) == 1
-    assert neg[0]["evidence"] == {"meter": "E-MAIN", "at": "2025-03-01T02:00:00+08:00",
-                                  "delta": pytest.approx(0.5), "role": "supply"}
+    assert neg[0]["evidence"] == {
+        "meter": "E-MAIN",
+        "at": "2025-03-01T02:00:00+08:00",
+        "delta": pytest.approx(0.5),
+        "role": "supply",
+    }
     # a supply meter with an unexplained negative difference disqualifies energy
     assert not doc["metrics"]["unit_product_energy"]["sufficiency"]["qualified"]
 
@@ -98,18 +111,30 @@ def test_negative_difference_without_rollover_is_excluded(tmp_path: Path) -> Non
         (102.0, 12000.0, 12004.0, 6.0),
     ],
 )
-def test_meter_event_splits_the_interval(tmp_path: Path, old_final: float, new_initial: float,
-                                         next_value: float, expected: float) -> None:
+def test_meter_event_splits_the_interval(
+    tmp_path: Path, old_final: float, new_initial: float, next_value: float, expected: float
+) -> None:
     """Readings 90 (09:00), 100 (10:00), replacement at 10:30, ``next`` at 11:00; the first
     interval gives 10, the split one ``expected``; multiplier 1."""
-    p = Plant().rows(
-        "readings",
-        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 09:00:00", "value": 90},
-        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 10:00:00", "value": 100},
-        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 11:00:00", "value": next_value},
-    ).rows("meter_events", {"meter_id": "E-MAIN", "timestamp": "2025-03-01 10:30:00",
-                            "event": "replaced", "old_final": old_final,
-                            "new_initial": new_initial})
+    p = (
+        Plant()
+        .rows(
+            "readings",
+            {"meter_id": "E-MAIN", "timestamp": "2025-03-01 09:00:00", "value": 90},
+            {"meter_id": "E-MAIN", "timestamp": "2025-03-01 10:00:00", "value": 100},
+            {"meter_id": "E-MAIN", "timestamp": "2025-03-01 11:00:00", "value": next_value},
+        )
+        .rows(
+            "meter_events",
+            {
+                "meter_id": "E-MAIN",
+                "timestamp": "2025-03-01 10:30:00",
+                "event": "replaced",
+                "old_final": old_final,
+                "new_initial": new_initial,
+            },
+        )
+    )
     doc = run(p, tmp_path)
     assert doc["meters"]["E-MAIN"]["consumption"] == pytest.approx(10.0 + expected, rel=REL)
     ev = [f for f in doc["findings"] if f["code"] == "quality.reading.meter_event"]
@@ -119,13 +144,25 @@ def test_meter_event_splits_the_interval(tmp_path: Path, old_final: float, new_i
 def test_event_at_a_reading_of_the_old_register(tmp_path: Path) -> None:
     """The 10:00 reading equals old_final (105): it is the old register's last value, so the
     event splits (10:00, 11:00]: (105 − 105) + (3 − 0) = 3; plus (105 − 95) = 10 → 13."""
-    p = Plant().rows(
-        "readings",
-        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 09:00:00", "value": 95},
-        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 10:00:00", "value": 105},
-        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 11:00:00", "value": 3},
-    ).rows("meter_events", {"meter_id": "E-MAIN", "timestamp": "2025-03-01 10:00:00",
-                            "event": "reset", "old_final": 105, "new_initial": 0})
+    p = (
+        Plant()
+        .rows(
+            "readings",
+            {"meter_id": "E-MAIN", "timestamp": "2025-03-01 09:00:00", "value": 95},
+            {"meter_id": "E-MAIN", "timestamp": "2025-03-01 10:00:00", "value": 105},
+            {"meter_id": "E-MAIN", "timestamp": "2025-03-01 11:00:00", "value": 3},
+        )
+        .rows(
+            "meter_events",
+            {
+                "meter_id": "E-MAIN",
+                "timestamp": "2025-03-01 10:00:00",
+                "event": "reset",
+                "old_final": 105,
+                "new_initial": 0,
+            },
+        )
+    )
     doc = run(p, tmp_path)
     assert doc["meters"]["E-MAIN"]["consumption"] == pytest.approx(13.0, rel=REL)
 
@@ -148,10 +185,12 @@ def test_interval_meter_counts_interval_ends_inside_the_period(tmp_path: Path) -
     12:00 and 24:00 (inside). 0.5 + 0.25 MWh = 750 kWh."""
     p = Plant()
     p.site["meters"][0].update(reading="interval", unit="MWh", interval_s=43200)
-    p.rows("readings",
-           {"meter_id": "E-MAIN", "timestamp": "2025-03-01 00:00:00", "value": 9},
-           {"meter_id": "E-MAIN", "timestamp": "2025-03-01 12:00:00", "value": 0.5},
-           {"meter_id": "E-MAIN", "timestamp": "2025-03-02 00:00:00", "value": 0.25})
+    p.rows(
+        "readings",
+        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 00:00:00", "value": 9},
+        {"meter_id": "E-MAIN", "timestamp": "2025-03-01 12:00:00", "value": 0.5},
+        {"meter_id": "E-MAIN", "timestamp": "2025-03-02 00:00:00", "value": 0.25},
+    )
     doc = run(p, tmp_path)
     assert doc["meters"]["E-MAIN"]["consumption"] == pytest.approx(750.0, rel=REL)
     assert doc["meters"]["E-MAIN"]["intervals_received"] == 2

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from builders import Plant
+
 from thermaudit.api import open_dataset
 from thermaudit.metrics.assess import assess
 
@@ -32,8 +32,10 @@ REL = 1e-12  # the engine does the same few multiplications; only rounding diffe
 
 def plant() -> Plant:
     p = Plant()
-    p.site["options"] = {"natural_gas_ncv_mj_per_m3": 35.9,
-                         "electricity_equivalent_kgce_per_kwh": 0.3}
+    p.site["options"] = {
+        "natural_gas_ncv_mj_per_m3": 35.9,
+        "electricity_equivalent_kgce_per_kwh": 0.3,
+    }
     p.site["meters"][0].update(reading="interval", interval_s=86400)
     day = dict(reading="interval", interval_s=86400)
     p.meter(id="E-L1", line="L1", process="die_casting", equipment=["DCM-1"], **day)
@@ -41,47 +43,116 @@ def plant() -> Plant:
     p.meter(id="E-CANT", role="excluded", **day)
     p.meter(id="E-PV", role="generation", **day)
     p.meter(id="G-MAIN", carrier="natural_gas", unit="m3", role="supply", **day)
-    p.meter(id="G-FURN", carrier="natural_gas", unit="m3", process="melting",
-            equipment=["FURN-1"], parent="G-MAIN", **day)
+    p.meter(
+        id="G-FURN",
+        carrier="natural_gas",
+        unit="m3",
+        process="melting",
+        equipment=["FURN-1"],
+        parent="G-MAIN",
+        **day,
+    )
     p.site["equipment"] = [
-        {"id": "FURN-1", "type": "melting_furnace", "fuel": "natural_gas", "rated_kw": 1000,
-         "rated_flow_m3h": 120},
+        {
+            "id": "FURN-1",
+            "type": "melting_furnace",
+            "fuel": "natural_gas",
+            "rated_kw": 1000,
+            "rated_flow_m3h": 120,
+        },
         {"id": "DCM-1", "type": "die_casting_machine", "rated_kw": 150, "line": "L1"},
         {"id": "DCM-2", "type": "die_casting_machine", "rated_kw": 120, "line": "L2"},
     ]
     p.site["products"] = [
         {"sku": "A", "name": "支架", "unit_mass_kg": 2.0, "material": "aluminium_alloy"},
-        {"sku": "B", "name": "壳体", "unit_mass_kg": 5.0, "material": "aluminium_alloy",
-         "markets": ["EU"]},
+        {
+            "sku": "B",
+            "name": "壳体",
+            "unit_mass_kg": 5.0,
+            "material": "aluminium_alloy",
+            "markets": ["EU"],
+        },
     ]
     p.site["heat_streams"] = [
-        {"id": "FLUE", "kind": "available", "medium": "flue_gas", "source": "FURN-1",
-         "interval_s": 3600, "t_ref_c": 20},
-        {"id": "REC", "kind": "recovered", "medium": "water", "source": "FURN-1",
-         "interval_s": 3600},
+        {
+            "id": "FLUE",
+            "kind": "available",
+            "medium": "flue_gas",
+            "source": "FURN-1",
+            "interval_s": 3600,
+            "t_ref_c": 20,
+        },
+        {
+            "id": "REC",
+            "kind": "recovered",
+            "medium": "water",
+            "source": "FURN-1",
+            "interval_s": 3600,
+        },
     ]
     end = "2025-03-02 00:00:00"
-    for mid, q in (("E-MAIN", 1000), ("E-L1", 300), ("E-L2", 200), ("E-CANT", 50),
-                   ("E-PV", 100), ("G-MAIN", 100), ("G-FURN", 80)):
+    for mid, q in (
+        ("E-MAIN", 1000),
+        ("E-L1", 300),
+        ("E-L2", 200),
+        ("E-CANT", 50),
+        ("E-PV", 100),
+        ("G-MAIN", 100),
+        ("G-FURN", 80),
+    ):
         p.rows("readings", {"meter_id": mid, "timestamp": end, "value": q})
-    p.rows("production",
-           {"date": "2025-03-01", "sku": "A", "line": "L1", "good_qty": 900, "scrap_qty": 100},
-           {"date": "2025-03-01", "sku": "B", "line": "L2", "good_qty": 400, "scrap_qty": 0})
+    p.rows(
+        "production",
+        {"date": "2025-03-01", "sku": "A", "line": "L1", "good_qty": 900, "scrap_qty": 100},
+        {"date": "2025-03-01", "sku": "B", "line": "L2", "good_qty": 400, "scrap_qty": 0},
+    )
     for h in range(1, 25):
         ts = f"2025-03-01 {h:02d}:00:00" if h < 24 else end
-        p.rows("heat_streams",
-               {"timestamp": ts, "stream_id": "FLUE", "flow": 100, "flow_unit": "Nm3/h",
-                "t_hot_c": 220, "t_cold_c": None},
-               {"timestamp": ts, "stream_id": "REC", "flow": 0.5, "flow_unit": "m3/h",
-                "t_hot_c": 45, "t_cold_c": 40})
-    p.rows("melting",
-           {"timestamp": "2025-03-01 08:00:00", "furnace_id": "FURN-1", "metal_kg": 1000,
-            "alloy": "ADC12", "tap_temp_c": 700},
-           {"timestamp": "2025-03-01 16:00:00", "furnace_id": "FURN-1", "metal_kg": 1000,
-            "alloy": "A380", "tap_temp_c": 750})
-    p.rows("green_certificates",
-           {"period_start": "2025-02-25", "period_end": "2025-03-06", "mwh": 0.2,
-            "certificate_no": "GEC-1"})
+        p.rows(
+            "heat_streams",
+            {
+                "timestamp": ts,
+                "stream_id": "FLUE",
+                "flow": 100,
+                "flow_unit": "Nm3/h",
+                "t_hot_c": 220,
+                "t_cold_c": None,
+            },
+            {
+                "timestamp": ts,
+                "stream_id": "REC",
+                "flow": 0.5,
+                "flow_unit": "m3/h",
+                "t_hot_c": 45,
+                "t_cold_c": 40,
+            },
+        )
+    p.rows(
+        "melting",
+        {
+            "timestamp": "2025-03-01 08:00:00",
+            "furnace_id": "FURN-1",
+            "metal_kg": 1000,
+            "alloy": "ADC12",
+            "tap_temp_c": 700,
+        },
+        {
+            "timestamp": "2025-03-01 16:00:00",
+            "furnace_id": "FURN-1",
+            "metal_kg": 1000,
+            "alloy": "A380",
+            "tap_temp_c": 750,
+        },
+    )
+    p.rows(
+        "green_certificates",
+        {
+            "period_start": "2025-02-25",
+            "period_end": "2025-03-06",
+            "mwh": 0.2,
+            "certificate_no": "GEC-1",
+        },
+    )
     return p
 
 
@@ -100,13 +171,23 @@ def test_unit_product_energy(doc: dict[str, Any]) -> None:
     assert m["detail"]["good_mass_t"] == pytest.approx(3.8, rel=REL)
     assert m["value"] == pytest.approx(e / 3.8, rel=REL)
     assert m["detail"]["by_carrier"] == pytest.approx(
-        {"electricity": 1050 * EL, "natural_gas": 100 * GAS}, rel=REL)
+        {"electricity": 1050 * EL, "natural_gas": 100 * GAS}, rel=REL
+    )
     assert m["detail"]["by_role"] == pytest.approx(
-        {"supply": 1000 * EL + 100 * GAS, "generation": 100 * EL, "excluded": 50 * EL,
-         "export": 0.0, "submeter": 500 * EL + 80 * GAS, "recovered_heat": 0.0}, rel=REL)
+        {
+            "supply": 1000 * EL + 100 * GAS,
+            "generation": 100 * EL,
+            "excluded": 50 * EL,
+            "export": 0.0,
+            "submeter": 500 * EL + 80 * GAS,
+            "recovered_heat": 0.0,
+        },
+        rel=REL,
+    )
     # equivalent value: all electricity at 0.3 kgce/kWh
     assert m["detail"]["equivalent_basis_value"] == pytest.approx(
-        (1050 * 0.3 + 100 * GAS) / 3.8, rel=REL)
+        (1050 * 0.3 + 100 * GAS) / 3.8, rel=REL
+    )
 
 
 def test_per_sku_allocation(doc: dict[str, Any]) -> None:
@@ -140,8 +221,10 @@ def test_waste_heat_recovery(doc: dict[str, Any]) -> None:
 def test_mold_metric_is_null_without_data(doc: dict[str, Any]) -> None:
     m = doc["metrics"]["mold_temperature_control_accuracy"]
     assert m["value"] is None
-    assert any(f["code"] == "metric.not_computable"
-               and "mold_temperature_control_accuracy" in f["metrics"] for f in doc["findings"])
+    assert any(
+        f["code"] == "metric.not_computable" and "mold_temperature_control_accuracy" in f["metrics"]
+        for f in doc["findings"]
+    )
 
 
 def test_melting(doc: dict[str, Any]) -> None:
@@ -151,8 +234,7 @@ def test_melting(doc: dict[str, Any]) -> None:
     m = doc["metrics"]["melting_energy_intensity"]
     assert m["detail"]["metal_t"] == pytest.approx(2.0, rel=REL)
     assert m["value"] == pytest.approx(80 * GAS / 2.0, rel=REL)
-    assert m["detail"]["thermal_efficiency_pct"] == pytest.approx(
-        100 * 2099.4 / 2872.0, rel=1e-12)
+    assert m["detail"]["thermal_efficiency_pct"] == pytest.approx(100 * 2099.4 / 2872.0, rel=1e-12)
 
 
 def test_carbon(doc: dict[str, Any]) -> None:
@@ -188,7 +270,9 @@ def test_no_scrap_limit(tmp_path: Path) -> None:
     SKU has the plant intensity E / P."""
     p = plant()
     p.site["meters"] = [m for m in p.site["meters"] if m["id"] not in ("E-L1", "E-L2")]
-    p.tables["readings"] = [r for r in p.tables["readings"] if r["meter_id"] not in ("E-L1", "E-L2")]
+    p.tables["readings"] = [
+        r for r in p.tables["readings"] if r["meter_id"] not in ("E-L1", "E-L2")
+    ]
     p.tables["production"][0]["scrap_qty"] = 0
     with open_dataset(p.write(tmp_path / "ds")) as ds:
         d = assess(ds).document

@@ -105,6 +105,21 @@ def ws(tmp_path):
     return init_workspace(tmp_path / "ws")
 
 
+@pytest.fixture(scope="module")
+def mini_template(tmp_path_factory):
+    """A workspace holding one import of mini, and that import's id (copy it, never change it)."""
+    ws = init_workspace(tmp_path_factory.mktemp("template") / "ws")
+    return ws.root, ws.import_dataset(MINI).import_id
+
+
+@pytest.fixture
+def stored(tmp_path, mini_template):
+    """A fresh workspace holding one import of mini (a copy of the template) and its id."""
+    root, import_id = mini_template
+    shutil.copytree(root, tmp_path / "stored")
+    return open_workspace(tmp_path / "stored"), import_id
+
+
 @pytest.fixture
 def early(tmp_path):
     """mini with the readings up to and including SPLIT."""
@@ -234,14 +249,42 @@ def test_import_records_files_rows_who_and_when(ws):
     assert dt.datetime.fromisoformat(row[1]) == rec.created
 
 
-def test_identical_reimport_is_a_noop(ws, tmp_path):
-    first = ws.import_dataset(MINI)
+def test_workbook_is_stored_once_and_listed_per_sheet(ws, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "site.yaml").write_bytes((MINI / "site.yaml").read_bytes())
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for table in ("readings", "production"):
+        with (MINI / f"{table}.csv").open(encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))[:50]  # header and 49 rows are enough here
+        sheet = book.create_sheet(table)
+        for row in rows:
+            sheet.append(row)
+    book.save(folder / "dataset.xlsx")
+
+    ws.import_dataset(folder)
+    [rec] = ws.history()
+    digest = sha256(folder / "dataset.xlsx")
+    sheets = sorted((f.file, f.table, f.rows) for f in rec.files if f.table)
+    assert sheets == [
+        ("dataset.xlsx[production]", "production", 40),  # production.csv has 40 rows
+        ("dataset.xlsx[readings]", "readings", 49),
+    ]
+    assert {f.sha256 for f in rec.files if f.table} == {digest}
+    blob = ws.root / "raw" / "sha256" / digest[:2] / digest
+    assert blob.read_bytes() == (folder / "dataset.xlsx").read_bytes()
+
+
+def test_identical_reimport_is_a_noop(stored, tmp_path):
+    ws, first_id = stored
     before = snapshot(ws.root)
     # the same files from another folder are the same dataset
     copy = make_dataset(tmp_path / "copy")
     again = ws.import_dataset(copy)
     assert again.unchanged
-    assert again.import_id == first.import_id
+    assert again.import_id == first_id
     assert snapshot(ws.root) == before
     assert len(ws.history()) == 1
 
@@ -294,12 +337,13 @@ def test_merged_site_is_latest_with_period_union(ws, tmp_path):
         keep=lambda r: r[0] == "G-MAIN",
         site_edit=lambda t: t.replace(
             "{start: 2025-10-06, end: 2025-10-08}", "{start: 2025-10-07, end: 2025-10-12}"
-        ),
+        ).replace("natural_gas_ncv_mj_per_m3: 35.9", "natural_gas_ncv_mj_per_m3: 36.4"),
     )
     ws.import_dataset(one)
     ws.import_dataset(two)
     site = ws.current_dataset().site
     assert (str(site.period.start), str(site.period.end)) == ("2025-10-06", "2025-10-12")
+    assert site.options.natural_gas_ncv_mj_per_m3 == 36.4  # the latest import's site.yaml
 
 
 def test_single_current_import_is_returned_as_is(ws):
@@ -314,18 +358,18 @@ def test_empty_workspace_has_no_current_dataset(ws):
         ws.current_dataset()
 
 
-def test_replace_supersedes_and_keeps_history(ws, tmp_path):
-    old = ws.import_dataset(MINI)
+def test_replace_supersedes_and_keeps_history(stored):
+    ws, old_id = stored
     new = ws.import_dataset(MINI_OPTIONS, replace=True)
-    assert new.superseded == (old.import_id,)
+    assert new.superseded == (old_id,)
     hist = {r.id: r for r in ws.history()}
-    assert list(hist) == [old.import_id, new.import_id]
-    assert (hist[old.import_id].status, hist[old.import_id].superseded_by) == (
+    assert list(hist) == [old_id, new.import_id]
+    assert (hist[old_id].status, hist[old_id].superseded_by) == (
         "superseded",
         new.import_id,
     )
     assert hist[new.import_id].status == "current"
-    assert (ws.root / "imports" / old.import_id / "readings.parquet").is_file()
+    assert (ws.root / "imports" / old_id / "readings.parquet").is_file()
     assert [r.id for r in ws.current()] == [new.import_id]
     assert ws.current_dataset().tables["mold_temperature"].is_file()
     # a superseded import is not "current": importing its files again is a new import
@@ -333,8 +377,8 @@ def test_replace_supersedes_and_keeps_history(ws, tmp_path):
     assert not back.unchanged and back.superseded == (new.import_id,)
 
 
-def test_other_enterprise_is_refused(ws, tmp_path):
-    ws.import_dataset(MINI)
+def test_other_enterprise_is_refused(stored, tmp_path):
+    ws, _ = stored
     first17 = "91320505MA1P7QWK9"
     other = first17 + credit_code_check_digit(first17)
     ds = make_dataset(
@@ -349,8 +393,8 @@ def test_other_enterprise_is_refused(ws, tmp_path):
     assert "one workspace per enterprise" in exc.value.hint
 
 
-def test_rejected_dataset_leaves_workspace_byte_identical(ws, tmp_path):
-    ws.import_dataset(MINI)
+def test_rejected_dataset_leaves_workspace_byte_identical(stored, tmp_path):
+    ws, _ = stored
     bad = make_dataset(
         tmp_path / "bad", readings_edit=lambda t: t.replace(",4523.04\n", ",abc\n", 1)
     )
@@ -361,8 +405,8 @@ def test_rejected_dataset_leaves_workspace_byte_identical(ws, tmp_path):
     assert snapshot(ws.root) == before
 
 
-def test_file_changed_during_import_is_refused_and_nothing_stored(ws, tmp_path, monkeypatch):
-    ws.import_dataset(MINI)
+def test_file_changed_during_import_is_refused_and_nothing_stored(stored, tmp_path, monkeypatch):
+    ws, _ = stored
     src = edited_site(tmp_path)
     before = snapshot(ws.root)
     real_pause = workspace_module._pause
@@ -398,8 +442,8 @@ def test_lock_contention_says_busy_and_open_keeps_running_imports_files(ws):
     assert not (ws.root / ".tmp" / "running").exists()
 
 
-def test_open_removes_leftovers_without_a_committed_row(ws):
-    ws.import_dataset(MINI)
+def test_open_removes_leftovers_without_a_committed_row(stored):
+    ws, _ = stored
     before = snapshot(ws.root)
     (ws.root / "imports" / "20990101T000000Z-deadbe").mkdir()
     (ws.root / "imports" / "20990101T000000Z-deadbe" / "readings.parquet").write_bytes(b"x")
@@ -432,7 +476,7 @@ class KilledRun:
 
 
 @pytest.fixture(scope="module")
-def killed(tmp_path_factory):
+def killed(tmp_path_factory, mini_template):
     """One import per stage, each into a copy of a one-import workspace, SIGKILLed there.
 
     The imports run side by side (a subprocess costs about a second to start), each pausing
@@ -440,13 +484,12 @@ def killed(tmp_path_factory):
     stored one and is imported with replace=True, so the kill also interrupts a supersession.
     """
     top = tmp_path_factory.mktemp("killed")
-    template = init_workspace(top / "template")
-    base = template.import_dataset(MINI)
+    template, base_id = mini_template
     new = edited_site(top)
     procs, flags, runs = {}, {}, {}
     for stage in PAUSE_STAGES:
         root = top / stage
-        shutil.copytree(template.root, root)
+        shutil.copytree(template, root)
         before = (snapshot(root, mtimes=False), catalog_dump(root))
         flags[stage] = top / f"paused-{stage}"
         env = dict(
@@ -484,7 +527,7 @@ def killed(tmp_path_factory):
         stage: KilledRun(top / stage, *runs[stage], busy[stage], procs[stage].returncode)
         for stage in PAUSE_STAGES
     }
-    return base.import_id, new, out
+    return base_id, new, out
 
 
 @pytest.mark.slow
@@ -563,11 +606,10 @@ def test_cli_import_into_non_workspace_exits_2_with_hint(tmp_path):
     assert f"thermaudit init {tmp_path / 'nope'}" in res.stderr
 
 
-def test_cli_overlap_exits_2_naming_import_and_replace(tmp_path, monkeypatch, capsys):
+def test_cli_overlap_exits_2_naming_import_and_replace(stored, monkeypatch, capsys):
     from thermaudit.cli import main
 
-    ws = init_workspace(tmp_path / "ws")
-    first = ws.import_dataset(MINI)
+    ws, first_id = stored
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setattr(
         sys, "argv", ["thermaudit", "import", str(MINI_OPTIONS), "-w", str(ws.root)]
@@ -577,6 +619,6 @@ def test_cli_overlap_exits_2_naming_import_and_replace(tmp_path, monkeypatch, ca
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert f"import {first.import_id}:" in err
+    assert f"import {first_id}:" in err
     assert "E-MAIN 2025-10-05 20:00:00 – 2025-10-09 04:00:00" in err
     assert "use --replace" in err

@@ -37,12 +37,17 @@ def assess(
     """Compute the six metrics and write OUT/assessment.json."""
     specification = load_spec(spec)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("assessing", total=None)
         result = assess_path(
-            dataset, out, spec=specification,
+            dataset,
+            out,
+            spec=specification,
             progress=lambda text: bar.update(task, description=text),
         )
     _summary(result.document, specification)
@@ -56,8 +61,14 @@ def _summary(doc: dict[str, Any], spec: Specification) -> None:
         title=f"{ent['name']} · {period['start']} – {period['end']} · {doc['specification']}",
         title_justify="left",
     )
-    for col, just in (("metric", "left"), ("value", "right"), ("unit", "left"),
-                      ("U (k=2)", "right"), ("grade", "left"), ("data", "left")):
+    for col, just in (
+        ("metric", "left"),
+        ("value", "right"),
+        ("unit", "left"),
+        ("U (k=2)", "right"),
+        ("grade", "left"),
+        ("data", "left"),
+    ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for m in spec.metrics:
         r = doc["metrics"].get(m.id)
@@ -65,15 +76,22 @@ def _summary(doc: dict[str, Any], spec: Specification) -> None:
             continue
         suff = r.get("sufficiency") or {}
         data = "qualified" if suff.get("qualified") else "[yellow]not qualified[/]"
-        t.add_row(f"{m.name_en}\n[dim]{m.name_zh}[/]", _fmt(r.get("value")), r.get("unit", ""),
-                  _fmt(r.get("uncertainty")), r.get("grade") or "—", data)
+        t.add_row(
+            f"{m.name_en}\n[dim]{m.name_zh}[/]",
+            _fmt(r.get("value")),
+            r.get("unit", ""),
+            _fmt(r.get("uncertainty")),
+            r.get("grade") or "—",
+            data,
+        )
     console.print(t)
     counts: dict[str, int] = {}
     for f in doc["findings"]:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
     if counts:
-        console.print("findings: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
-                      highlight=False)
+        console.print(
+            "findings: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), highlight=False
+        )
 
 
 spec_app = typer.Typer(help="Metric specifications.", no_args_is_help=True)
@@ -91,8 +109,13 @@ def spec_show(spec: SpecOption = None) -> None:
         t.add_column(col)
     for m in s.metrics:
         g = m.grading
-        t.add_row(m.id, f"{m.name_en}\n{m.name_zh}", m.unit, str(m.raw.get("standard", "")),
-                  str(g.get("kind", "")))
+        t.add_row(
+            m.id,
+            f"{m.name_en}\n{m.name_zh}",
+            m.unit,
+            str(m.raw.get("standard", "")),
+            str(g.get("kind", "")),
+        )
     console.print(t)
     p = Table(title="parameters", title_justify="left")
     p.add_column("name")
@@ -104,6 +127,11 @@ def spec_show(spec: SpecOption = None) -> None:
     for col in ("carrier", "unit", "kgce/unit", "source", "confidence"):
         c.add_column(col)
     for row in reference_table("coefficients"):
-        c.add_row(row["carrier"], row["unit"], f"{row['kgce_per_unit']:g}", row["source"],
-                  row["confidence"])
+        c.add_row(
+            row["carrier"],
+            row["unit"],
+            f"{row['kgce_per_unit']:g}",
+            row["source"],
+            row["confidence"],
+        )
     console.print(c)

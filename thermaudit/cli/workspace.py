@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -24,12 +25,20 @@ def init(
     if (directory / MARKER).is_file():
         ws = open_workspace(directory)
         console.print(
-            f"{ws.root} is already a workspace; nothing changed.", highlight=False, soft_wrap=True
+            f"{escape(str(ws.root))} is already a workspace; nothing changed.",
+            highlight=False,
+            soft_wrap=True,
         )
         return
     ws = init_workspace(directory)
-    console.print(f"[green]created[/] workspace {ws.root}", highlight=False, soft_wrap=True)
-    console.print(f"next: thermaudit import DATASET -w {ws.root}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[green]created[/] workspace {escape(str(ws.root))}", highlight=False, soft_wrap=True
+    )
+    console.print(
+        f"next: thermaudit import DATASET -w {escape(str(ws.root))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("import")
@@ -57,7 +66,9 @@ def import_(
     ) as bar:
         task = bar.add_task("importing", total=None)
         result = ws.import_dataset(
-            dataset, replace=replace, progress=lambda text: bar.update(task, description=text)
+            dataset,
+            replace=replace,
+            progress=lambda text: bar.update(task, description=escape(text)),
         )
     _print_result(result)
 
@@ -76,7 +87,7 @@ def _print_result(result: ImportResult) -> None:
     files.add_column("sha256")
     for f in result.files:
         rows = "" if f.table is None else str(f.rows)  # site.yaml has no rows
-        files.add_row(f.file, f.table or "", rows, f.sha256[:12])
+        files.add_row(escape(f.file), f.table or "", rows, f.sha256[:12])
     console.print(files)
     console.print(f"[green]imported[/] as {result.import_id}", highlight=False)
     for old in result.superseded:

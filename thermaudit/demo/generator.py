@@ -91,19 +91,45 @@ class Scale:
     doc: str
 
 
-SCALES: Mapping[str, Scale] = MappingProxyType({
-    s.name: s
-    for s in (
-        Scale("default", "month", 60, (1, 1, 2, 1, 2, 2), "csv",
-              "one month, 15-min meters, 1-min mold samples, CSV (~0.4 M mold rows)"),
-        Scale("S", "month", 10, (1, 1, 2, 1, 2, 2), "parquet",
-              "one month, 10-s mold samples (~2.4 M rows), Parquet for the big tables"),
-        Scale("M", "year", 10, (1, 1, 2, 1, 2, 2), "parquet",
-              "one year, 10-s mold samples (~28 M rows), Parquet for the big tables"),
-        Scale("L", "year", 1, (4, 4, 4, 4, 4, 4), "parquet",
-              "one year, 24 controllers at 1 Hz (~757 M mold rows), Parquet for the big tables"),
-    )
-})
+SCALES: Mapping[str, Scale] = MappingProxyType(
+    {
+        s.name: s
+        for s in (
+            Scale(
+                "default",
+                "month",
+                60,
+                (1, 1, 2, 1, 2, 2),
+                "csv",
+                "one month, 15-min meters, 1-min mold samples, CSV (~0.4 M mold rows)",
+            ),
+            Scale(
+                "S",
+                "month",
+                10,
+                (1, 1, 2, 1, 2, 2),
+                "parquet",
+                "one month, 10-s mold samples (~2.4 M rows), Parquet for the big tables",
+            ),
+            Scale(
+                "M",
+                "year",
+                10,
+                (1, 1, 2, 1, 2, 2),
+                "parquet",
+                "one year, 10-s mold samples (~28 M rows), Parquet for the big tables",
+            ),
+            Scale(
+                "L",
+                "year",
+                1,
+                (4, 4, 4, 4, 4, 4),
+                "parquet",
+                "one year, 24 controllers at 1 Hz (~757 M mold rows), Parquet for the big tables",
+            ),
+        )
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +174,9 @@ class DemoInfo:
         Heat of each stream by the contract's rule over its rows. [GJ]
     events : tuple of PlantedEvent
         Rollovers, the replacement, gaps, maintenance, setpoint changes, duplicates, calibration.
+    elapsed_s, peak_rss_mb : float
+        Wall time of the call [s] and peak resident set size of the process so far [MB]
+        (``resource.getrusage``); diagnostics, not compared.
     """
 
     path: Path
@@ -194,22 +223,62 @@ TCU_PER_LINE_ENERGY = (1, 1, 2, 1, 2, 2)  # energy model is the same at every sc
 TCU_KW = 18.0
 HOLD_KW = 45.0
 LINE_SKUS: tuple[tuple[str, ...], ...] = (
-    ("BKT-060",), ("CVR-045",), ("HTS-510", "BRK-310"), ("MTR-220",), ("HSG-100",),
+    ("BKT-060",),
+    ("CVR-045",),
+    ("HTS-510", "BRK-310"),
+    ("MTR-220",),
+    ("HSG-100",),
     ("PMP-700", "HSG-100"),
 )
 
 # sku: name, name_en, unit mass kg, cycle s, cavities, scrap base, cn_code, markets, sp °C
 PRODUCTS: dict[str, tuple[str, str, float, float, int, float, str, list[str], float]] = {
-    "BKT-060": ("安装支架", "Mounting bracket", 0.62, 42, 4, 0.025, "7616991090", ["CN", "ASEAN"],
-                165),
+    "BKT-060": (
+        "安装支架",
+        "Mounting bracket",
+        0.62,
+        42,
+        4,
+        0.025,
+        "7616991090",
+        ["CN", "ASEAN"],
+        165,
+    ),
     "CVR-045": ("气门室盖", "Valve cover", 1.85, 55, 2, 0.030, "8409919990", ["US", "CN"], 195),
-    "HTS-510": ("基站散热器", "Base-station heat sink", 4.2, 68, 1, 0.045, "7616991090",
-                ["ASEAN", "EU"], 215),
-    "BRK-310": ("制动钳支架", "Brake caliper bracket", 2.35, 50, 2, 0.035, "8708309990",
-                ["KR", "CN"], 190),
+    "HTS-510": (
+        "基站散热器",
+        "Base-station heat sink",
+        4.2,
+        68,
+        1,
+        0.045,
+        "7616991090",
+        ["ASEAN", "EU"],
+        215,
+    ),
+    "BRK-310": (
+        "制动钳支架",
+        "Brake caliper bracket",
+        2.35,
+        50,
+        2,
+        0.035,
+        "8708309990",
+        ["KR", "CN"],
+        190,
+    ),
     "MTR-220": ("电机壳体", "Motor housing", 8.6, 85, 1, 0.040, "8503009090", ["EU", "UK"], 220),
-    "HSG-100": ("变速箱壳体", "Gearbox housing", 12.4, 95, 1, 0.050, "8708409990", ["EU", "KR"],
-                235),
+    "HSG-100": (
+        "变速箱壳体",
+        "Gearbox housing",
+        12.4,
+        95,
+        1,
+        0.050,
+        "8708409990",
+        ["EU", "KR"],
+        235,
+    ),
     "PMP-700": ("水泵泵体", "Pump body", 14.8, 110, 1, 0.055, "8413910000", ["UK", "US"], 210),
 }
 
@@ -221,9 +290,11 @@ _STATE_CODE = np.array([1, 2, 0, 1, 3], dtype=np.int8)  # line state -> MOLD_STA
 SHIFT_A = (360, 840)  # 06:00-14:00
 SHIFT_B = (840, 1320)  # 14:00-22:00
 
-HOLIDAYS_2025 = {
+HOLIDAYS_2025 = {  # plant shut-downs (State Council 2025 holiday schedule)
+    dt.date(2025, 1, 1),  # New Year
     *(dt.date(2025, 1, 28) + dt.timedelta(days=i) for i in range(8)),  # Spring Festival
-    *(dt.date(2025, 10, 1) + dt.timedelta(days=i) for i in range(5)),  # National Day
+    *(dt.date(2025, 5, 1) + dt.timedelta(days=i) for i in range(5)),  # Labour Day
+    *(dt.date(2025, 10, 1) + dt.timedelta(days=i) for i in range(8)),  # National Day, Mid-Autumn
 }
 
 
@@ -250,43 +321,216 @@ class _MeterSpec:
 
 def _meters() -> list[_MeterSpec]:
     m = [
-        _MeterSpec("E-MAIN", "electricity", "kWh", "cumulative", 1200, "supply", "grid", 0.01, 2,
-                   384_512, accuracy="0.5S"),
-        _MeterSpec("G-MAIN", "natural_gas", "m3", "cumulative", 1, "supply", "gas_total", 0.1, 1,
-                   12_543_012, interval_s=3600),
-        _MeterSpec("E-PV", "electricity", "kWh", "interval", 1, "generation", "pv", 0.01, 2, 0,
-                   accuracy="0.5S"),
-        _MeterSpec("E-CANTEEN", "electricity", "kWh", "cumulative", 10, "excluded", "canteen",
-                   0.1, 1, 99_999 - 300, interval_s=3600, parent="E-MAIN", accuracy="2.0",
-                   rollover=9999.9),
-        _MeterSpec("H-EXPORT", "heat", "GJ", "cumulative", 1, "export", "heat_export", 0.001, 3,
-                   2_815_337, interval_s=3600, accuracy="2%"),
-        _MeterSpec("H-REC-COMP", "heat", "GJ", "cumulative", 1, "recovered_heat", "heat_rec_comp",
-                   0.001, 3, 904_118, interval_s=3600, accuracy="2%"),
+        _MeterSpec(
+            "E-MAIN",
+            "electricity",
+            "kWh",
+            "cumulative",
+            1200,
+            "supply",
+            "grid",
+            0.01,
+            2,
+            384_512,
+            accuracy="0.5S",
+        ),
+        _MeterSpec(
+            "G-MAIN",
+            "natural_gas",
+            "m3",
+            "cumulative",
+            1,
+            "supply",
+            "gas_total",
+            0.1,
+            1,
+            12_543_012,
+            interval_s=3600,
+        ),
+        _MeterSpec(
+            "E-PV",
+            "electricity",
+            "kWh",
+            "interval",
+            1,
+            "generation",
+            "pv",
+            0.01,
+            2,
+            0,
+            accuracy="0.5S",
+        ),
+        _MeterSpec(
+            "E-CANTEEN",
+            "electricity",
+            "kWh",
+            "cumulative",
+            10,
+            "excluded",
+            "canteen",
+            0.1,
+            1,
+            99_999 - 300,
+            interval_s=3600,
+            parent="E-MAIN",
+            accuracy="2.0",
+            rollover=9999.9,
+        ),
+        _MeterSpec(
+            "H-EXPORT",
+            "heat",
+            "GJ",
+            "cumulative",
+            1,
+            "export",
+            "heat_export",
+            0.001,
+            3,
+            2_815_337,
+            interval_s=3600,
+            accuracy="2%",
+        ),
+        _MeterSpec(
+            "H-REC-COMP",
+            "heat",
+            "GJ",
+            "cumulative",
+            1,
+            "recovered_heat",
+            "heat_rec_comp",
+            0.001,
+            3,
+            904_118,
+            interval_s=3600,
+            accuracy="2%",
+        ),
     ]
     for i, line in enumerate(LINES):
-        m.append(_MeterSpec(f"E-{line}", "electricity", "kWh", "cumulative", 40, "submeter",
-                            f"line{i}", 0.01, 2, 1_203_400 + 377_123 * i, parent="E-MAIN",
-                            process="die_casting", line=line, equipment=(f"DCM-0{i + 1}",)))
+        m.append(
+            _MeterSpec(
+                f"E-{line}",
+                "electricity",
+                "kWh",
+                "cumulative",
+                40,
+                "submeter",
+                f"line{i}",
+                0.01,
+                2,
+                1_203_400 + 377_123 * i,
+                parent="E-MAIN",
+                process="die_casting",
+                line=line,
+                equipment=(f"DCM-0{i + 1}",),
+            )
+        )
     m += [
-        _MeterSpec("E-HOLD", "electricity", "kWh", "cumulative", 20, "submeter", "hold", 0.01, 2,
-                   2_211_875, parent="E-MAIN", process="holding",
-                   equipment=tuple(f"HOLD-0{i + 1}" for i in range(6))),
-        _MeterSpec("E-COMP", "electricity", "kWh", "cumulative", 1, "submeter", "comp", 0.1, 1,
-                   48_812_231, parent="E-MAIN", process="compressed_air",
-                   equipment=("COMP-1", "COMP-2")),
-        _MeterSpec("E-FURN-3", "electricity", "kWh", "cumulative", 1, "submeter", "furn3", 0.1, 1,
-                   20_455_108, parent="E-MAIN", process="melting", equipment=("FURN-3",)),
-        _MeterSpec("E-CNC", "electricity", "kWh", "cumulative", 1, "submeter", "cnc", 0.1, 1,
-                   3_310_902, parent="E-MAIN", process="machining",
-                   equipment=("CNC-01", "CNC-02")),
-        _MeterSpec("E-OFFICE", "electricity", "kWh", "cumulative", 1, "submeter", "office", 0.1,
-                   1, 1_877_263, parent="E-MAIN", process="office"),
-        _MeterSpec("G-FURN-1", "natural_gas", "m3", "cumulative", 1, "submeter", "gas_f1", 0.01,
-                   2, 61_230_455, parent="G-MAIN", process="melting", equipment=("FURN-1",),
-                   accuracy="1.5"),
-        _MeterSpec("G-FURN-2", "natural_gas", "m3", "interval", 0.1, "submeter", "gas_f2", 1, 0,
-                   0, parent="G-MAIN", process="melting", equipment=("FURN-2",), accuracy="1.5"),
+        _MeterSpec(
+            "E-HOLD",
+            "electricity",
+            "kWh",
+            "cumulative",
+            20,
+            "submeter",
+            "hold",
+            0.01,
+            2,
+            2_211_875,
+            parent="E-MAIN",
+            process="holding",
+            equipment=tuple(f"HOLD-0{i + 1}" for i in range(6)),
+        ),
+        _MeterSpec(
+            "E-COMP",
+            "electricity",
+            "kWh",
+            "cumulative",
+            1,
+            "submeter",
+            "comp",
+            0.1,
+            1,
+            48_812_231,
+            parent="E-MAIN",
+            process="compressed_air",
+            equipment=("COMP-1", "COMP-2"),
+        ),
+        _MeterSpec(
+            "E-FURN-3",
+            "electricity",
+            "kWh",
+            "cumulative",
+            1,
+            "submeter",
+            "furn3",
+            0.1,
+            1,
+            20_455_108,
+            parent="E-MAIN",
+            process="melting",
+            equipment=("FURN-3",),
+        ),
+        _MeterSpec(
+            "E-CNC",
+            "electricity",
+            "kWh",
+            "cumulative",
+            1,
+            "submeter",
+            "cnc",
+            0.1,
+            1,
+            3_310_902,
+            parent="E-MAIN",
+            process="machining",
+            equipment=("CNC-01", "CNC-02"),
+        ),
+        _MeterSpec(
+            "E-OFFICE",
+            "electricity",
+            "kWh",
+            "cumulative",
+            1,
+            "submeter",
+            "office",
+            0.1,
+            1,
+            1_877_263,
+            parent="E-MAIN",
+            process="office",
+        ),
+        _MeterSpec(
+            "G-FURN-1",
+            "natural_gas",
+            "m3",
+            "cumulative",
+            1,
+            "submeter",
+            "gas_f1",
+            0.01,
+            2,
+            61_230_455,
+            parent="G-MAIN",
+            process="melting",
+            equipment=("FURN-1",),
+            accuracy="1.5",
+        ),
+        _MeterSpec(
+            "G-FURN-2",
+            "natural_gas",
+            "m3",
+            "interval",
+            0.1,
+            "submeter",
+            "gas_f2",
+            1,
+            0,
+            0,
+            parent="G-MAIN",
+            process="melting",
+            equipment=("FURN-2",),
+            accuracy="1.5",
+        ),
     ]
     return m
 
@@ -357,7 +601,8 @@ class _Sink:
                 self._fh = open(self.path, "wb")  # noqa: SIM115 - closed in close()
                 self._fh.write((",".join(self.schema.names) + "\n").encode())
                 self._writer = pacsv.CSVWriter(
-                    self._fh, self.schema,
+                    self._fh,
+                    self.schema,
                     write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"),
                 )
             else:
@@ -384,43 +629,86 @@ def _dict() -> pa.DataType:
     return pa.dictionary(pa.int16(), pa.string())
 
 
-SCHEMAS: dict[str, pa.Schema] = {
+_SCHEMAS: dict[str, pa.Schema] = {
     "readings": pa.schema([("meter_id", _dict()), ("timestamp", TS), ("value", pa.float64())]),
-    "mold_temperature": pa.schema([
-        ("timestamp", TS), ("controller_id", _dict()), ("setpoint_c", pa.float64()),
-        ("actual_c", pa.float64()), ("state", _dict()),
-    ]),
-    "heat_streams": pa.schema([
-        ("timestamp", TS), ("stream_id", _dict()), ("flow", pa.float64()),
-        ("flow_unit", _dict()), ("t_hot_c", pa.float64()), ("t_cold_c", pa.float64()),
-    ]),
-    "production": pa.schema([
-        ("date", pa.date32()), ("sku", pa.string()), ("line", pa.string()), ("shift", pa.string()),
-        ("good_qty", pa.int64()), ("scrap_qty", pa.int64()),
-    ]),
-    "melting": pa.schema([
-        ("timestamp", TS), ("furnace_id", pa.string()), ("metal_kg", pa.float64()),
-        ("alloy", pa.string()), ("tap_temp_c", pa.float64()),
-    ]),
-    "calibrations": pa.schema([
-        ("instrument_id", pa.string()), ("certificate_no", pa.string()),
-        ("calibrated_on", pa.date32()), ("valid_until", pa.date32()), ("lab", pa.string()),
-        ("expanded_uncertainty", pa.float64()), ("uncertainty_unit", pa.string()),
-        ("k", pa.float64()),
-    ]),
-    "meter_events": pa.schema([
-        ("meter_id", pa.string()), ("timestamp", TS), ("event", pa.string()),
-        ("old_final", pa.float64()), ("new_initial", pa.float64()),
-    ]),
-    "energy_purchases": pa.schema([
-        ("carrier", pa.string()), ("period_start", pa.date32()), ("period_end", pa.date32()),
-        ("quantity", pa.float64()), ("unit", pa.string()), ("amount_cny", pa.float64()),
-        ("ncv_mj_per_unit", pa.float64()),
-    ]),
-    "green_certificates": pa.schema([
-        ("period_start", pa.date32()), ("period_end", pa.date32()), ("mwh", pa.float64()),
-        ("certificate_no", pa.string()),
-    ]),
+    "mold_temperature": pa.schema(
+        [
+            ("timestamp", TS),
+            ("controller_id", _dict()),
+            ("setpoint_c", pa.float64()),
+            ("actual_c", pa.float64()),
+            ("state", _dict()),
+        ]
+    ),
+    "heat_streams": pa.schema(
+        [
+            ("timestamp", TS),
+            ("stream_id", _dict()),
+            ("flow", pa.float64()),
+            ("flow_unit", _dict()),
+            ("t_hot_c", pa.float64()),
+            ("t_cold_c", pa.float64()),
+        ]
+    ),
+    "production": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("sku", pa.string()),
+            ("line", pa.string()),
+            ("shift", pa.string()),
+            ("good_qty", pa.int64()),
+            ("scrap_qty", pa.int64()),
+        ]
+    ),
+    "melting": pa.schema(
+        [
+            ("timestamp", TS),
+            ("furnace_id", pa.string()),
+            ("metal_kg", pa.float64()),
+            ("alloy", pa.string()),
+            ("tap_temp_c", pa.float64()),
+        ]
+    ),
+    "calibrations": pa.schema(
+        [
+            ("instrument_id", pa.string()),
+            ("certificate_no", pa.string()),
+            ("calibrated_on", pa.date32()),
+            ("valid_until", pa.date32()),
+            ("lab", pa.string()),
+            ("expanded_uncertainty", pa.float64()),
+            ("uncertainty_unit", pa.string()),
+            ("k", pa.float64()),
+        ]
+    ),
+    "meter_events": pa.schema(
+        [
+            ("meter_id", pa.string()),
+            ("timestamp", TS),
+            ("event", pa.string()),
+            ("old_final", pa.float64()),
+            ("new_initial", pa.float64()),
+        ]
+    ),
+    "energy_purchases": pa.schema(
+        [
+            ("carrier", pa.string()),
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+            ("quantity", pa.float64()),
+            ("unit", pa.string()),
+            ("amount_cny", pa.float64()),
+            ("ncv_mj_per_unit", pa.float64()),
+        ]
+    ),
+    "green_certificates": pa.schema(
+        [
+            ("period_start", pa.date32()),
+            ("period_end", pa.date32()),
+            ("mwh", pa.float64()),
+            ("certificate_no", pa.string()),
+        ]
+    ),
 }
 BIG_TABLES = ("readings", "mold_temperature", "heat_streams")
 
@@ -481,8 +769,15 @@ def write_demo(
 
 
 class _Generator:
-    def __init__(self, out: Path, sc: Scale, seed: int, start: dt.date, n_days: int,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        sc: Scale,
+        seed: int,
+        start: dt.date,
+        n_days: int,
+        progress: Progress | None,
+    ) -> None:
         self.out = out
         self.sc = sc
         self.seed = seed
@@ -508,14 +803,19 @@ class _Generator:
                 n += 1
                 poor = li == 5 and z == count - 1  # one sluggish controller on the big machine
                 water = li == 0
-                self.controllers.append(_Controller(
-                    id=f"TCU-{n:02d}", line=li, zone=z, medium="water" if water else "oil",
-                    tolerance=2.0 if water else 1.0,
-                    wander=0.65 if poor else float(rng.uniform(0.12, 0.3)),
-                    ripple=0.55 if poor else float(rng.uniform(0.12, 0.35)),
-                    bias=float(rng.uniform(-0.2, 0.2)) + (0.35 if poor else 0.0),
-                    phase=float(rng.uniform(0, 2 * np.pi)),
-                ))
+                self.controllers.append(
+                    _Controller(
+                        id=f"TCU-{n:02d}",
+                        line=li,
+                        zone=z,
+                        medium="water" if water else "oil",
+                        tolerance=2.0 if water else 1.0,
+                        wander=0.65 if poor else float(rng.uniform(0.12, 0.3)),
+                        ripple=0.55 if poor else float(rng.uniform(0.12, 0.35)),
+                        bias=float(rng.uniform(-0.2, 0.2)) + (0.35 if poor else 0.0),
+                        phase=float(rng.uniform(0, 2 * np.pi)),
+                    )
+                )
         self.scrap_base = {sku: p[5] for sku, p in PRODUCTS.items()}
         self.eff_gas = (0.425, 0.395)  # FURN-1 newer tower melter, FURN-2 older
         self.eff_el = 0.62
@@ -544,8 +844,8 @@ class _Generator:
     def run(self) -> DemoInfo:
         t0 = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
-        fmt = {t: (self.sc.big_format if t in BIG_TABLES else "csv") for t in SCHEMAS}
-        sinks = {t: _Sink(self.out, t, SCHEMAS[t], fmt[t]) for t in SCHEMAS}
+        fmt = {t: (self.sc.big_format if t in BIG_TABLES else "csv") for t in _SCHEMAS}
+        sinks = {t: _Sink(self.out, t, _SCHEMAS[t], fmt[t]) for t in _SCHEMAS}
         (self.out / "site.yaml").write_text(self._site_yaml(), "utf-8")
 
         # carried state
@@ -559,8 +859,9 @@ class _Generator:
         self.mold_T = np.full(n_ctrl, AMBIENT_MOLD_C)
         self.sku_of_line = [self._sku_for(li, self.start) for li in range(len(LINES))]
         self.sp_offset = np.zeros(n_ctrl)
-        self._sp_last = np.array([PRODUCTS[self.sku_of_line[c.line]][8] - 12 * c.zone
-                                  for c in self.controllers])
+        self._sp_last = np.array(
+            [PRODUCTS[self.sku_of_line[c.line]][8] - 12 * c.zone for c in self.controllers]
+        )
         self.good_kg: dict[str, float] = dict.fromkeys(PRODUCTS, 0.0)
         self.scrap_kg: dict[str, float] = dict.fromkeys(PRODUCTS, 0.0)
         self.metal_kg = 0.0
@@ -576,8 +877,9 @@ class _Generator:
                 self.progress("days", di + 1, self.n_days)
 
         sinks["calibrations"].write(self._calibrations())
-        sinks["meter_events"].write(pa.Table.from_pylist(self.meter_events,
-                                                          SCHEMAS["meter_events"]))
+        sinks["meter_events"].write(
+            pa.Table.from_pylist(self.meter_events, _SCHEMAS["meter_events"])
+        )
         sinks["energy_purchases"].write(self._purchases())
         sinks["green_certificates"].write(self._green_certificates())
         for s in sinks.values():
@@ -593,19 +895,29 @@ class _Generator:
         elapsed = time.perf_counter() - t0
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         return DemoInfo(
-            path=self.out, scale=self.sc.name, seed=self.seed, period_start=self.start,
-            period_end=self.end, files=MappingProxyType(files),
-            rows=MappingProxyType({t: s.rows for t, s in sinks.items()}), bytes_written=nbytes,
+            path=self.out,
+            scale=self.sc.name,
+            seed=self.seed,
+            period_start=self.start,
+            period_end=self.end,
+            files=MappingProxyType(files),
+            rows=MappingProxyType({t: s.rows for t, s in sinks.items()}),
+            bytes_written=nbytes,
             meter_consumption=MappingProxyType(consumption),
             meter_unit=MappingProxyType({m.id: m.unit for m in self.meters}),
             unmetered=MappingProxyType(dict(self.unmetered)),
-            good_mass_kg=sum(self.good_kg.values()), scrap_mass_kg=sum(self.scrap_kg.values()),
+            good_mass_kg=sum(self.good_kg.values()),
+            scrap_mass_kg=sum(self.scrap_kg.values()),
             good_mass_kg_by_sku=MappingProxyType(dict(self.good_kg)),
             scrap_mass_kg_by_sku=MappingProxyType(dict(self.scrap_kg)),
-            metal_melted_kg=self.metal_kg, melting_theoretical_mj=self.theo_mj,
+            metal_melted_kg=self.metal_kg,
+            melting_theoretical_mj=self.theo_mj,
             natural_gas_ncv_mj_per_m3=NCV_MJ_PER_M3,
-            heat_stream_gj=MappingProxyType(dict(self.stream_gj)), mold_samples=self.mold_rows,
-            events=tuple(self.events), elapsed_s=elapsed, peak_rss_mb=rss,
+            heat_stream_gj=MappingProxyType(dict(self.stream_gj)),
+            mold_samples=self.mold_rows,
+            events=tuple(self.events),
+            elapsed_s=elapsed,
+            peak_rss_mb=rss,
         )
 
     # -- one day ----------------------------------------------------------------------------
@@ -613,7 +925,7 @@ class _Generator:
     def _day(self, di: int, day: dt.date, sinks: dict[str, _Sink]) -> None:
         states, sp_min, line_sku = self._schedule(di, day)
         prod_rows, good_by_line = self._production(day, states, line_sku)
-        sinks["production"].write(pa.Table.from_pylist(prod_rows, SCHEMAS["production"]))
+        sinks["production"].write(pa.Table.from_pylist(prod_rows, _SCHEMAS["production"]))
         melt_rate, melt_table = self._melting(day, sum(good_by_line))
         sinks["melting"].write(melt_table)
         sig = self._loads(di, day, states, melt_rate)
@@ -647,24 +959,36 @@ class _Generator:
                 st[warm:run_start] = WARMUP
                 die_change_end[li] = m_end
                 self.sku_of_line[li] = want
-                self.events.append(PlantedEvent(
-                    "die_change", LINES[li], base_dt + dt.timedelta(minutes=int(m_end) - 90),
-                    base_dt + dt.timedelta(minutes=int(m_end)), {"from": old_sku, "to": want}))
+                self.events.append(
+                    PlantedEvent(
+                        "die_change",
+                        LINES[li],
+                        base_dt + dt.timedelta(minutes=int(m_end) - 90),
+                        base_dt + dt.timedelta(minutes=int(m_end)),
+                        {"from": old_sku, "to": want},
+                    )
+                )
             else:
                 warm_len = int(rng.integers(40, 56))
-                st[run_start - warm_len:run_start] = WARMUP
+                st[run_start - warm_len : run_start] = WARMUP
             st[run_start:run_end] = PROD
-            st[run_end:run_end + 15] = IDLE
+            st[run_end : run_end + 15] = IDLE
             for a, b in shifts:
                 for _ in range(int(rng.poisson(1.6))):
                     s0 = int(rng.integers(max(a, run_start) + 20, b - 20))
-                    st[s0:s0 + int(rng.integers(5, 36))] = IDLE
+                    st[s0 : s0 + int(rng.integers(5, 36))] = IDLE
             if di == self.maint_day and li == 2:
                 st[600:840] = MAINT
                 st[840:870] = WARMUP
-                self.events.append(PlantedEvent(
-                    "maintenance", LINES[li], base_dt + dt.timedelta(hours=10),
-                    base_dt + dt.timedelta(hours=14), {"reason": "die repair"}))
+                self.events.append(
+                    PlantedEvent(
+                        "maintenance",
+                        LINES[li],
+                        base_dt + dt.timedelta(hours=10),
+                        base_dt + dt.timedelta(hours=14),
+                        {"reason": "die repair"},
+                    )
+                )
         # setpoints
         line_sku = list(self.sku_of_line)
         for ci, c in enumerate(ctrl):
@@ -672,9 +996,9 @@ class _Generator:
             new_sp = PRODUCTS[sku][8] - 12 * c.zone
             if c.line in die_change_end:
                 m_end = die_change_end[c.line]
-                old_sp = sp_min_prev = self._sp_prev(ci)
+                old_sp = self._sp_prev(ci)
                 self.sp_offset[ci] = 0.0
-                sp_min[ci, :m_end] = sp_min_prev
+                sp_min[ci, :m_end] = old_sp
                 sp_min[ci, m_end:] = new_sp
                 self._setpoint_event(c, base_dt, m_end, old_sp, new_sp, "die change")
             else:
@@ -683,6 +1007,10 @@ class _Generator:
             if shifts and rng.random() < 0.12:
                 tm = int(rng.integers(shifts[0][0] + 90, shifts[-1][1] - 120))
                 delta = float(rng.choice([-5.0, -3.0, -2.0, 2.0, 3.0, 5.0]))
+                if self.sp_offset[ci] != 0:  # operators steer back towards the die's setpoint
+                    delta = -np.sign(self.sp_offset[ci]) * min(
+                        abs(delta), abs(self.sp_offset[ci]) + 2
+                    )
                 old = float(sp_min[ci, tm])
                 sp_min[ci, tm:] = old + delta
                 self.sp_offset[ci] += delta
@@ -699,15 +1027,18 @@ class _Generator:
     def _sp_prev(self, ci: int) -> float:
         return float(self._sp_last[ci])
 
-    def _setpoint_event(self, c: _Controller, base: dt.datetime, minute: int, old: float,
-                        new: float, why: str) -> None:
+    def _setpoint_event(
+        self, c: _Controller, base: dt.datetime, minute: int, old: float, new: float, why: str
+    ) -> None:
         # the first sample with the new setpoint is the first one after minute's start
         at = base + dt.timedelta(seconds=minute * 60 + self.sc.mold_dt_s)
-        self.events.append(PlantedEvent("setpoint_change", c.id, at, None,
-                                        {"from": old, "to": new, "why": why}))
+        self.events.append(
+            PlantedEvent("setpoint_change", c.id, at, None, {"from": old, "to": new, "why": why})
+        )
 
-    def _production(self, day: dt.date, states: np.ndarray,
-                    line_sku: list[str]) -> tuple[list[dict[str, Any]], list[float]]:
+    def _production(
+        self, day: dt.date, states: np.ndarray, line_sku: list[str]
+    ) -> tuple[list[dict[str, Any]], list[float]]:
         rng = self.rng
         rows: list[dict[str, Any]] = []
         good_by_line = []
@@ -724,8 +1055,16 @@ class _Generator:
                 rate = float(np.clip(self.scrap_base[sku] + rng.normal(0, 0.006), 0.02, 0.06))
                 scrap = int(rng.binomial(total, rate))
                 good = total - scrap
-                rows.append({"date": day, "sku": sku, "line": line, "shift": name,
-                             "good_qty": good, "scrap_qty": scrap})
+                rows.append(
+                    {
+                        "date": day,
+                        "sku": sku,
+                        "line": line,
+                        "shift": name,
+                        "good_qty": good,
+                        "scrap_qty": scrap,
+                    }
+                )
                 self.good_kg[sku] += good * mass
                 self.scrap_kg[sku] += scrap * mass
                 g_line += good * mass
@@ -737,8 +1076,11 @@ class _Generator:
         rng = self.rng
         metal = good_kg / rng.uniform(0.85, 0.90) if good_kg > 0 else 0.0
         shares = (0.46, 0.40, 0.14)
-        furnaces = (("FURN-1", "ADC12", 60, range(5, 22)), ("FURN-2", "A380", 60, range(5, 22)),
-                    ("FURN-3", "ADC12", 120, range(6, 22, 2)))
+        furnaces = (
+            ("FURN-1", "ADC12", 60, range(5, 22)),
+            ("FURN-2", "A380", 60, range(5, 22)),
+            ("FURN-3", "ADC12", 120, range(6, 22, 2)),
+        )
         rate = {f[0]: np.zeros(1440) for f in furnaces}
         energy_kj_per_kg = {f[0]: np.zeros(1440) for f in furnaces}
         ts, fid, kg, alloy, tap = [], [], [], [], []
@@ -750,9 +1092,9 @@ class _Generator:
             temps = np.round(np.clip(rng.normal(715, 9, len(hours)), 690, 740), 1)
             for h, m_kg, t_c in zip(hours, taps, temps, strict=True):
                 end = h * 60
-                rate[name][end - span:end] = m_kg / span
+                rate[name][end - span : end] = m_kg / span
                 q = 0.90 * (660 - 20) + 397 + 1.18 * (t_c - 660)  # kJ/kg, metrics.md §4
-                energy_kj_per_kg[name][end - span:end] = q
+                energy_kj_per_kg[name][end - span : end] = q
                 self.metal_kg += float(m_kg)
                 self.theo_mj += float(m_kg) * q / 1000
                 ts.append(h * 3600)
@@ -760,18 +1102,26 @@ class _Generator:
                 kg.append(float(m_kg))
                 alloy.append(al)
                 tap.append(float(t_c))
-        table = pa.table({
-            "timestamp": _ts(day, np.array(ts, dtype=np.int64)),
-            "furnace_id": pa.array(fid, pa.string()),
-            "metal_kg": pa.array(kg, pa.float64()), "alloy": pa.array(alloy, pa.string()),
-            "tap_temp_c": pa.array(tap, pa.float64()),
-        }) if ts else SCHEMAS["melting"].empty_table()
+        table = (
+            pa.table(
+                {
+                    "timestamp": _ts(day, np.array(ts, dtype=np.int64)),
+                    "furnace_id": pa.array(fid, pa.string()),
+                    "metal_kg": pa.array(kg, pa.float64()),
+                    "alloy": pa.array(alloy, pa.string()),
+                    "tap_temp_c": pa.array(tap, pa.float64()),
+                }
+            )
+            if ts
+            else _SCHEMAS["melting"].empty_table()
+        )
         order = np.lexsort((np.array(fid), np.array(ts))) if ts else np.array([], dtype=int)
         table = table.take(pa.array(order, pa.int64()))
         return {"rate": rate, "q": energy_kj_per_kg}, table  # type: ignore[dict-item]
 
-    def _loads(self, di: int, day: dt.date, states: np.ndarray,
-               melt: dict[str, Any]) -> dict[str, np.ndarray]:
+    def _loads(
+        self, di: int, day: dt.date, states: np.ndarray, melt: dict[str, Any]
+    ) -> dict[str, np.ndarray]:
         """Per-minute signals: electricity [kW], gas [m3/h], heat [GJ/h], streams."""
         rng = self.rng
         m = np.arange(1440)
@@ -790,8 +1140,9 @@ class _Generator:
         total = np.zeros(1440)
         for li in range(len(LINES)):
             st = states[li]
-            dcm_f = np.select([st == PROD, st == IDLE, st == WARMUP, st == MAINT],
-                              [0.45, 0.22, 0.15, 0.05], 0.012)
+            dcm_f = np.select(
+                [st == PROD, st == IDLE, st == WARMUP, st == MAINT], [0.45, 0.22, 0.15, 0.05], 0.012
+            )
             tcu_f = np.select([st == WARMUP, st == PROD, st == IDLE], [0.9, 0.3, 0.45], 0.0)
             aux = np.select([st == PROD, st == IDLE, st == WARMUP], [6.0, 2.0, 2.0], 0.3)
             line_kw = (DCM_KW[li] * dcm_f + TCU_KW * TCU_PER_LINE_ENERGY[li] * tcu_f) * noise(0.04)
@@ -827,8 +1178,16 @@ class _Generator:
         sig["canteen"] = (np.full(1440, 1.5) if holiday else canteen) * noise(0.08)
         rest = 13.0 + np.where(shift_time & any_shift, 28.0, 0.0) + 2.5 * prod.sum(0)
         sig["rest"] = rest * noise(0.05)
-        load = (total + sig["hold"] + sig["comp"] + sig["furn3"] + sig["cnc"] + sig["office"]
-                + sig["canteen"] + sig["rest"])
+        load = (
+            total
+            + sig["hold"]
+            + sig["comp"]
+            + sig["furn3"]
+            + sig["cnc"]
+            + sig["office"]
+            + sig["canteen"]
+            + sig["rest"]
+        )
         # PV: 300 kWp on the casting hall roof, Foshan (solar noon ~12:25)
         doy = day.timetuple().tm_yday
         daylen = 12 + 1.6 * np.sin(2 * np.pi * (doy - 80) / 365)
@@ -892,24 +1251,38 @@ class _Generator:
             else:
                 if m.id == REPLACED_METER and di == self.replace_day:
                     minute = REPLACED_AT_S // 60
-                    cum_e = self.cum[m.id] + (per_min[:minute].sum()
-                                              + 0.5 * per_min[minute]) / m.multiplier
+                    cum_e = (
+                        self.cum[m.id]
+                        + (per_min[:minute].sum() + 0.5 * per_min[minute]) / m.multiplier
+                    )
                     c_e = m.r0 + int(np.rint(cum_e / m.res))
                     new_initial = 0
                     old_final = self.offset[m.id] + c_e
                     after = ends > REPLACED_AT_S
-                    self.meter_events.append({
-                        "meter_id": m.id,
-                        "timestamp": base_dt + dt.timedelta(seconds=REPLACED_AT_S),
-                        "event": "replaced", "old_final": round(old_final * m.res, m.decimals),
-                        "new_initial": round(new_initial * m.res, m.decimals)})
+                    self.meter_events.append(
+                        {
+                            "meter_id": m.id,
+                            "timestamp": base_dt + dt.timedelta(seconds=REPLACED_AT_S),
+                            "event": "replaced",
+                            "old_final": round(old_final * m.res, m.decimals),
+                            "new_initial": round(new_initial * m.res, m.decimals),
+                        }
+                    )
                     disp = self.offset[m.id] + counts
                     self.offset[m.id] = new_initial - c_e
                     disp[after] = self.offset[m.id] + counts[after]
-                    self.events.append(PlantedEvent(
-                        "replaced", m.id, base_dt + dt.timedelta(seconds=REPLACED_AT_S), None,
-                        {"old_final": round(old_final * m.res, m.decimals),
-                         "new_initial": new_initial * m.res}))
+                    self.events.append(
+                        PlantedEvent(
+                            "replaced",
+                            m.id,
+                            base_dt + dt.timedelta(seconds=REPLACED_AT_S),
+                            None,
+                            {
+                                "old_final": round(old_final * m.res, m.decimals),
+                                "new_initial": new_initial * m.res,
+                            },
+                        )
+                    )
                 else:
                     disp = self.offset[m.id] + counts
                 t_sec = ends
@@ -919,27 +1292,41 @@ class _Generator:
                 if m.rollover is not None:
                     modulus = round(m.rollover / m.res)
                     disp = disp % modulus
-                    prev = self.disp_prev.get(m.id)
-                    chain = disp if prev is None else np.concatenate(([prev], disp))
+                    last = self.disp_prev.get(m.id)
+                    chain = disp if last is None else np.concatenate(([last], disp))
                     for j in np.flatnonzero(np.diff(chain) < 0):
-                        tj = int(t_sec[j + 1 if prev is None else j])
-                        self.events.append(PlantedEvent(
-                            "rollover", m.id, base_dt + dt.timedelta(seconds=tj), None,
-                            {"previous": round(float(chain[j]) * m.res, m.decimals),
-                             "current": round(float(chain[j + 1]) * m.res, m.decimals),
-                             "rollover": m.rollover}))
+                        tj = int(t_sec[j + 1 if last is None else j])
+                        self.events.append(
+                            PlantedEvent(
+                                "rollover",
+                                m.id,
+                                base_dt + dt.timedelta(seconds=tj),
+                                None,
+                                {
+                                    "previous": round(float(chain[j]) * m.res, m.decimals),
+                                    "current": round(float(chain[j + 1]) * m.res, m.decimals),
+                                    "rollover": m.rollover,
+                                },
+                            )
+                        )
                     self.disp_prev[m.id] = int(disp[-1])
                 if m.id == GAP_METER and di == self.office_gap_day and self.n_days > 1:
                     keep = (t_sec < 2 * 3600 + 900) | (t_sec > 4 * 3600 + 2700)
-                    self.events.append(PlantedEvent(
-                        "reading_gap", m.id, base_dt + dt.timedelta(hours=2, minutes=15),
-                        base_dt + dt.timedelta(hours=4, minutes=45),
-                        {"missing_readings": int((~keep).sum())}))
+                    self.events.append(
+                        PlantedEvent(
+                            "reading_gap",
+                            m.id,
+                            base_dt + dt.timedelta(hours=2, minutes=15),
+                            base_dt + dt.timedelta(hours=4, minutes=45),
+                            {"missing_readings": int((~keep).sum())},
+                        )
+                    )
                     disp, t_sec = disp[keep], t_sec[keep]
             if m.id in ("E-MAIN", "G-MAIN"):
                 key = (m.id, day.year, day.month)
                 self.month_amount[key] = self.month_amount.get(key, 0.0) + float(
-                    (counts[-1] - self.count_prev[m.id]) * m.res * m.multiplier)
+                    (counts[-1] - self.count_prev[m.id]) * m.res * m.multiplier
+                )
             self.cum[m.id] = float(cum[-1])
             self.count_prev[m.id] = int(counts[-1])
             codes.append(np.full(len(t_sec), mi))
@@ -947,9 +1334,13 @@ class _Generator:
             vals.append(np.round(disp * m.res, m.decimals))
         c, s, v = np.concatenate(codes), np.concatenate(secs), np.concatenate(vals)
         order = np.lexsort((c, s))
-        return pa.table({
-            "meter_id": _dict_array(c[order], [m.id for m in self.meters]),
-            "timestamp": _ts(day, s[order]), "value": v[order]})
+        return pa.table(
+            {
+                "meter_id": _dict_array(c[order], [m.id for m in self.meters]),
+                "timestamp": _ts(day, s[order]),
+                "value": v[order],
+            }
+        )
 
     def _heat_streams(self, day: dt.date, sig: dict[str, np.ndarray]) -> pa.Table:
         rng = self.rng
@@ -981,19 +1372,22 @@ class _Generator:
         c = c[order]
         units = sorted({s.flow_unit for s in STREAMS})
         unit_code = np.array([units.index(s.flow_unit) for s in STREAMS])
-        return pa.table({
-            "timestamp": _ts(day, t[order]),
-            "stream_id": _dict_array(c, [s.id for s in STREAMS]),
-            "flow": f[order],
-            "flow_unit": _dict_array(unit_code[c], units),
-            "t_hot_c": th[order],
-            "t_cold_c": pa.array(tc[order], pa.float64(), from_pandas=True),
-        })
+        return pa.table(
+            {
+                "timestamp": _ts(day, t[order]),
+                "stream_id": _dict_array(c, [s.id for s in STREAMS]),
+                "flow": f[order],
+                "flow_unit": _dict_array(unit_code[c], units),
+                "t_hot_c": th[order],
+                "t_cold_c": pa.array(tc[order], pa.float64(), from_pandas=True),
+            }
+        )
 
     # -- mold temperatures --------------------------------------------------------------------
 
-    def _mold(self, di: int, day: dt.date, states: np.ndarray, sp_min: np.ndarray,
-              line_sku: list[str]) -> pa.Table:
+    def _mold(
+        self, di: int, day: dt.date, states: np.ndarray, sp_min: np.ndarray, line_sku: list[str]
+    ) -> pa.Table:
         rng = self.mold_rng
         dt_s = self.sc.mold_dt_s
         n = 86400 // dt_s
@@ -1043,28 +1437,42 @@ class _Generator:
             ci = next(i for i, c in enumerate(self.controllers) if c.line == 4)
             sel = (ctrl == ci) & (times > 9 * 3600) & (times <= 11 * 3600)
             counts = np.where(sel, 2, 1)
-            self.events.append(PlantedEvent(
-                "duplicate_timestamps", self.controllers[ci].id, base_dt + dt.timedelta(hours=9),
-                base_dt + dt.timedelta(hours=11), {"extra_rows": int(sel.sum())}))
+            self.events.append(
+                PlantedEvent(
+                    "duplicate_timestamps",
+                    self.controllers[ci].id,
+                    base_dt + dt.timedelta(hours=9),
+                    base_dt + dt.timedelta(hours=11),
+                    {"extra_rows": int(sel.sum())},
+                )
+            )
         if di == self.gap_day:
             ci = 1
             sel = (ctrl == ci) & (times > 15 * 3600) & (times <= 15 * 3600 + 25 * 60)
             counts = np.where(sel, 0, 1) if counts is None else np.where(sel, 0, counts)
-            self.events.append(PlantedEvent(
-                "mold_logger_gap", self.controllers[ci].id, base_dt + dt.timedelta(hours=15),
-                base_dt + dt.timedelta(hours=15, minutes=25), {"missing_rows": int(sel.sum())}))
+            self.events.append(
+                PlantedEvent(
+                    "mold_logger_gap",
+                    self.controllers[ci].id,
+                    base_dt + dt.timedelta(hours=15),
+                    base_dt + dt.timedelta(hours=15, minutes=25),
+                    {"missing_rows": int(sel.sum())},
+                )
+            )
         if counts is not None:
             idx = np.repeat(np.arange(len(times)), counts)
             times, ctrl, sp_c, act, stc = times[idx], ctrl[idx], sp_c[idx], act[idx], stc[idx]
             second = np.concatenate(([False], idx[1:] == idx[:-1]))
             act = act + np.where(second, rng.normal(0, 0.15, len(act)), 0.0)
-        return pa.table({
-            "timestamp": _ts(day, times),
-            "controller_id": _dict_array(ctrl, [c.id for c in self.controllers]),
-            "setpoint_c": np.round(sp_c, 1),
-            "actual_c": np.round(act, 2),
-            "state": _dict_array(stc, MOLD_STATES),
-        })
+        return pa.table(
+            {
+                "timestamp": _ts(day, times),
+                "controller_id": _dict_array(ctrl, [c.id for c in self.controllers]),
+                "setpoint_c": np.round(sp_c, 1),
+                "actual_c": np.round(act, 2),
+                "state": _dict_array(stc, MOLD_STATES),
+            }
+        )
 
     # -- small tables -----------------------------------------------------------------------
 
@@ -1081,10 +1489,18 @@ class _Generator:
         def cert(inst: str, on: dt.date, until: dt.date, u: float, unit: str) -> None:
             nonlocal serial
             serial += 1
-            rows.append({"instrument_id": inst, "certificate_no": f"GDJL{on.year}-{serial:05d}",
-                         "calibrated_on": on, "valid_until": until,
-                         "lab": labs[serial % 2], "expanded_uncertainty": u,
-                         "uncertainty_unit": unit, "k": 2.0})
+            rows.append(
+                {
+                    "instrument_id": inst,
+                    "certificate_no": f"GDJL{on.year}-{serial:05d}",
+                    "calibrated_on": on,
+                    "valid_until": until,
+                    "lab": labs[serial % 2],
+                    "expanded_uncertainty": u,
+                    "uncertainty_unit": unit,
+                    "k": 2.0,
+                }
+            )
 
         def u_of(acc: str) -> float:
             return float(acc.rstrip("S%")) * 0.4
@@ -1103,17 +1519,22 @@ class _Generator:
             if i == 1:
                 on = expiring - dt.timedelta(days=364)
                 cert(c.id, on, expiring, 0.3, "C")
-                self.events.append(PlantedEvent(
-                    "calibration_expires", c.id,
-                    dt.datetime.combine(expiring + dt.timedelta(days=1), dt.time()), None,
-                    {"valid_until": expiring.isoformat()}))
+                self.events.append(
+                    PlantedEvent(
+                        "calibration_expires",
+                        c.id,
+                        dt.datetime.combine(expiring + dt.timedelta(days=1), dt.time()),
+                        None,
+                        {"valid_until": expiring.isoformat()},
+                    )
+                )
                 continue
             on = start - dt.timedelta(days=int(rng.integers(20, 200)))
             cert(c.id, on, on + dt.timedelta(days=364 + length), 0.3, "C")
         for s in STREAMS:
             on = start - dt.timedelta(days=int(rng.integers(20, 300)))
             cert(s.id, on, on + dt.timedelta(days=729 + length), 2.0, "%")
-        return pa.Table.from_pylist(rows, SCHEMAS["calibrations"])
+        return pa.Table.from_pylist(rows, _SCHEMAS["calibrations"])
 
     def _purchases(self) -> pa.Table:
         rng = self.rng
@@ -1123,31 +1544,58 @@ class _Generator:
             last = min(self.end, dt.date(y, mo, calendar.monthrange(y, mo)[1]))
             qty = round(amount * (1 + rng.uniform(-0.008, 0.008)))
             if mid == "E-MAIN":
-                rows.append({"carrier": "electricity", "period_start": first, "period_end": last,
-                             "quantity": float(qty), "unit": "kWh",
-                             "amount_cny": round(qty * 0.662, 2), "ncv_mj_per_unit": None})
+                rows.append(
+                    {
+                        "carrier": "electricity",
+                        "period_start": first,
+                        "period_end": last,
+                        "quantity": float(qty),
+                        "unit": "kWh",
+                        "amount_cny": round(qty * 0.662, 2),
+                        "ncv_mj_per_unit": None,
+                    }
+                )
             else:
-                rows.append({"carrier": "natural_gas", "period_start": first, "period_end": last,
-                             "quantity": float(qty), "unit": "m3",
-                             "amount_cny": round(qty * 3.85, 2),
-                             "ncv_mj_per_unit": NCV_MJ_PER_M3})
-        return pa.Table.from_pylist(rows, SCHEMAS["energy_purchases"])
+                rows.append(
+                    {
+                        "carrier": "natural_gas",
+                        "period_start": first,
+                        "period_end": last,
+                        "quantity": float(qty),
+                        "unit": "m3",
+                        "amount_cny": round(qty * 3.85, 2),
+                        "ncv_mj_per_unit": NCV_MJ_PER_M3,
+                    }
+                )
+        return pa.Table.from_pylist(rows, _SCHEMAS["energy_purchases"])
 
     def _green_certificates(self) -> pa.Table:
         """One 60 MWh certificate batch per calendar month of the period, plus one batch that
         straddles the period start (only part of it counts, prorated by days)."""
         s = self.start
-        rows = []
+        rows: list[dict[str, Any]] = []
         y, mo = s.year, s.month
         while dt.date(y, mo, 1) <= self.end:
             last = dt.date(y, mo, calendar.monthrange(y, mo)[1])
-            rows.append({"period_start": dt.date(y, mo, 1), "period_end": last, "mwh": 60.0,
-                         "certificate_no": f"GEC-{y}{mo:02d}01-440605-{len(rows) + 1:04d}"})
+            rows.append(
+                {
+                    "period_start": dt.date(y, mo, 1),
+                    "period_end": last,
+                    "mwh": 60.0,
+                    "certificate_no": f"GEC-{y}{mo:02d}01-440605-{len(rows) + 1:04d}",
+                }
+            )
             y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
         before = s - dt.timedelta(days=10)
-        rows.append({"period_start": before, "period_end": s + dt.timedelta(days=4), "mwh": 15.0,
-                     "certificate_no": f"GEC-{before:%Y%m%d}-440605-{len(rows) + 1:04d}"})
-        return pa.Table.from_pylist(rows, SCHEMAS["green_certificates"])
+        rows.append(
+            {
+                "period_start": before,
+                "period_end": s + dt.timedelta(days=4),
+                "mwh": 15.0,
+                "certificate_no": f"GEC-{before:%Y%m%d}-440605-{len(rows) + 1:04d}",
+            }
+        )
+        return pa.Table.from_pylist(rows, _SCHEMAS["green_certificates"])
 
     # -- site.yaml --------------------------------------------------------------------------
 
@@ -1155,48 +1603,108 @@ class _Generator:
         first17 = "91440605MA4W8K2X7"
         meters = []
         for m in self.meters:
-            meters.append({
-                "id": m.id, "carrier": m.carrier, "unit": m.unit, "reading": m.reading,
-                "multiplier": m.multiplier, "role": m.role, "parent": m.parent,
-                "process": m.process, "line": m.line, "equipment": list(m.equipment),
-                "accuracy_class": m.accuracy, "rollover": m.rollover, "interval_s": m.interval_s,
-            })
+            meters.append(
+                {
+                    "id": m.id,
+                    "carrier": m.carrier,
+                    "unit": m.unit,
+                    "reading": m.reading,
+                    "multiplier": m.multiplier,
+                    "role": m.role,
+                    "parent": m.parent,
+                    "process": m.process,
+                    "line": m.line,
+                    "equipment": list(m.equipment),
+                    "accuracy_class": m.accuracy,
+                    "rollover": m.rollover,
+                    "interval_s": m.interval_s,
+                }
+            )
         equipment: list[dict[str, Any]] = [
-            {"id": "FURN-1", "type": "melting_furnace", "rated_kw": 1100, "fuel": "natural_gas",
-             "rated_flow_m3h": 110},
-            {"id": "FURN-2", "type": "melting_furnace", "rated_kw": 950, "fuel": "natural_gas",
-             "rated_flow_m3h": 95},
+            {
+                "id": "FURN-1",
+                "type": "melting_furnace",
+                "rated_kw": 1100,
+                "fuel": "natural_gas",
+                "rated_flow_m3h": 110,
+            },
+            {
+                "id": "FURN-2",
+                "type": "melting_furnace",
+                "rated_kw": 950,
+                "fuel": "natural_gas",
+                "rated_flow_m3h": 95,
+            },
             {"id": "FURN-3", "type": "melting_furnace", "rated_kw": 250, "fuel": "electricity"},
         ]
         for i, line in enumerate(LINES):
-            equipment.append({"id": f"HOLD-0{i + 1}", "type": "holding_furnace",
-                              "rated_kw": HOLD_KW, "fuel": "electricity", "line": line})
+            equipment.append(
+                {
+                    "id": f"HOLD-0{i + 1}",
+                    "type": "holding_furnace",
+                    "rated_kw": HOLD_KW,
+                    "fuel": "electricity",
+                    "line": line,
+                }
+            )
         for i, line in enumerate(LINES):
-            equipment.append({"id": f"DCM-0{i + 1}", "type": "die_casting_machine",
-                              "rated_kw": DCM_KW[i], "fuel": "electricity", "line": line,
-                              "clamping_force_t": DCM_TONNAGE[i]})
+            equipment.append(
+                {
+                    "id": f"DCM-0{i + 1}",
+                    "type": "die_casting_machine",
+                    "rated_kw": DCM_KW[i],
+                    "fuel": "electricity",
+                    "line": line,
+                    "clamping_force_t": DCM_TONNAGE[i],
+                }
+            )
         equipment += [
             {"id": "COMP-1", "type": "compressor", "rated_kw": 132, "fuel": "electricity"},
-            {"id": "COMP-2", "type": "compressor", "rated_kw": 90, "fuel": "electricity",
-             "drive": "variable speed"},
+            {
+                "id": "COMP-2",
+                "type": "compressor",
+                "rated_kw": 90,
+                "fuel": "electricity",
+                "drive": "variable speed",
+            },
             {"id": "CNC-01", "type": "cnc", "rated_kw": 37, "fuel": "electricity"},
             {"id": "CNC-02", "type": "cnc", "rated_kw": 37, "fuel": "electricity"},
         ]
         products = []
         for sku, p in PRODUCTS.items():
-            products.append({"sku": sku, "name": p[0], "name_en": p[1], "unit_mass_kg": p[2],
-                             "material": "aluminium_alloy", "denominator": "mass",
-                             "cn_code": p[6], "markets": p[7]})
+            products.append(
+                {
+                    "sku": sku,
+                    "name": p[0],
+                    "name_en": p[1],
+                    "unit_mass_kg": p[2],
+                    "material": "aluminium_alloy",
+                    "denominator": "mass",
+                    "cn_code": p[6],
+                    "markets": p[7],
+                }
+            )
         controllers = []
         for c in self.controllers:
             sku = LINE_SKUS[c.line][0]
-            controllers.append({"id": c.id, "mold": f"M-{sku}-{'ABCD'[c.zone]}",
-                                "line": LINES[c.line], "medium": c.medium,
-                                "tolerance_c": c.tolerance})
+            controllers.append(
+                {
+                    "id": c.id,
+                    "mold": f"M-{sku}-{'ABCD'[c.zone]}",
+                    "line": LINES[c.line],
+                    "medium": c.medium,
+                    "tolerance_c": c.tolerance,
+                }
+            )
         streams = []
         for s in STREAMS:
-            d: dict[str, Any] = {"id": s.id, "kind": s.kind, "medium": s.medium,
-                                 "source": s.source, "interval_s": s.interval_s}
+            d: dict[str, Any] = {
+                "id": s.id,
+                "kind": s.kind,
+                "medium": s.medium,
+                "source": s.source,
+                "interval_s": s.interval_s,
+            }
             if s.t_ref_c is not None:
                 d["t_ref_c"] = s.t_ref_c
             streams.append(d)
@@ -1223,7 +1731,8 @@ class _Generator:
             "temperature_controllers": controllers,
             "heat_streams": streams,
         }
-        head = (f"# Synthetic demo plant written by thermaudit.demo (scale {self.sc.name}, "
-                f"seed {self.seed}). Not a real enterprise.\n")
+        head = (
+            f"# Synthetic demo plant written by thermaudit.demo (scale {self.sc.name}, "
+            f"seed {self.seed}). Not a real enterprise.\n"
+        )
         return head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
-

@@ -535,10 +535,10 @@ def _mold(
     from thermaudit.metrics.mold import mold_temperature_accuracy
 
     res = mold_temperature_accuracy(con, samples, site)
-    for cid, n in (res.facts.get("duplicate_timestamps") or {}).items():
+    for cid, n in sorted(res.facts["duplicate_timestamp_rows"].items()):
         if n:
             findings.append(finding("quality.mold.duplicate_timestamp", controller=cid, count=n))
-    for cid in res.facts.get("no_steady_samples") or []:
+    for cid in sorted(res.facts["controllers_without_steady_samples"]):
         findings.append(
             finding("quality.mold.no_steady_samples", controller=cid, metrics=(metric,))
         )

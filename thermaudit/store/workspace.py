@@ -96,6 +96,7 @@ import pyarrow.parquet as pq
 
 from thermaudit._version import __version__
 from thermaudit.dataset.model import InputFile, NormalizedDataset
+from thermaudit.dataset.reader import normalize
 from thermaudit.dataset.site import Period, Site, load_site
 from thermaudit.errors import WorkspaceError
 
@@ -439,7 +440,6 @@ class Workspace:
             overlap a current import (without ``replace``), or a file changed while it was
             read.
         """
-        from thermaudit.dataset.reader import normalize  # the dataset stage; imported lazily
 
         def step(text: str) -> None:
             if progress is not None:

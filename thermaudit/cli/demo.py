@@ -1,0 +1,82 @@
+"""``thermaudit demo``: write the synthetic plant and run every step on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from thermaudit.cli import app, console
+from thermaudit.cli.assess import _summary
+from thermaudit.demo import SCALES, write_demo
+from thermaudit.metrics.assess import assess
+from thermaudit.metrics.spec import load_spec
+from thermaudit.store import init_workspace, open_workspace
+from thermaudit.store.workspace import MARKER
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "thermaudit-demo"
+    ),
+    scale: Annotated[
+        str,
+        typer.Option(
+            help="default, or benchmark data: " + ", ".join(s for s in SCALES if s != "default")
+        ),
+    ] = "default",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 2025,
+    run: Annotated[
+        bool | None,
+        typer.Option(
+            "--run/--no-run", help="Import and assess (default: only for the default scale)."
+        ),
+    ] = None,
+) -> None:
+    """Write a synthetic aluminium die-casting plant, import it and assess it."""
+    dataset = out / "dataset"
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(f"writing the {scale} demo plant", total=None)
+        info = write_demo(
+            dataset,
+            scale=scale,
+            seed=seed,
+            progress=lambda _what, done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"dataset: {dataset}  ({info.bytes_written / 1e6:.1f} MB, "
+        f"{sum(info.rows.values()):,} rows)",
+        highlight=False,
+    )
+    if run is None:
+        run = scale == "default"
+    if not run:
+        return
+    ws_dir = out / "workspace"
+    ws = open_workspace(ws_dir) if (ws_dir / MARKER).is_file() else init_workspace(ws_dir)
+    with console.status("importing into the workspace"):
+        result = ws.import_dataset(dataset, replace=True)
+    console.print(
+        f"workspace: {ws_dir}  (import {result.import_id}"
+        f"{', unchanged' if result.unchanged else ''})",
+        highlight=False,
+    )
+    spec = load_spec()
+    with console.status("assessing") as status:
+        assessment = assess(
+            ws.current_dataset(),
+            spec=spec,
+            progress=lambda text: status.update(f"assessing: {text}"),
+        )
+    path = assessment.write(out / "assessment")
+    _summary(assessment.document, spec)
+    console.print(f"assessment: {path}", highlight=False)
