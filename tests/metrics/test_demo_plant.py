@@ -73,7 +73,7 @@ def _numpy_consumption(ds: NormalizedDataset) -> dict[str, float]:
     if "meter_events" in ds.tables:
         for e in pq.read_table(ds.tables["meter_events"]).to_pylist():
             ev.setdefault(e["meter_id"], []).append(e)
-    from thermaudit.metrics.coefficients import density
+    from thermaudit.reference import density
     from thermaudit.units import to_canonical
 
     ids = np.array(r["meter_id"])

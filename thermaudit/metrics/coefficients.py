@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from thermaudit.dataset.site import Meter, Site
-from thermaudit.reference import table
+from thermaudit.reference import density, table
 from thermaudit.units import to_canonical
 
 
@@ -83,13 +83,6 @@ class Coefficients:
                 / 12.0
             )
         return None
-
-
-def density(carrier: str) -> float | None:
-    for row in table("coefficients"):
-        if row["carrier"] == carrier and row.get("density_kg_per_l"):
-            return float(row["density_kg_per_l"])
-    return None
 
 
 def kgce_table(carrier: str, unit: str) -> float:

@@ -50,7 +50,8 @@ def is_key_equipment(e: Equipment, coef: Coefficients, params: dict[str, float])
     elif e.rated_kw is not None:
         ncv = coef.gas_ncv_mj_per_m3 if fuel == "natural_gas" else None
         if ncv is None:
-            from thermaudit.metrics.coefficients import density, kgce_table
+            from thermaudit.metrics.coefficients import kgce_table
+            from thermaudit.reference import density
             from thermaudit.units import to_canonical
 
             unit = to_canonical(

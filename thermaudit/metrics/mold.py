@@ -10,7 +10,6 @@ Public names: :func:`mold_temperature_accuracy`, :func:`steady_samples`, :class:
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,6 @@ PRODUCING = "producing"
 #: quantile of |e| that is the accuracy (metrics.md section 3)
 ACCURACY_QUANTILE = 0.95
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US_PER_MIN = 60_000_000
 _REQUIRED: dict[str, str] = {
     "ts": "timestamp in UTC",
@@ -38,8 +36,15 @@ _REQUIRED: dict[str, str] = {
 }
 #: keys of a ``by_controller`` entry, in the order of assessment.json
 CONTROLLER_KEYS = (
-    "p95_abs_c", "max_abs_c", "bias_c", "rms_c", "within_tolerance", "cpk", "samples",
-    "pass", "tolerance_c",
+    "p95_abs_c",
+    "max_abs_c",
+    "bias_c",
+    "rms_c",
+    "within_tolerance",
+    "cpk",
+    "samples",
+    "pass",
+    "tolerance_c",
 )
 
 
@@ -130,9 +135,9 @@ def _annotate(samples: ir.Table, site: Site) -> ir.Table:
     steady when it is producing (state ``producing`` or null) and ``ts − anchor ≥ warmup_min``.
 
     Segments (metrics.md section 3): a maximal run of consecutive steady samples with one
-    setpoint. segment = (non-producing samples so far) + (setpoint changes so far)
-    + (time gaps so far, only when ``warmup_min > 0``). Two steady samples share it exactly
-    when no non-producing sample, setpoint change or time gap lies between them; with
+    setpoint. segment = running count of samples that are non-producing, have no e, change
+    the setpoint, or (only when ``warmup_min > 0``) end a time gap. Two steady samples share
+    it exactly when no non-producing sample, setpoint change or time gap lies between them; with
     ``warmup_min > 0`` every event row is itself non-steady and no producing non-steady
     sample can lie between two steady samples with the same anchor, so this is the
     definition. With ``warmup_min = 0`` every producing sample is steady and a time gap
@@ -144,57 +149,51 @@ def _annotate(samples: ir.Table, site: Site) -> ir.Table:
     cols = samples.columns
 
     t = samples.filter(_in_period(samples, site))
-    producing = (
-        t.state.isnull() | (t.state == PRODUCING) if "state" in cols else ibis.literal(True)
-    )
-    t = t.mutate(
-        # integer microseconds since 1970 UTC: exact and cheap to compare in every engine
-        t_us=t.ts.delta(ibis.literal(_EPOCH), unit="microsecond"),
-        producing=producing,
-        e=t.actual_c - t.setpoint_c,
-    )
-    order = [t.t_us, t._row] if "_row" in cols else [t.t_us]
+    producing = t.state.isnull() | (t.state == PRODUCING) if "state" in cols else ibis.literal(True)
+    t = t.mutate(producing=producing, e=t.actual_c - t.setpoint_c)
+    order = [t.ts, t._row] if "_row" in cols else [t.ts]
     w = ibis.window(group_by=t.controller_id, order_by=order)
     cw = ibis.cumulative_window(group_by=t.controller_id, order_by=order)
+    # interval arithmetic on the UTC timestamps: exact (microseconds) and cheap in every engine
+    gap = ibis.interval(microseconds=gap_us)
+    warm = ibis.interval(microseconds=warm_us)
+    no_ts = ibis.null(t.ts.type())
 
     # pass 1: neighbours
     a = t.mutate(
-        prev_us=t.t_us.lag().over(w),
-        next_us=t.t_us.lead().over(w),
+        prev_ts=t.ts.lag().over(w),
+        next_ts=t.ts.lead().over(w),
         prev_sp=t.setpoint_c.lag().over(w),
         prev_prod=t.producing.lag().over(w),
     )
-    first = a.prev_us.isnull()
+    first = a.prev_ts.isnull()
     ev_sp = ~first & ~a.setpoint_c.identical_to(a.prev_sp)
-    ev_time_gap = ~first & (a.t_us - a.prev_us > gap_us)
+    ev_time_gap = ~first & (a.ts > a.prev_ts + gap)
     np_start = ~a.producing & (first | a.prev_prod)
-    breaks = ~a.producing | a.e.isnull()
-    # pass 2: start of the current non-producing run; running counts for segments
+    # what ends a cpk segment (see Notes); time gaps end it only through the warm-up after them
+    seg_break = ~a.producing | a.e.isnull() | ev_sp
+    if warm_us > 0:
+        seg_break = seg_break | ev_time_gap
+    # pass 2: start of the current non-producing run; running count of segment breaks
     b = a.mutate(
         first=first,
         ev_setpoint=ev_sp,
         ev_time_gap=ev_time_gap,
-        run_start_us=ibis.ifelse(np_start, a.t_us, ibis.null("int64")).max().over(cw),
-        n_breaks=breaks.cast("int64").sum().over(cw),
-        n_sp=ev_sp.cast("int64").sum().over(cw),
-        n_tg=ev_time_gap.cast("int64").sum().over(cw),
-        dup_row=(a.t_us == a.prev_us).fill_null(False) | (a.t_us == a.next_us).fill_null(False),
-        dup_extra=(a.t_us == a.prev_us).fill_null(False),
+        run_start=ibis.ifelse(np_start, a.ts, no_ts).max().over(cw),
+        segment=seg_break.cast("int64").sum().over(cw),
+        dup_row=(a.ts == a.prev_ts).fill_null(False) | (a.ts == a.next_ts).fill_null(False),
+        dup_extra=(a.ts == a.prev_ts).fill_null(False),
     )
-    ev_np_gap = (
-        b.producing & ~b.first & ~b.prev_prod & (b.t_us - b.run_start_us > gap_us)
-    ).fill_null(False)
+    ev_np_gap = (b.producing & ~b.first & ~b.prev_prod & (b.ts > b.run_start + gap)).fill_null(
+        False
+    )
     event = b.first | b.ev_setpoint | b.ev_time_gap | ev_np_gap
     # pass 3: the last event (first sample, setpoint change, end of a gap)
     c = b.mutate(
         ev_np_gap=ev_np_gap,
-        anchor_us=ibis.ifelse(event, b.t_us, ibis.null("int64")).max().over(cw),
+        anchor=ibis.ifelse(event, b.ts, no_ts).max().over(cw),
     )
-    segment = c.n_breaks + c.n_sp + (c.n_tg if warm_us > 0 else 0)
-    return c.mutate(
-        steady=c.producing & c.e.notnull() & (c.t_us - c.anchor_us >= warm_us),
-        segment=segment,
-    )
+    return c.mutate(steady=c.producing & c.e.notnull() & (c.ts >= c.anchor + warm))
 
 
 def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
@@ -233,9 +232,12 @@ def _tolerances(site: Site) -> ir.Table:
     ids = [c.id for c in site.temperature_controllers]
     return ibis.memtable(
         pa.table(
-            {"controller_id": pa.array(ids, pa.string()),
-             "tolerance_c": pa.array([c.tolerance_c for c in site.temperature_controllers],
-                                     pa.float64())}
+            {
+                "controller_id": pa.array(ids, pa.string()),
+                "tolerance_c": pa.array(
+                    [c.tolerance_c for c in site.temperature_controllers], pa.float64()
+                ),
+            }
         )
     ).rename(tol_controller_id="controller_id")
 
@@ -275,12 +277,16 @@ def _statistics(a: ir.Table, tol: ir.Table) -> ir.Table:
         cpk_n=ibis.ifelse(ok, (seg.tolerance_c - seg.mean_e.abs()) / (3 * seg.sd) * seg.n, None),
         n_ok=ibis.ifelse(ok, seg.n, 0),
     )
-    cpk = seg.group_by(seg.controller_id).aggregate(
-        cpk_sum=seg.cpk_n.sum(),
-        cpk_weight=seg.n_ok.sum(),
-        segments=seg.count(),
-        cpk_segments=seg.ok.cast("int64").sum(),
-    ).rename(cpk_controller_id="controller_id")
+    cpk = (
+        seg.group_by(seg.controller_id)
+        .aggregate(
+            cpk_sum=seg.cpk_n.sum(),
+            cpk_weight=seg.n_ok.sum(),
+            segments=seg.count(),
+            cpk_segments=seg.ok.cast("int64").sum(),
+        )
+        .rename(cpk_controller_id="controller_id")
+    )
 
     pooled = st.aggregate(
         value=st.e.abs().quantile(ACCURACY_QUANTILE),
@@ -300,9 +306,7 @@ def _float(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def mold_temperature_accuracy(
-    con: ibis.BaseBackend, samples: ir.Table, site: Site
-) -> MoldResult:
+def mold_temperature_accuracy(con: ibis.BaseBackend, samples: ir.Table, site: Site) -> MoldResult:
     """Mold temperature control accuracy: P95 of |actual − setpoint| over steady state.
 
     Parameters
@@ -405,8 +409,11 @@ def mold_temperature_accuracy(
     n_steady = sum(c["samples"] for c in by_controller.values())
     if n_steady == 0:
         value = None
-    tols = [c["tolerance_c"] for c in by_controller.values()
-            if c["samples"] and c["tolerance_c"] is not None]
+    tols = [
+        c["tolerance_c"]
+        for c in by_controller.values()
+        if c["samples"] and c["tolerance_c"] is not None
+    ]
     tolerance = min(tols) if tols else None
 
     facts: dict[str, Any] = {
@@ -415,11 +422,13 @@ def mold_temperature_accuracy(
         "rows_outside_period_by_controller": dict(sorted(outside_by.items())),
         "duplicate_timestamp_rows": {
             r["controller_id"]: int(r["duplicate_rows"])
-            for r in sorted(table, key=lambda r: r["controller_id"]) if r["duplicate_rows"]
+            for r in sorted(table, key=lambda r: r["controller_id"])
+            if r["duplicate_rows"]
         },
         "duplicate_timestamp_extra_rows": {
             r["controller_id"]: int(r["duplicate_extra_rows"])
-            for r in sorted(table, key=lambda r: r["controller_id"]) if r["duplicate_extra_rows"]
+            for r in sorted(table, key=lambda r: r["controller_id"])
+            if r["duplicate_extra_rows"]
         },
         "controllers_without_steady_samples": [
             cid for cid, c in by_controller.items() if c["samples"] == 0

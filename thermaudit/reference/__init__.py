@@ -45,3 +45,11 @@ def province_region(province: str) -> str | None:
 
 def province_names() -> list[str]:
     return [str(r["province"]) for r in table("provinces")]
+
+
+def density(carrier: str) -> float | None:
+    """Density of a liquid fuel from the coefficient table [kg/L], else None."""
+    for row in table("coefficients"):
+        if row["carrier"] == carrier and row.get("density_kg_per_l"):
+            return float(row["density_kg_per_l"])
+    return None
