@@ -10,7 +10,7 @@ from pathlib import Path
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.reader import normalize
-from thermaudit.errors import InvalidDataset, Problem
+from thermaudit.errors import DataNotQualified, InvalidDataset, Problem
 from thermaudit.metrics.assess import Assessment, assess
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.store.workspace import MARKER, open_workspace
@@ -44,12 +44,19 @@ def assess_path(
     *,
     spec: Specification | str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    strict: bool = False,
 ) -> Assessment:
-    """Assess a dataset folder or workspace and write ``out_dir/assessment.json``."""
+    """Assess a dataset folder or workspace and write ``out_dir/assessment.json``.
+
+    With ``strict``, a metric whose data do not qualify raises
+    :class:`~thermaudit.errors.DataNotQualified` after the file is written.
+    """
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     step = progress or (lambda _m: None)
     step("reading the dataset")
     with open_dataset(path) as ds:
         result = assess(ds, spec=spec, progress=step)
-    result.write(out_dir)
+    path = result.write(out_dir)
+    if strict and result.disqualified():
+        raise DataNotQualified(result.disqualified(), written=str(path))
     return result

@@ -117,6 +117,26 @@ class SpecificationError(ThermauditError, ValueError):
     """A metric specification or coefficient file is malformed or names something unknown."""
 
 
+class DataNotQualified(ThermauditError, ValueError):
+    """``--strict``: a metric's data did not pass the sufficiency gate.
+
+    ``disqualified`` maps each metric id to its reasons. The assessment was still written.
+    """
+
+    def __init__(self, disqualified: dict[str, list[str]], written: str = "") -> None:
+        self.disqualified = dict(disqualified)
+        lines = [f"{len(disqualified)} metric(s) not qualified (--strict):"]
+        for metric, reasons in disqualified.items():
+            lines.append(f"  {metric}: " + "; ".join(reasons))
+        if written:
+            lines.append(f"  the assessment was written to {written} for inspection")
+        super().__init__(
+            "\n".join(lines),
+            hint="fix the data named above, or run without --strict to report the metrics "
+            "as not qualified",
+        )
+
+
 class ProblemCollector:
     """Collects problems up to a cap, then raises one :class:`InvalidDataset`."""
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from thermaudit.api import assess_path
 from thermaudit.cli import app, console
+from thermaudit.errors import DataNotQualified
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.reference import table as reference_table
 
@@ -33,6 +34,9 @@ def assess(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder or workspace.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
     spec: SpecOption = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="A metric whose data do not qualify is an error.")
+    ] = False,
 ) -> None:
     """Compute the six metrics and write OUT/assessment.json."""
     specification = load_spec(spec)
@@ -52,6 +56,8 @@ def assess(
         )
     _summary(result.document, specification)
     console.print(f"wrote {out / 'assessment.json'}", highlight=False)
+    if strict and result.disqualified():
+        raise DataNotQualified(result.disqualified(), written=str(out / "assessment.json"))
 
 
 def _summary(doc: dict[str, Any], spec: Specification) -> None:

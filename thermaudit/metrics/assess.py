@@ -48,6 +48,14 @@ class Assessment:
     def metric(self, metric_id: str) -> dict[str, Any]:
         return dict(self.document["metrics"][metric_id])
 
+    def disqualified(self) -> dict[str, list[str]]:
+        """Metrics whose data did not pass the sufficiency gate, with the reasons."""
+        return {
+            mid: list(m["sufficiency"]["reasons"])
+            for mid, m in self.document["metrics"].items()
+            if not m["sufficiency"]["qualified"]
+        }
+
     def write(self, out_dir: Path) -> Path:
         """Write ``out_dir/assessment.json`` (the folder is created when missing)."""
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -358,7 +366,7 @@ def assess(
     findings += _calibration_findings(site, cal_rows)
 
     _grade(metrics, spec, site)
-    _sufficiency(metrics, site, cons, params)
+    _sufficiency(metrics, site, cons, params, heat)
 
     document = {
         "schema": SCHEMA,
@@ -737,8 +745,19 @@ def _sufficiency(
     site: Site,
     cons: dict[str, MeterConsumption],
     params: dict[str, float],
+    heat: dict[str, Any],
 ) -> None:
+    """Whether each metric's data qualify (the data sufficiency gate).
+
+    A metric is qualified when every meter it reads has completeness ≥ the specification's
+    floor (90 %: the usual acceptance floor of online monitoring platforms), no supply
+    meter has unexplained negative differences, every heat stream has rows for ≥ the floor
+    of its intervals, and the metric could be computed. A disqualified metric is still
+    computed and carries its reasons.
+    """
     floor = params["completeness_floor_pct"] / 100.0
+    start, end = site.period_bounds_utc()
+    period_s = (end - start).total_seconds()
 
     def meter_reasons(ids: list[str]) -> list[str]:
         reasons = []
@@ -770,6 +789,16 @@ def _sufficiency(
         ("energy_metering_coverage", []),
     ):
         reasons = meter_reasons(ids)
+        if mid == "waste_heat_recovery_rate":
+            for stream in site.heat_streams:
+                h = heat.get(stream.id)
+                expected = period_s / stream.interval_s
+                got = h.rows if h is not None else 0
+                if got < floor * expected:
+                    reasons.append(
+                        f"{stream.id}: {got} of {expected:.0f} rows "
+                        f"({100 * got / expected:.1f} % < {100 * floor:.0f} %)"
+                    )
         if metrics[mid].get("value") is None:
             reasons.append("not computable")
         metrics[mid]["sufficiency"] = {"qualified": not reasons, "reasons": reasons}
