@@ -59,10 +59,13 @@ def test_credit_code_with_a_wrong_check_digit(tmp_path: Path) -> None:
     assert "'N'" in p.expected
 
 
-@pytest.mark.parametrize(("code", "part"), [
-    ("91320505MA1P7QWK8", "18 characters (found 17)"),
-    ("91320505MA1P7QWKOM", "without I, O, S, V, Z (found 'O')"),
-])
+@pytest.mark.parametrize(
+    ("code", "part"),
+    [
+        ("91320505MA1P7QWK8", "18 characters (found 17)"),
+        ("91320505MA1P7QWKOM", "without I, O, S, V, Z (found 'O')"),
+    ],
+)
 def test_credit_code_shape(tmp_path: Path, code: str, part: str) -> None:
     path, line = edited(tmp_path, "91320505MA1P7QWK8M", code)
     p = only(path)
@@ -79,10 +82,10 @@ def test_duplicate_meter_id(tmp_path: Path) -> None:
     assert p.found == "'E-OFFICE'"
 
 
-@pytest.mark.xfail(reason="site.py words it 'a id unique within meters' (should be 'an id')")
 def test_duplicate_id_message_is_good_english(tmp_path: Path) -> None:
+    """Regression: the message read 'a id unique within meters'."""
     path, _ = edited(tmp_path, "id: E-FURN-3", "id: E-OFFICE")
-    assert only(path).expected.startswith("an id unique within meters")
+    assert only(path).expected.startswith("a unique id within meters")
 
 
 def test_duplicate_product_sku(tmp_path: Path) -> None:
@@ -99,8 +102,10 @@ def test_unit_not_matching_carrier(tmp_path: Path) -> None:
     assert (p.file, p.row, p.column) == ("site.yaml", line, "meters[3].unit")
     assert p.expected == "a unit of electricity (Wh, kWh, MWh, GWh)"
     assert p.found == "'m3'"
-    assert str(p) == (f"site.yaml, line {line}, meters[3].unit: expected a unit of electricity "
-                      "(Wh, kWh, MWh, GWh), found 'm3'")
+    assert str(p) == (
+        f"site.yaml, line {line}, meters[3].unit: expected a unit of electricity "
+        "(Wh, kWh, MWh, GWh), found 'm3'"
+    )
 
 
 def test_unknown_parent(tmp_path: Path) -> None:

@@ -13,8 +13,12 @@ Choices where the contract is silent
   table); column names match after trimming blanks, case-insensitively. Files that are not a
   table (``expected.json``, notes, other workbooks' unknown sheets, Excel lock files
   ``~$*.xlsx``) are ignored.
-- Cells are trimmed of leading and trailing blanks. A row whose cells are all empty is skipped
-  (it still counts for row numbers); blank lines of a CSV file are skipped and do not count.
+- Cells of contract columns are read without leading and trailing blanks (extra columns are
+  kept as they are). A row whose cells are all empty is skipped (it still counts for row
+  numbers); blank lines of a CSV file are skipped and do not count. A column with an empty
+  header cell is not read; an extra column named like an output column (``ts``, ``_row``) or
+  like an earlier extra column gets a suffix (``ts_2``). A contract column named twice is an
+  error.
 - Timestamps: ISO 8601 ``YYYY-MM-DD hh:mm[:ss[.ffffff]]`` with ``T`` or a space, optionally
   followed by ``Z`` or a UTC offset (``+08:00``, ``+0800``, ``+08``). A date alone is not a
   date-time and is rejected in a ``timestamp`` column, except for a typed date (an Excel cell
@@ -43,6 +47,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,8 +66,8 @@ import yaml
 from thermaudit.dataset.contract import TABLES, Column, Table
 from thermaudit.dataset.model import SCHEMAS, InputFile, NormalizedDataset
 from thermaudit.dataset.site import Site, load_site
-from thermaudit.errors import InvalidDataset, ProblemCollector, shorten
-from thermaudit.reference import table as reference_table
+from thermaudit.errors import MAX_PROBLEMS, InvalidDataset, ProblemCollector, shorten
+from thermaudit.reference import density
 from thermaudit.units import LIQUID_FUELS, to_canonical
 
 #: bytes of CSV parsed per batch
@@ -124,8 +129,13 @@ def normalize(
     folder = source.parent if source.is_file() else source
     problems = ProblemCollector()
     if not folder.is_dir():
-        problems.add(str(source), None, None, "a dataset folder holding site.yaml and the tables",
-                     "no such folder")
+        problems.add(
+            str(source),
+            None,
+            None,
+            "a dataset folder holding site.yaml and the tables",
+            "no such folder",
+        )
         problems.raise_if_any()
 
     site_path = folder / "site.yaml"
@@ -159,8 +169,8 @@ def normalize(
 
 
 _HINT = (
-    "Correct the listed cells (row numbers are those a spreadsheet shows, header = row 1) "
-    "and import again; nothing was stored."
+    "Correct the listed problems (rows are numbered as a spreadsheet shows them, header = "
+    "row 1) and import the dataset again."
 )
 
 
@@ -175,6 +185,7 @@ class _Source:
     path: Path
     form: str  # csv | parquet | xlsx
     sheet: str | None = None
+    header_row: int = 1  # a sheet may start lower
     _sha: str | None = None
 
     @property
@@ -209,29 +220,49 @@ def _discover(folder: Path, problems: ProblemCollector) -> dict[str, _Source]:
             try:
                 sheets = _workbook(path).sheet_names
             except Exception as exc:  # any reader failure of a workbook is a user problem
-                problems.add(path.name, None, None, "a readable .xlsx workbook",
-                             shorten(str(exc) or type(exc).__name__))
+                problems.add(
+                    path.name,
+                    None,
+                    None,
+                    "a readable .xlsx workbook",
+                    shorten(str(exc) or type(exc).__name__),
+                )
                 continue
             for sheet in sheets:
-                name = by_lower.get(sheet.strip().lower())
-                if name is not None:
-                    found[name].append(
-                        _Source(name, f"{path.name}[{sheet}]", path, "xlsx", sheet))
+                of = by_lower.get(sheet.strip().lower())
+                if of is not None:
+                    found[of].append(_Source(of, f"{path.name}[{sheet}]", path, "xlsx", sheet))
     out: dict[str, _Source] = {}
     for name, table in TABLES.items():
         forms = found[name]
         if len(forms) > 1:
             problems.add(
-                forms[0].label, None, None,
+                forms[0].label,
+                None,
+                None,
                 f"one {name} table (a CSV file, a Parquet file or a workbook sheet); "
                 "remove all but one",
-                " and ".join(s.label for s in forms))
+                " and ".join(s.label for s in forms),
+            )
         elif forms:
             out[name] = forms[0]
         elif table.mandatory:
-            problems.add(f"{name}.csv", None, None,
-                         f"a {name} table ({name}.csv, {name}.parquet or a {name} sheet)",
-                         "none in the dataset folder")
+            others = sorted(
+                p.name for p in folder.iterdir() if p.is_file() and p.stem.lower() == name
+            )
+            found_text = (
+                f"only {' and '.join(others)}, not a supported form (save it as "
+                "CSV UTF-8, Parquet or a sheet of an .xlsx workbook)"
+                if others
+                else "none in the dataset folder"
+            )
+            problems.add(
+                f"{name}.csv",
+                None,
+                None,
+                f"a {name} table ({name}.csv, {name}.parquet or a {name} sheet)",
+                found_text,
+            )
     return out
 
 
@@ -258,15 +289,10 @@ class _Context:
     def build(cls, site: Site | None, site_path: Path) -> _Context:
         if site is None:
             return cls(None, _fallback_zone(site_path))
-        densities = {
-            r["carrier"]: r["density_kg_per_l"]
-            for r in reference_table("coefficients")
-            if r.get("density_kg_per_l") is not None
-        }
         factor = {}
         for m in site.meters:
-            density = densities.get(m.carrier) if m.carrier in LIQUID_FUELS else None
-            factor[m.id] = to_canonical(m.carrier, m.unit, density).factor
+            kg_per_l = density(m.carrier) if m.carrier in LIQUID_FUELS else None
+            factor[m.id] = to_canonical(m.carrier, m.unit, kg_per_l).factor
         ids = {
             "meters": [m.id for m in site.meters],
             "products": [p.sku for p in site.products],
@@ -356,11 +382,14 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
             reader = pcsv.open_csv(
                 src.path,
                 read_options=pcsv.ReadOptions(
-                    block_size=CSV_BLOCK_SIZE, column_names=names, skip_rows=1),
+                    block_size=CSV_BLOCK_SIZE, column_names=names, skip_rows=1
+                ),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
                 convert_options=pcsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
             )
             done = 0
             for batch in reader:
@@ -391,9 +420,13 @@ def _report_encoding(src: _Source, problems: ProblemCollector) -> None:
             except UnicodeDecodeError:
                 row = i
                 break
-    problems.add(src.label, row, None,
-                 "UTF-8 text (in Excel: Save As “CSV UTF-8 (Comma delimited)”)",
-                 "text in another encoding (perhaps GBK)")
+    problems.add(
+        src.label,
+        row,
+        None,
+        "UTF-8 text (in Excel: Save As “CSV UTF-8 (Comma delimited)”)",
+        "text in another encoding (perhaps GBK)",
+    )
 
 
 def _report_ragged(src: _Source, width: int, problems: ProblemCollector) -> None:
@@ -401,9 +434,13 @@ def _report_ragged(src: _Source, width: int, problems: ProblemCollector) -> None
     with src.path.open("r", encoding="utf-8-sig", newline="") as f:
         for i, row in enumerate(csv.reader(f), start=1):
             if i > 1 and row and len(row) != width:
-                problems.add(src.label, i, None,
-                             f"{width} cells as in the header row",
-                             f"{len(row)} cells: {shorten(','.join(row))}")
+                problems.add(
+                    src.label,
+                    i,
+                    None,
+                    f"{width} cells as in the header row",
+                    f"{len(row)} cells: {shorten(','.join(row))}",
+                )
                 if problems.truncated:
                     return
 
@@ -444,6 +481,7 @@ def _read_xlsx(
     if not header:
         problems.add(src.label, 1, None, "a header row naming the columns", "an empty sheet")
         raise _Unreadable
+    src.header_row = header_row
     kinds = []
     for name in header:
         key = name.strip().lower()
@@ -497,41 +535,57 @@ class _Layout:
     extras: list[tuple[str, int]]  # output name -> source position
 
 
-def _layout(table: Table, header: list[str], src: _Source, problems: ProblemCollector
-            ) -> _Layout | None:
+def _layout(
+    table: Table, header: list[str], src: _Source, problems: ProblemCollector
+) -> _Layout | None:
     contract = {c.name for c in table.columns}
-    canonical = set(SCHEMAS[table.name].names)
+    taken = {n.lower() for n in SCHEMAS[table.name].names}
     known: dict[str, int] = {}
     extras: list[tuple[str, int]] = []
     ok = True
-    seen: dict[str, int] = {}
+    row = src.header_row
     for i, raw in enumerate(header):
         name = raw.strip()
         key = name.lower()
-        if key in seen and key:
-            problems.add(src.label, 1, name, "column names that appear once in the header row",
-                         f"{name!r} in columns {_letter(seen[key])} and {_letter(i)}")
-            ok = False
-            continue
-        seen[key] = i
+        if not name:
+            continue  # a column without a name (an empty header cell) is not read
         if key in contract:
+            if key in known:
+                problems.add(
+                    src.label,
+                    row,
+                    key,
+                    "column names that appear once in the header row",
+                    f"{name!r} in columns {_letter(known[key])} and {_letter(i)}",
+                )
+                ok = False
             known[key] = i
-        else:
-            out = name or f"column_{_letter(i)}"
-            if out in canonical:
-                out += "_source"
-            extras.append((out, i))
+            continue
+        out, k = name, 1
+        while out.lower() in taken:  # an extra named like an output column, or twice
+            k += 1
+            out = f"{name}_{k}"
+        taken.add(out.lower())
+        extras.append((out, i))
     found = ", ".join(h.strip() for h in header if h.strip()) or "no named column"
     for col in table.columns:
         if col.required and col.name not in known:
-            problems.add(src.label, 1, col.name,
-                         f"a column named {col.name} (required in the {table.name} table)",
-                         f"the columns {found}")
+            problems.add(
+                src.label,
+                row,
+                col.name,
+                f"a column named {col.name} (required in the {table.name} table)",
+                f"the columns {found}",
+            )
             ok = False
     if table.date_or_timestamp and "date" not in known and "timestamp" not in known:
-        problems.add(src.label, 1, "date",
-                     f"a column named date or timestamp (the {table.name} table needs one)",
-                     f"the columns {found}")
+        problems.add(
+            src.label,
+            row,
+            "date",
+            f"a column named date or timestamp (the {table.name} table needs one)",
+            f"the columns {found}",
+        )
         ok = False
     return _Layout(known, extras) if ok else None
 
@@ -546,8 +600,14 @@ def _letter(i: int) -> str:
     return out
 
 
-def _normalize_table(table: Table, src: _Source, ctx: _Context, out: Path,
-                     problems: ProblemCollector, progress: Progress | None) -> int | None:
+def _normalize_table(
+    table: Table,
+    src: _Source,
+    ctx: _Context,
+    out: Path,
+    problems: ProblemCollector,
+    progress: Progress | None,
+) -> int | None:
     """Stream one table into ``out``; the number of data rows, or None when unreadable."""
     try:
         if src.form == "csv":
@@ -566,9 +626,11 @@ def _normalize_table(table: Table, src: _Source, ctx: _Context, out: Path,
         schema = schema.append(pa.field(name, pa.string()))
     rows = 0
     writer = pq.ParquetWriter(
-        out, schema,
+        out,
+        schema,
         use_dictionary=[f.name for f in schema if f.type == pa.string()],
-        compression="zstd")
+        compression="zstd",
+    )
     # the next batch is read and converted while the previous one is written (the Parquet
     # writer releases the GIL); at most one batch is in flight
     pool = ThreadPoolExecutor(max_workers=1)
@@ -577,7 +639,7 @@ def _normalize_table(table: Table, src: _Source, ctx: _Context, out: Path,
         for raw, numbers in batches:
             if problems.truncated:
                 break
-            arrays = [_trim(a) for a in raw]
+            arrays = [_plain(a) for a in raw]
             keep = _non_empty_rows(arrays)
             if keep is not None:
                 arrays = [a.filter(keep) for a in arrays]
@@ -585,7 +647,8 @@ def _normalize_table(table: Table, src: _Source, ctx: _Context, out: Path,
             if len(numbers):
                 batch = pa.record_batch(
                     _convert(table, layout, arrays, numbers, src.label, ctx, problems),
-                    schema=schema)
+                    schema=schema,
+                )
                 if pending is not None:
                     pending.result()
                 pending = pool.submit(writer.write_batch, batch)
@@ -602,28 +665,30 @@ def _normalize_table(table: Table, src: _Source, ctx: _Context, out: Path,
     return rows
 
 
-def _trim(arr: pa.Array) -> pa.Array:
-    """Text cells without leading and trailing blanks; other types unchanged."""
+def _plain(arr: pa.Array) -> pa.Array:
+    """Dictionary-encoded, large and view strings as plain strings; other types unchanged."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if pa.types.is_large_string(arr.type) or pa.types.is_string_view(arr.type):
         arr = pc.cast(arr, pa.string())
-    return pc.utf8_trim_whitespace(arr) if pa.types.is_string(arr.type) else arr
+    return arr
+
+
+def _blank(arr: pa.Array) -> pa.Array:
+    """Cells that are null, empty or only blanks (including the full-width space)."""
+    if not pa.types.is_string(arr.type):
+        return pc.is_null(arr)
+    return pc.fill_null(pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr)), True)
 
 
 def _non_empty_rows(arrays: list[pa.Array]) -> pa.Array | None:
     """Mask of rows with at least one non-empty cell; None when every row has one."""
-    if not arrays:
-        return None
     some = None
     for a in arrays:
-        if pa.types.is_string(a.type):
-            filled = pc.fill_null(pc.greater(pc.utf8_length(a), 0), False)
-        else:
-            filled = pc.is_valid(a)
+        filled = pc.invert(_blank(a))
+        if pc.all(filled).as_py():
+            return None  # usually the first column already tells
         some = filled if some is None else pc.or_(some, filled)
-    if pc.all(some).as_py():
-        return None
     return some
 
 
@@ -639,9 +704,15 @@ class _Issues:
     numbers: np.ndarray
     items: list[tuple[int, int, str, str, str]] = field(default_factory=list)
 
-    def add(self, mask: np.ndarray, position: int, column: str,
-            expected: str | Callable[[int], str], found: Callable[[int], str]) -> None:
-        for i in np.flatnonzero(mask)[:60]:  # at most the cap is ever shown
+    def add(
+        self,
+        mask: np.ndarray,
+        position: int,
+        column: str,
+        expected: str | Callable[[int], str],
+        found: Callable[[int], str],
+    ) -> None:
+        for i in np.flatnonzero(mask)[: MAX_PROBLEMS + 1]:  # more is never shown
             exp = expected(int(i)) if callable(expected) else expected
             self.items.append((int(self.numbers[i]), position, column, exp, found(int(i))))
 
@@ -666,8 +737,15 @@ def _np_mask(arr: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _convert(table: Table, layout: _Layout, arrays: list[pa.Array], numbers: np.ndarray,
-             label: str, ctx: _Context, problems: ProblemCollector) -> list[pa.Array]:
+def _convert(
+    table: Table,
+    layout: _Layout,
+    arrays: list[pa.Array],
+    numbers: np.ndarray,
+    label: str,
+    ctx: _Context,
+    problems: ProblemCollector,
+) -> list[pa.Array]:
     issues = _Issues(label, numbers)
     n = len(numbers)
     values: dict[str, pa.Array] = {}
@@ -687,31 +765,60 @@ def _convert(table: Table, layout: _Layout, arrays: list[pa.Array], numbers: np.
     _check_table(table, values, empties, sources, layout, ctx, issues)
     issues.report(problems)
     out = _assemble(table, values, numbers, ctx)
-    for _, pos in layout.extras:
-        a = arrays[pos]
-        out.append(a if a.type == pa.string() else pc.cast(a, pa.string()))
+    out.extend(_as_string(arrays[pos]) for _, pos in layout.extras)
     return out
 
 
+def _as_string(arr: pa.Array) -> pa.Array:
+    """Any column as text (a nested Parquet column through Python's ``str``)."""
+    if arr.type == pa.string():
+        return arr
+    try:
+        return pc.cast(arr, pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
+
+
 _TYPE_OF_KIND = {
-    "str": pa.string(), "enum": pa.string(), "float": pa.float64(), "qty": pa.float64(),
-    "temp": pa.float64(), "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32(),
+    "str": pa.string(),
+    "enum": pa.string(),
+    "float": pa.float64(),
+    "qty": pa.float64(),
+    "temp": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
 }
 
 
 def _text(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Trimmed text of a column (see :func:`_trim`) and its empty mask."""
-    if not pa.types.is_string(arr.type):
-        arr = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+    """Text of a column without leading and trailing blanks, and its empty mask."""
+    arr = pc.utf8_trim_whitespace(_as_string(arr))
     empty = _np_mask(pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True))
     return arr, empty
 
 
-def _convert_column(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues,
-                    *, required: bool) -> tuple[pa.Array, np.ndarray]:
+def _all_in(arr: pa.Array, allowed: list[str]) -> bool:
+    """Every cell is one of ``allowed`` as it stands (the fast path: nothing to trim)."""
+    return (
+        pa.types.is_string(arr.type)
+        and arr.null_count == 0
+        and bool(pc.all(pc.is_in(arr, pa.array(allowed, pa.string()))).as_py())
+    )
+
+
+def _convert_column(
+    col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues, *, required: bool
+) -> tuple[pa.Array, np.ndarray]:
     kind, _, options = col.kind.partition(":")
     found = _found(arr)
     if kind in ("str", "enum"):
+        fast = (
+            options.split("|")
+            if kind == "enum"
+            else (ctx.ids[col.ref] if col.ref and ctx.site else None)
+        )
+        if fast and _all_in(arr, fast):
+            return arr, np.zeros(len(arr), dtype=bool)
         text, empty = _text(arr)
         value = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text)
         if kind == "enum":
@@ -721,8 +828,11 @@ def _convert_column(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues:
             if required:
                 issues.add(empty, pos, col.name, f"one of {', '.join(allowed)}", found)
         elif required:
-            expected = (_ref_expected(col.ref, ctx.ids[col.ref]) if col.ref and ctx.site
-                        else "a text (the column is required)")
+            expected = (
+                _ref_expected(col.ref, ctx.ids[col.ref])
+                if col.ref and ctx.site
+                else "a text (the column is required)"
+            )
             issues.add(empty, pos, col.name, expected, found)
         return value, empty
     if kind in ("float", "qty", "temp"):
@@ -731,8 +841,9 @@ def _convert_column(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues:
         return _convert_timestamp(col, arr, pos, ctx, issues, required=required)
     if kind == "date":
         return _convert_date(col, arr, pos, ctx, issues, required=required)
-    raise KeyError(f"unknown column kind {col.kind!r}; known: str, enum, float, qty, temp, "
-                   "timestamp, date")
+    raise KeyError(
+        f"unknown column kind {col.kind!r}; known: str, enum, float, qty, temp, timestamp, date"
+    )
 
 
 _NUMBER_TEXT = {
@@ -742,18 +853,22 @@ _NUMBER_TEXT = {
 }
 
 
-def _convert_number(col: Column, kind: str, arr: pa.Array, pos: int, issues: _Issues,
-                    *, required: bool) -> tuple[pa.Array, np.ndarray]:
+def _convert_number(
+    col: Column, kind: str, arr: pa.Array, pos: int, issues: _Issues, *, required: bool
+) -> tuple[pa.Array, np.ndarray]:
     found = _found(arr)
     t = arr.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         value = pc.cast(arr, pa.float64())
         empty = _np_mask(pc.is_null(value))
     else:
-        text, empty = _text(arr)
         try:  # fast path: every cell a number (inf and nan are caught below)
-            value = pc.cast(text, pa.float64())
+            if not pa.types.is_string(t):
+                raise pa.ArrowInvalid("read as text")
+            value = pc.cast(arr, pa.float64())
+            empty = _np_mask(pc.is_null(value))
         except pa.ArrowInvalid:
+            text, empty = _text(arr)
             ok = _np_mask(pc.match_substring_regex(text, _NUMBER_RE))
             bad = ~empty & ~ok
             text = pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))
@@ -770,18 +885,26 @@ def _convert_number(col: Column, kind: str, arr: pa.Array, pos: int, issues: _Is
         if kind == "qty":
             issues.add(finite & (v < 0), pos, col.name, "a quantity ≥ 0", found)
         if kind == "temp":
-            issues.add(finite & (v <= _ABS_ZERO_C), pos, col.name,
-                       "a temperature above absolute zero (−273.15 °C)", found)
+            issues.add(
+                finite & (v <= _ABS_ZERO_C),
+                pos,
+                col.name,
+                "a temperature above absolute zero (−273.15 °C)",
+                found,
+            )
     return value, empty
 
 
 def _ts_expected(ctx: _Context) -> str:
-    return ("an ISO 8601 date-time such as 2025-10-06 00:15:00 or "
-            f"2025-10-06T00:15:00{ctx.offset_example}")
+    return (
+        "an ISO 8601 date-time such as 2025-10-06 00:15:00 or "
+        f"2025-10-06T00:15:00{ctx.offset_example}"
+    )
 
 
-def _convert_timestamp(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues,
-                       *, required: bool) -> tuple[pa.Array, np.ndarray]:
+def _convert_timestamp(
+    col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues, *, required: bool
+) -> tuple[pa.Array, np.ndarray]:
     """UTC instants [µs] of a timestamp column; naive values are local time of the site."""
     found = _found(arr)
     expected = _ts_expected(ctx)
@@ -803,14 +926,19 @@ def _convert_timestamp(col: Column, arr: pa.Array, pos: int, ctx: _Context, issu
         if required:
             issues.add(empty, pos, col.name, expected, found)
         return _to_utc(local_us, offset_us, aware, empty, bad, col, pos, ctx, issues, found)
-    text, empty = _text(arr)
-    fast = _naive_fast(text)
+    # a failing Arrow cast is slow: try the form the first cell suggests
+    aware_first = pa.types.is_string(t) and len(arr) > 0 and _looks_aware(arr[0].as_py())
+    fast = _naive_fast(arr) if pa.types.is_string(t) and not aware_first else None
     if fast is not None:
         local_us = fast
+        empty = np.zeros(n, dtype=bool)
         offset_us = np.zeros(n, dtype=np.int64)
         aware = np.zeros(n, dtype=bool)
         bad = np.zeros(n, dtype=bool)
+    elif pa.types.is_string(t) and (utc := _aware_fast(arr)) is not None:
+        return utc, np.zeros(n, dtype=bool)
     else:
+        text, empty = _text(arr)
         local_us, offset_us, aware, bad = _parse_timestamps(text, empty)
         issues.add(bad, pos, col.name, expected, found)
     if required:
@@ -826,28 +954,60 @@ def _naive_fast(text: pa.Array) -> np.ndarray | None:
         local = pc.cast(text, pa.timestamp("us"))
     except pa.ArrowInvalid:
         return None
-    # Arrow also reads a date alone or a bare hour; the contract wants hh:mm at least
-    if pc.min(pc.utf8_length(text)).as_py() < len("2025-10-06 00:15"):
+    if not _has_minutes(text, aware=False):
         return None
     return np.asarray(pc.cast(local, pa.int64()).to_numpy(), dtype=np.int64)
 
 
-def _parse_timestamps(text: pa.Array, empty: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _aware_fast(text: pa.Array) -> pa.Array | None:
+    """UTC instants when every cell is a date-time with ``Z`` or a UTC offset."""
+    if text.null_count or not len(text):
+        return None
+    try:
+        utc = pc.cast(text, pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:
+        return None
+    return utc if _has_minutes(text, aware=True) else None
+
+
+def _has_minutes(text: pa.Array, *, aware: bool) -> bool:
+    """Arrow also reads a date alone or a bare hour; the contract wants hh:mm at least.
+
+    Of what Arrow reads, ``2025-10-06 00`` (13 characters) is the longest naive cell and
+    ``2025-10-06T00+08:00`` (19) the longest aware cell without minutes, so only cells up
+    to that length need their 14th character looked at.
+    """
+    if pc.min(pc.binary_length(text)).as_py() > (19 if aware else 13):
+        return True
+    colon = pc.equal(pc.utf8_slice_codeunits(text, 13, 14), ":")
+    return bool(pc.all(colon).as_py())
+
+
+def _looks_aware(cell: str | None) -> bool:
+    """The cell ends in ``Z`` or a UTC offset (after its date)."""
+    return cell is not None and _AWARE_END.search(cell[10:]) is not None
+
+
+_AWARE_END = re.compile(r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)\s*$")
+
+
+def _parse_timestamps(
+    text: pa.Array, empty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Local times [µs], UTC offsets [µs], which had an offset, which are unreadable."""
     n = len(text)
     parts = pc.extract_regex(text, _TS_RE)
     matched = _np_mask(pc.is_valid(parts))
     bad = ~empty & ~matched
     local_text = pc.binary_join_element_wise(
-        pc.struct_field(parts, "d"), pc.struct_field(parts, "t"), " ")
+        pc.struct_field(parts, "d"), pc.struct_field(parts, "t"), " "
+    )
     try:
         local = pc.cast(local_text, pa.timestamp("us"))
     except pa.ArrowInvalid:  # an impossible calendar value somewhere: find it row by row
         local, invalid = _cast_local_slowly(local_text)
         bad |= invalid & matched
-    local_us = np.asarray(pc.cast(local, pa.int64()).fill_null(0).to_numpy(),
-                          dtype=np.int64)
+    local_us = np.asarray(pc.cast(local, pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
     zone_text = pc.struct_field(parts, "z")
     aware = _np_mask(pc.not_equal(zone_text, ""))
     offset_us = np.zeros(n, dtype=np.int64)
@@ -860,22 +1020,33 @@ def _parse_timestamps(text: pa.Array, empty: np.ndarray
     return local_us, offset_us, aware, bad
 
 
-def _to_utc(local_us: np.ndarray, offset_us: np.ndarray, aware: np.ndarray, empty: np.ndarray,
-            bad: np.ndarray, col: Column, pos: int, ctx: _Context, issues: _Issues,
-            found: Callable[[int], str]) -> tuple[pa.Array, np.ndarray]:
+def _to_utc(
+    local_us: np.ndarray,
+    offset_us: np.ndarray,
+    aware: np.ndarray,
+    empty: np.ndarray,
+    bad: np.ndarray,
+    col: Column,
+    pos: int,
+    ctx: _Context,
+    issues: _Issues,
+    found: Callable[[int], str],
+) -> tuple[pa.Array, np.ndarray]:
     naive = ~aware & ~empty & ~bad
     utc_us = local_us - offset_us
     if naive.any():
         converted, gap_kind, gap_index, transitions = _local_to_utc(local_us, ctx.zone, naive)
         utc_us = np.where(naive, converted, utc_us)
-        for code in (1, 2):
-            mask = naive & (gap_kind == code)
-            if mask.any():
-                issues.add(mask, pos, col.name,
-                           lambda i, code=code: _dst_expected(
-                               ctx.zone, transitions[int(gap_index[i])], code,
-                               int(local_us[i])), found)
-                bad |= mask
+
+        def dst_expected(i: int) -> str:
+            return _dst_expected(
+                ctx.zone, transitions[int(gap_index[i])], int(gap_kind[i]), int(local_us[i])
+            )
+
+        mask = naive & (gap_kind > 0)
+        if mask.any():
+            issues.add(mask, pos, col.name, dst_expected, found)
+            bad = bad | mask
     null = empty | bad
     value = pa.array(utc_us, pa.int64(), mask=null).cast(pa.timestamp("us", tz="UTC"))
     return value, empty
@@ -941,8 +1112,9 @@ def _transitions(zone: str, year: int) -> tuple[Transition, ...]:
     return tuple(out)
 
 
-def _local_to_utc(local_us: np.ndarray, zone: str, mask: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Transition]]:
+def _local_to_utc(
+    local_us: np.ndarray, zone: str, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Transition]]:
     """UTC [µs] of local wall-clock times [µs] (rows in ``mask``), and for each whether it
     falls in a gap (1: does not exist) or an overlap (2: occurs twice), with the index of
     that transition in the returned list.
@@ -957,11 +1129,25 @@ def _local_to_utc(local_us: np.ndarray, zone: str, mask: np.ndarray
     kind = np.zeros(n, np.int8)
     index = np.zeros(n, np.int64)
     transitions: list[Transition] = []
-    years = local_us.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970
-    for year in np.unique(years[mask]).tolist():
-        rows = mask & (years == year)
+    sel = local_us[mask]
+    first, last = _year_of(int(sel.min())), _year_of(int(sel.max()))
+    if last - first <= 4:
+        present = list(range(first, last + 1))
+    else:  # rare: a typing error in a year; look only at the years that occur
+        years = sel.astype("datetime64[us]").astype("datetime64[Y]").astype(np.int64) + 1970
+        present = np.unique(years).tolist()
+    blocks = {y: [tr for y2 in (y - 1, y, y + 1) for tr in _transitions(zone, y2)] for y in present}
+    bases = {_offset_at_new_year(zone, y) for y in present}
+    if not any(blocks.values()) and len(bases) == 1:  # no clock changes (Asia/Shanghai)
+        return local_us - bases.pop(), kind, index, transitions
+    for year in present:
+        rows = mask
+        if len(present) > 1:
+            rows = mask & (local_us >= _new_year_us(year)) & (local_us < _new_year_us(year + 1))
         x = local_us[rows]
-        block = [tr for y in (year - 1, year, year + 1) for tr in _transitions(zone, y)]
+        if not len(x):
+            continue
+        block = blocks[year]
         if not block:
             utc[rows] = x - _offset_at_new_year(zone, year)
             continue
@@ -982,6 +1168,16 @@ def _local_to_utc(local_us: np.ndarray, zone: str, mask: np.ndarray
     return utc, kind, index, transitions
 
 
+def _year_of(local_us: int) -> int:
+    return (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=local_us)).year
+
+
+def _new_year_us(year: int) -> int:
+    if year > dt.MAXYEAR:
+        return int(np.iinfo(np.int64).max)
+    return (dt.datetime(year, 1, 1) - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
+
+
 def _offset_at_new_year(zone: str, year: int) -> int:
     when = dt.datetime(max(year, 1), 1, 1, tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
     return int(when.utcoffset().total_seconds()) * _US  # type: ignore[union-attr]
@@ -995,13 +1191,17 @@ def _dst_expected(zone: str, tr: Transition, code: int, local_us: int) -> str:
     local = epoch + dt.timedelta(microseconds=local_us)
     day = wall_before.date().isoformat()
     if code == 1:
-        return (f"a local time that exists in {zone} (on {day} the clocks jump from "
-                f"{wall_before:%H:%M} to {wall_after:%H:%M}; if the time is right, add its "
-                "UTC offset)")
+        return (
+            f"a local time that exists in {zone} (on {day} the clocks jump from "
+            f"{wall_before:%H:%M} to {wall_after:%H:%M}; if the time is right, add its "
+            "UTC offset)"
+        )
     ex = local.isoformat(timespec="seconds")
-    return (f"an unambiguous local time in {zone} (on {day} the clocks go back from "
-            f"{wall_before:%H:%M} to {wall_after:%H:%M}, so this time occurs twice; add the "
-            f"UTC offset, e.g. {ex}{_fmt_offset(before)} or {ex}{_fmt_offset(after)})")
+    return (
+        f"an unambiguous local time in {zone} (on {day} the clocks go back from "
+        f"{wall_before:%H:%M} to {wall_after:%H:%M}, so this time occurs twice; add the "
+        f"UTC offset, e.g. {ex}{_fmt_offset(before)} or {ex}{_fmt_offset(after)})"
+    )
 
 
 def _fmt_offset(us: int) -> str:
@@ -1010,8 +1210,9 @@ def _fmt_offset(us: int) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def _convert_date(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues,
-                  *, required: bool) -> tuple[pa.Array, np.ndarray]:
+def _convert_date(
+    col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _Issues, *, required: bool
+) -> tuple[pa.Array, np.ndarray]:
     found = _found(arr)
     expected = "an ISO 8601 date such as 2025-10-06"
     t = arr.type
@@ -1019,8 +1220,11 @@ def _convert_date(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _
         value = pc.cast(arr, pa.date32())
         empty = _np_mask(pc.is_null(arr))
     elif pa.types.is_timestamp(t):  # a typed date-time: must be a local midnight
-        local = arr if t.tz is None else pc.local_timestamp(pc.cast(
-            arr, pa.timestamp("us", tz=ctx.zone)))
+        local = (
+            arr
+            if t.tz is None
+            else pc.local_timestamp(pc.cast(arr, pa.timestamp("us", tz=ctx.zone)))
+        )
         local = pc.cast(local, pa.timestamp("us"))
         empty = _np_mask(pc.is_null(arr))
         midnight = _np_mask(pc.equal(pc.floor_temporal(local, unit="day"), local))
@@ -1055,9 +1259,15 @@ def _convert_date(col: Column, arr: pa.Array, pos: int, ctx: _Context, issues: _
 # Checks across columns and against site.yaml
 
 
-def _check_table(table: Table, values: dict[str, pa.Array], empties: dict[str, np.ndarray],
-                 sources: dict[str, pa.Array], layout: _Layout, ctx: _Context,
-                 issues: _Issues) -> None:
+def _check_table(
+    table: Table,
+    values: dict[str, pa.Array],
+    empties: dict[str, np.ndarray],
+    sources: dict[str, pa.Array],
+    layout: _Layout,
+    ctx: _Context,
+    issues: _Issues,
+) -> None:
     pos = layout.known
 
     def found(name: str) -> Callable[[int], str]:
@@ -1070,41 +1280,64 @@ def _check_table(table: Table, values: dict[str, pa.Array], empties: dict[str, n
             ids = ctx.ids[col.ref]
             listed = pa.array(ids, pa.string())
             unknown = ~empties[col.name] & ~_np_mask(pc.is_in(values[col.name], listed))
-            issues.add(unknown, pos[col.name], col.name, _ref_expected(col.ref, ids),
-                       found(col.name))
+            issues.add(
+                unknown, pos[col.name], col.name, _ref_expected(col.ref, ids), found(col.name)
+            )
 
     if table.date_or_timestamp:
         neither = empties["date"] & empties["timestamp"]
         if neither.any():
             column = "date" if "date" in pos else "timestamp"
-            issues.add(neither, pos[column], column,
-                       "a date or a timestamp (one of them is required)",
-                       lambda i: "(empty)")
+            issues.add(
+                neither,
+                pos[column],
+                column,
+                "a date or a timestamp (one of them is required)",
+                lambda i: "(empty)",
+            )
         if "date" in pos and "timestamp" in pos:
             local = _local_dates(values["timestamp"], ctx.zone)
             both = ~empties["date"] & ~empties["timestamp"]
             differ = both & _np_mask(pc.not_equal(local, values["date"]))
-            issues.add(differ, pos["date"], "date",
-                       lambda i: f"the local date of the timestamp ({local[i].as_py()})",
-                       found("date"))
+            issues.add(
+                differ,
+                pos["date"],
+                "date",
+                lambda i: f"the local date of the timestamp ({local[i].as_py()})",
+                found("date"),
+            )
 
     if ctx.site is not None and table.name in ("readings", "meter_events") and "meter_id" in pos:
         ids = values["meter_id"]
         if table.name == "readings" and "value" in pos:
             interval = [m for m, r in ctx.reading.items() if r == "interval"]
-            negative = _np_mask(pc.and_(pc.is_in(ids, pa.array(interval, pa.string())),
-                                        pc.less(values["value"], 0)))
-            issues.add(negative, pos["value"], "value",
-                       lambda i: f"an amount ≥ 0 ({ids[i].as_py()} is an interval meter: "
-                       "each reading is the amount of its interval)", found("value"))
+            negative = _np_mask(
+                pc.and_(pc.is_in(ids, pa.array(interval, pa.string())), pc.less(values["value"], 0))
+            )
+            issues.add(
+                negative,
+                pos["value"],
+                "value",
+                lambda i: (
+                    f"an amount ≥ 0 ({ids[i].as_py()} is an interval meter: "
+                    "each reading is the amount of its interval)"
+                ),
+                found("value"),
+            )
         if table.name == "meter_events":
             cumulative = [m for m, r in ctx.reading.items() if r == "cumulative"]
             known = pc.is_in(ids, pa.array(list(ctx.reading), pa.string()))
-            wrong = _np_mask(pc.and_(known, pc.invert(
-                pc.is_in(ids, pa.array(cumulative, pa.string())))))
-            issues.add(wrong, pos["meter_id"], "meter_id",
-                       "a cumulative meter (a register replacement or reset only exists for "
-                       "meters with reading: cumulative in site.yaml)", found("meter_id"))
+            wrong = _np_mask(
+                pc.and_(known, pc.invert(pc.is_in(ids, pa.array(cumulative, pa.string()))))
+            )
+            issues.add(
+                wrong,
+                pos["meter_id"],
+                "meter_id",
+                "a cumulative meter (a register replacement or reset only exists for "
+                "meters with reading: cumulative in site.yaml)",
+                found("meter_id"),
+            )
 
     if ctx.site is not None and table.name == "heat_streams" and "stream_id" in pos:
         optional = [s for s, ok in ctx.stream_t_ref.items() if ok]
@@ -1113,26 +1346,37 @@ def _check_table(table: Table, values: dict[str, pa.Array], empties: dict[str, n
         needs = known & ~_np_mask(pc.is_in(values["stream_id"], pa.array(optional, pa.string())))
         missing = needs & empties["t_cold_c"]
         sid = values["stream_id"]
-        issues.add(missing, pos.get("t_cold_c", pos["stream_id"]), "t_cold_c",
-                   lambda i: f"a temperature in °C ({sid[i].as_py()} is not an available "
-                   "stream with t_ref_c in site.yaml, so the cold-side temperature is needed)",
-                   lambda i: "(empty)")
+        issues.add(
+            missing,
+            pos.get("t_cold_c", pos["stream_id"]),
+            "t_cold_c",
+            lambda i: (
+                f"a temperature in °C ({sid[i].as_py()} is not an available "
+                "stream with t_ref_c in site.yaml, so the cold-side temperature is needed)"
+            ),
+            lambda i: "(empty)",
+        )
 
     for start, end in (("calibrated_on", "valid_until"), ("period_start", "period_end")):
         if start in values and end in values and start in pos and end in pos:
             early = _np_mask(pc.less(values[end], values[start]))
-            s = values[start]
-            issues.add(early, pos[end], end,
-                       lambda i, s=s, start=start: f"a date on or after {start} "
-                       f"({s[i].as_py()})", found(end))
+            issues.add(early, pos[end], end, _after_text(start, values[start]), found(end))
+
+
+def _after_text(start: str, starts: pa.Array) -> Callable[[int], str]:
+    def text(i: int) -> str:
+        return f"a date on or after {start} ({starts[i].as_py()})"
+
+    return text
 
 
 def _local_dates(ts: pa.Array, zone: str) -> pa.Array:
     return pc.cast(pc.local_timestamp(pc.cast(ts, pa.timestamp("us", tz=zone))), pa.date32())
 
 
-def _assemble(table: Table, values: dict[str, pa.Array], numbers: np.ndarray,
-              ctx: _Context) -> list[pa.Array]:
+def _assemble(
+    table: Table, values: dict[str, pa.Array], numbers: np.ndarray, ctx: _Context
+) -> list[pa.Array]:
     """The canonical columns of :data:`SCHEMAS` in order."""
     cols = dict(values)
     if "timestamp" in cols:

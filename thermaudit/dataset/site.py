@@ -336,12 +336,7 @@ def _by_id(items: list[Any], key: str) -> Any:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text (pydantic parses them) and records node lines."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    return dict(mapping)
+    """The safe loader; node lines are read from :func:`yaml.compose` of the same text."""
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -483,7 +478,7 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
             if ident in seen:
                 add(
                     (list_name, i, key),
-                    f"a {key} unique within {list_name} "
+                    f"a unique {key} within {list_name} "
                     f"({list_name}[{seen[ident]}] has it already)",
                     repr(ident),
                 )
