@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import pint
 
-ureg = pint.UnitRegistry(cache_folder=None)
+ureg: pint.UnitRegistry = pint.UnitRegistry(cache_folder=None)
 ureg.define("Nm3 = meter ** 3")  # volume at standard reference conditions
 ureg.define("kgce = 29.3076 * megajoule")  # GB/T 2589-2020: 1 kgce = 29 307.6 kJ
 ureg.define("tce = 1000 * kgce")

@@ -28,7 +28,10 @@ from thermaudit.metrics.heat import stream_heat
 from thermaudit.metrics.melting import material_for, melting_meters
 from thermaudit.metrics.meters import MeterConsumption, meter_consumption
 from thermaudit.metrics.spec import Specification, load_spec
+from thermaudit.metrics.uncertainty import instrument_uncertainties, propagate
+from thermaudit.quality.checks import THRESHOLDS, check_dataset
 from thermaudit.quality.findings import Finding, finding
+from thermaudit.quality.reconcile import reconcile
 
 SCHEMA = "thermaudit.assessment/1"
 
@@ -339,8 +342,8 @@ def assess(
     # --- 6. metering coverage
     step("metering coverage")
     cal_rows = rows(tbl("calibrations")) if dataset.has("calibrations") else []
-    c = cov.coverage(site, cons, cal_rows, {p["carrier"] for p in purchases}, coef, params)
-    if c.key_pct is None:
+    cv = cov.coverage(site, cons, cal_rows, {p["carrier"] for p in purchases}, coef, params)
+    if cv.key_pct is None:
         findings.append(
             finding(
                 "metric.not_computable",
@@ -350,20 +353,41 @@ def assess(
             )
         )
     metrics["energy_metering_coverage"] = {
-        "value": c.key_pct,
+        "value": cv.key_pct,
         "unit": "%",
         "detail": {
-            "site": c.site_pct,
-            "process": c.process_pct,
-            "key_equipment": c.key_pct,
-            "key_equipment_electricity": c.key_electricity_pct,
-            "key_equipment_fuel": c.key_fuel_pct,
-            "calibration_valid": c.calibration_valid_pct,
-            "completeness": c.completeness_pct,
-            **c.detail,
+            "site": cv.site_pct,
+            "process": cv.process_pct,
+            "key_equipment": cv.key_pct,
+            "key_equipment_electricity": cv.key_electricity_pct,
+            "key_equipment_fuel": cv.key_fuel_pct,
+            "calibration_valid": cv.calibration_valid_pct,
+            "completeness": cv.completeness_pct,
+            **cv.detail,
         },
     }
     findings += _calibration_findings(site, cal_rows)
+
+    # --- expanded uncertainty U (k=2) of each metric (GUM first order, uncorrelated inputs)
+    step("uncertainty")
+    instruments = instrument_uncertainties(site, cal_rows)
+    budgets = propagate(site, cons, instruments, coef, metrics, heat=heat, output=output)
+    for mid, budget in budgets.items():
+        metrics[mid]["uncertainty"] = budget["U"]
+        metrics[mid]["uncertainty_budget"] = budget
+
+    # --- data-quality checks over the normalized tables (the quality stage)
+    step("data-quality checks")
+    findings += check_dataset(dataset, con=con, parameters=params)
+    recon = reconcile(
+        dataset,
+        {k: c.consumption for k, c in cons.items()},
+        coef.kgce_per_unit,
+        tolerance_pct=params.get("submeter_tolerance_pct", THRESHOLDS["submeter_tolerance_pct"]),
+        invoice_tolerance_pct=params.get(
+            "invoice_tolerance_pct", THRESHOLDS["invoice_tolerance_pct"]
+        ),
+    )
 
     _grade(metrics, spec, site)
     _sufficiency(metrics, site, cons, params, heat)
@@ -394,6 +418,7 @@ def assess(
             }
             for c in cons.values()
         },
+        "reconciliation": recon,
         "findings": [f.as_dict() for f in findings],
         "inputs": [{"file": i.file, "sha256": i.sha256, "rows": i.rows} for i in dataset.inputs],
         "coefficients": {
