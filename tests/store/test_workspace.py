@@ -35,7 +35,7 @@ MINI = FIXTURES / "mini"
 MINI_OPTIONS = FIXTURES / "mini-options"
 ZONE = ZoneInfo("Asia/Shanghai")  # mini's site.yaml timezone
 #: local instant where the time-split datasets meet (readings.csv format)
-SPLIT = "2025-10-07 12:00:00"
+SPLIT = "2025-10-07 00:00:00"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,14 +122,26 @@ def stored(tmp_path, mini_template):
 
 @pytest.fixture
 def early(tmp_path):
-    """mini with the readings up to and including SPLIT."""
-    return make_dataset(tmp_path / "early", keep=lambda r: r[1] <= SPLIT)
+    """mini's first day: period 2025-10-06 and the readings up to and including SPLIT."""
+    return make_dataset(
+        tmp_path / "early",
+        keep=lambda r: r[1] <= SPLIT,
+        site_edit=lambda t: t.replace(
+            "{start: 2025-10-06, end: 2025-10-08}", "{start: 2025-10-06, end: 2025-10-06}"
+        ),
+    )
 
 
 @pytest.fixture
 def late(tmp_path):
-    """mini with the readings from SPLIT on: adjacent to ``early``, sharing the SPLIT instant."""
-    return make_dataset(tmp_path / "late", keep=lambda r: r[1] >= SPLIT)
+    """mini's last two days: adjacent to ``early``, sharing the SPLIT reading."""
+    return make_dataset(
+        tmp_path / "late",
+        keep=lambda r: r[1] >= SPLIT,
+        site_edit=lambda t: t.replace(
+            "{start: 2025-10-06, end: 2025-10-08}", "{start: 2025-10-07, end: 2025-10-08}"
+        ),
+    )
 
 
 def edited_site(tmp_path: Path, name: str = "edited") -> Path:
@@ -291,7 +303,7 @@ def test_identical_reimport_is_a_noop(stored, tmp_path):
 
 def test_overlap_is_refused_naming_meters_ranges_and_import(ws, early, tmp_path):
     first = ws.import_dataset(early)
-    overlapping = make_dataset(tmp_path / "ovl", keep=lambda r: r[1] >= "2025-10-07 06:00:00")
+    overlapping = make_dataset(tmp_path / "ovl", keep=lambda r: r[1] >= "2025-10-06 18:00:00")
     before = snapshot(ws.root)
     with pytest.raises(WorkspaceError) as exc:
         ws.import_dataset(overlapping)
@@ -330,13 +342,44 @@ def test_adjacent_imports_are_both_current_and_merge(ws, early, late):
     assert ws.current_dataset().tables["readings"].stat().st_mtime_ns == mtime
 
 
+def test_adjacent_imports_assess_like_the_whole_dataset(ws, early, late):
+    """Two adjacent periods imported one after the other give the metrics of the whole
+    dataset: each import contributes the output of its own period, the readings of both
+    meet at the shared instant, and repeated certificates and invoices count once."""
+    from thermaudit.metrics.assess import assess
+
+    ws.import_dataset(early)
+    ws.import_dataset(late)
+    merged = assess(ws.current_dataset()).document["metrics"]
+    whole = assess(ws.get(ws.import_dataset(MINI, replace=True).import_id).dataset()).document[
+        "metrics"
+    ]
+    for metric in ("unit_product_energy", "waste_heat_recovery_rate", "melting_energy_intensity",
+                   "unit_product_carbon_intensity", "energy_metering_coverage"):
+        # rel 1e-9: the same rows summed in another order
+        assert merged[metric]["value"] == pytest.approx(whole[metric]["value"], rel=1e-9), metric
+
+
+def test_overlapping_periods_are_refused(ws, tmp_path):
+    """Different meters but the same days: production would be counted twice."""
+    one = make_dataset(tmp_path / "one", keep=lambda r: r[0] == "E-MAIN")
+    two = make_dataset(tmp_path / "two", keep=lambda r: r[0] == "G-MAIN")
+    first = ws.import_dataset(one)
+    with pytest.raises(WorkspaceError) as err:
+        ws.import_dataset(two)
+    assert "2025-10-06 – 2025-10-08 overlaps current imports" in str(err.value)
+    assert first.import_id in str(err.value)
+    assert "counted twice" in str(err.value)
+    assert "--replace" in err.value.hint
+
+
 def test_merged_site_is_latest_with_period_union(ws, tmp_path):
     one = make_dataset(tmp_path / "one", keep=lambda r: r[0] == "E-MAIN")
     two = make_dataset(
         tmp_path / "two",
         keep=lambda r: r[0] == "G-MAIN",
         site_edit=lambda t: t.replace(
-            "{start: 2025-10-06, end: 2025-10-08}", "{start: 2025-10-07, end: 2025-10-12}"
+            "{start: 2025-10-06, end: 2025-10-08}", "{start: 2025-10-09, end: 2025-10-12}"
         ).replace("natural_gas_ncv_mj_per_m3: 35.9", "natural_gas_ncv_mj_per_m3: 36.4"),
     )
     ws.import_dataset(one)

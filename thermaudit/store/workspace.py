@@ -621,7 +621,28 @@ class Workspace:
                 + ", ".join(clashes)
                 + " (kept in the history), or remove the overlapping readings from the dataset",
             )
-        return list(clashes)
+        # production and melting rows are not keyed by meter: two current imports whose
+        # periods overlap would count the same days' output twice in the merged view
+        periods = [
+            rec
+            for rec in records
+            if rec.status == "current"
+            and rec.id not in clashes
+            and rec.period.start <= site.period.end
+            and site.period.start <= rec.period.end
+        ]
+        if periods and not replace:
+            listed = ", ".join(
+                f"{r.id} ({r.period.start.isoformat()} – {r.period.end.isoformat()})"
+                for r in periods
+            )
+            raise WorkspaceError(
+                f"the period {site.period.start.isoformat()} – {site.period.end.isoformat()} "
+                f"overlaps current imports {listed}: their production would be counted twice",
+                hint="use --replace to supersede them (kept in the history), or import a "
+                "dataset for the following period",
+            )
+        return list(clashes) + [r.id for r in periods]
 
     def _store_raw(self, source: Path, inputs: tuple[InputFile, ...], import_id: str) -> None:
         seen: set[str] = set()
@@ -748,11 +769,10 @@ class Workspace:
                 con = duckdb.connect()
                 try:
                     for name in names:
-                        parts = [str(r.tables[name]) for r in current if name in r.table_rows]
+                        parts = [r for r in current if name in r.table_rows]
                         con.execute(
-                            "COPY (SELECT * FROM read_parquet(?, union_by_name = true)) "
-                            "TO ? (FORMAT parquet)",
-                            [parts, str(staging / f"{name}.parquet")],
+                            f"COPY ({_merge_sql(name, parts)}) TO ? (FORMAT parquet)",
+                            [str(staging / f"{name}.parquet")],
                         )
                 finally:
                     con.close()
@@ -765,6 +785,49 @@ class Workspace:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+#: tables whose rows are output or samples of a period: each import contributes only the
+#: rows of its own period, so adjacent imports never count a day twice
+_PERIOD_TABLES = ("production", "melting", "mold_temperature", "heat_streams")
+#: tables of documents (certificates, invoices) that several imports may repeat
+_DOCUMENT_TABLES = ("calibrations", "energy_purchases", "green_certificates")
+
+
+def _merge_sql(name: str, records: list[ImportRecord]) -> str:
+    """SQL of the merged view of one table over several current imports.
+
+    Readings and meter events are unioned whole (boundary interpolation needs the readings
+    around a period edge); period tables keep each import's own period (timestamped rows
+    by instant, date-only rows by date); document tables drop exact repeats.
+    """
+
+    def lit(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    selects = []
+    for r in records:
+        src = f"read_parquet({lit(str(r.tables[name]))})"
+        if name in _PERIOD_TABLES:
+            lo, hi = r.site.period_bounds_utc()
+            in_ts = (
+                f"ts > {lit(lo.isoformat())}::TIMESTAMPTZ "
+                f"AND ts <= {lit(hi.isoformat())}::TIMESTAMPTZ"
+            )
+            if name in ("production", "melting"):
+                in_date = (
+                    f"date BETWEEN {lit(r.period.start.isoformat())}::DATE "
+                    f"AND {lit(r.period.end.isoformat())}::DATE"
+                )
+                cond = f"(ts IS NOT NULL AND {in_ts}) OR (ts IS NULL AND {in_date})"
+            else:
+                cond = in_ts
+            selects.append(f"SELECT * FROM {src} WHERE {cond}")
+        else:
+            selects.append(f"SELECT * FROM {src}")
+    union = " UNION ALL BY NAME ".join(selects)
+    if name in _DOCUMENT_TABLES:
+        return f"SELECT * EXCLUDE (_row), min(_row) AS _row FROM ({union}) GROUP BY ALL"
+    return union
 
 
 def _now() -> dt.datetime:

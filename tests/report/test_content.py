@@ -1,0 +1,163 @@
+"""Report content without compiling: chapters, the diagnosis hook, null metrics, glyphs."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from thermaudit.metrics.spec import load_spec
+from thermaudit.report import charts, content
+from thermaudit.report.blocks import Section, Table
+from thermaudit.report.build import UnknownLanguage, check_lang
+from thermaudit.report.fonts import text_path, uncovered
+from thermaudit.report.html_render import render_html
+from thermaudit.report.labels import Bi
+
+DOC: dict[str, Any] = {
+    "schema": "thermaudit.assessment/1",
+    "specification": "miit-2026-provisional@1",
+    "enterprise": {
+        "name": "测试压铸厂",
+        "name_en": "Test plant",
+        "credit_code": "X",
+        "sector": "die_casting",
+        "province": "Guangdong",
+    },
+    "period": {"start": "2025-12-01", "end": "2025-12-31", "timezone": "Asia/Shanghai"},
+    "metrics": {
+        mid: {
+            "value": None,
+            "unit": "",
+            "detail": {},
+            "grade": None,
+            "uncertainty": None,
+            "sufficiency": {"qualified": False, "reasons": ["not computable"]},
+        }
+        for mid in (
+            "unit_product_energy",
+            "waste_heat_recovery_rate",
+            "mold_temperature_control_accuracy",
+            "melting_energy_intensity",
+            "unit_product_carbon_intensity",
+            "energy_metering_coverage",
+        )
+    },
+    "meters": {},
+    "findings": [],
+    "inputs": [{"file": "site.yaml", "sha256": "0" * 64, "rows": 0}],
+    "coefficients": {"tables": ["coefficients"], "grid_factor_year": 2023},
+    "software": {"name": "thermaudit", "version": "0"},
+}
+
+
+def _titles(sections: list[Section]) -> list[str]:
+    return [s.id for s in sections]
+
+
+def test_empty_assessment_builds_with_dashes() -> None:
+    # every metric null (no data): the report still builds, shows "—" and says why
+    rep = content.build(DOC, load_spec(), lang="en")
+    html = render_html(rep, "en")
+    assert "diagnosis" not in _titles(rep.sections)
+    assert "not qualified: not computable" in html
+    assert "—" in html
+
+
+def test_diagnosis_chapter_only_when_present() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["diagnosis"] = {
+        "measures": [
+            {
+                "title": {"zh": "熔炉烟气余热回收", "en": "Furnace flue gas heat recovery"},
+                "saving_kgce": 12000.0,
+                "saving_tco2e": 30.5,
+                "investment": 450000.0,
+                "payback_years": 2.4,
+            }
+        ]
+    }
+    rep = content.build(doc, load_spec(), lang="zh")
+    ids = _titles(rep.sections)
+    assert "diagnosis" in ids
+    assert ids.index("diagnosis") == ids.index("findings") + 1  # before the annexes
+    diag = rep.sections[ids.index("diagnosis")]
+    table = next(b for b in diag.blocks if isinstance(b, Table))
+    assert table.rows[0][1] == "12,000"
+
+
+def test_uncertainty_shapes() -> None:
+    assert content.uncertainty_value({"uncertainty": None}) is None
+    assert content.uncertainty_value({"uncertainty": 1.5}) == 1.5
+    assert content.uncertainty_value({"uncertainty": {"U": 2.0, "k": 2}}) == 2.0
+
+
+def test_unknown_language_names_the_valid_ones() -> None:
+    with pytest.raises(UnknownLanguage, match=r"'fr'.*zh, en, zh\+en"):
+        check_lang("fr")
+
+
+def test_cli_rejects_unknown_language(tmp_path: Path) -> None:
+    from thermaudit.cli import _register, app
+
+    _register()
+    res = CliRunner().invoke(
+        app, ["report", str(tmp_path), "-o", str(tmp_path / "o"), "--lang", "fr"]
+    )
+    assert res.exit_code != 0
+    assert "fr" in str(res.exception) or "fr" in res.output
+
+
+def test_chart_text_is_outlines_not_fonts() -> None:
+    svg = charts.hbar([("压铸 HSG-100", 188.9), ("한국", 170.0)], "kgce/t", "t")
+    assert "<text" not in svg and "font-family" not in svg
+    assert svg.count("<path") > 10  # glyph outlines
+
+
+def test_text_path_advances_by_glyph_widths() -> None:
+    one = text_path("M", 0, 0, 10)
+    two = text_path("MM", 0, 0, 10)
+    # the second glyph is translated by the first one's advance (Noto Sans SC 'M' ≈ 0.74 em)
+    offsets = [float(x) for x in re.findall(r"translate\(([-\d.]+) 0\)", two)]
+    assert offsets[0] == 0.0 and 6.0 < offsets[1] < 9.0
+    assert one.count("<path") == 1
+
+
+def test_uncovered_lists_characters_without_glyphs() -> None:
+    assert uncovered("单位产品 kgce/t ±0.5 °C 한국어") == []
+    assert uncovered("ก ok ก") == ["ก"]  # Thai is not in the bundled fonts
+
+
+def test_bilingual_labels_render_both_languages() -> None:
+    rep = content.build(DOC, load_spec(), lang="zh+en")
+    html = render_html(rep, "zh+en")
+    assert "评估结论摘要" in html and "Summary of results" in html
+    assert json.dumps(Bi("a", "b").__dict__) == '{"zh": "a", "en": "b"}'
+
+
+def test_report_from_assessment_alone_compiles(tmp_path: Path) -> None:
+    # no site, no chart data, every metric null: the PDF still compiles, without warnings
+    from thermaudit.report.build import write_report
+
+    files = write_report(DOC, tmp_path, lang="zh+en")
+    assert files.warnings == []
+    assert files.pdf.read_bytes()[:5] == b"%PDF-"
+    assert files.xlsx.exists() and files.html.exists()
+
+
+def test_missing_glyphs_are_refused_with_the_characters(tmp_path: Path) -> None:
+    # PDF/A needs every character drawn: say which ones the bundled fonts lack
+    from thermaudit.report.build import write_report
+    from thermaudit.report.typst_render import MissingGlyphs
+
+    doc = copy.deepcopy(DOC)
+    doc["enterprise"]["name"] = "โรงงาน 测试"  # Thai: not in the bundled fonts
+    with pytest.raises(MissingGlyphs, match=r"U\+0E42 'โ'.*U\+0E23 'ร'") as exc:
+        write_report(doc, tmp_path, lang="zh")
+    assert "Noto Sans SC" in str(exc.value)
+    assert not (tmp_path / "report.pdf").exists()

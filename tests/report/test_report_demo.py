@@ -1,0 +1,250 @@
+"""The report of the demo plant: PDF/A with embedded fonts and the assessment attached,
+self-contained HTML, and a workbook that prints every figure as the PDF does.
+
+Needs poppler-utils (pdftoppm, pdffonts, pdftotext, pdfdetach).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from thermaudit.api import open_dataset
+from thermaudit.demo import write_demo
+from thermaudit.metrics.spec import load_spec
+from thermaudit.report.build import report_dataset, write_report
+from thermaudit.report.fmt import fmt
+from thermaudit.report.series import collect
+
+POPPLER = ("pdftoppm", "pdffonts", "pdftotext", "pdfdetach")
+missing_tools = [t for t in POPPLER if shutil.which(t) is None]
+if missing_tools:  # pragma: no cover - CI installs poppler-utils
+    pytest.fail(
+        f"poppler-utils missing ({', '.join(missing_tools)}): apt-get install -y poppler-utils",
+        pytrace=False,
+    )
+
+
+def run(*args: str | Path) -> str:
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("report")
+    write_demo(root / "plant")
+    return root
+
+
+@pytest.fixture(scope="module")
+def assessed(demo: Path) -> dict[str, Any]:
+    """The whole pipeline once (zh); other languages reuse its assessment and chart data."""
+    out = demo / "out-zh"
+    with open_dataset(demo / "plant") as ds:
+        result, files = report_dataset(ds, out, lang="zh")
+        series = collect(ds, result.coefficients)
+    return {"out": out, "doc": result.document, "files": files, "site": ds.site, "series": series}
+
+
+@pytest.fixture(scope="module", params=["zh", "en"])
+def built(request: pytest.FixtureRequest, demo: Path, assessed: dict[str, Any]) -> dict[str, Any]:
+    lang = request.param
+    if lang == "zh":
+        return {"lang": lang, **assessed}
+    out = demo / f"out-{lang}"
+    (out).mkdir()
+    (out / "assessment.json").write_bytes((assessed["out"] / "assessment.json").read_bytes())
+    files = write_report(
+        assessed["doc"], out, lang=lang, site=assessed["site"], series=assessed["series"]
+    )
+    return {**assessed, "lang": lang, "out": out, "files": files}
+
+
+def test_typst_gave_no_warning(built: dict[str, Any]) -> None:
+    # Typst's own warnings plus the report's glyph-coverage check (missing glyphs)
+    assert built["files"].warnings == []
+
+
+def test_fonts_are_embedded(built: dict[str, Any]) -> None:
+    lines = run("pdffonts", built["files"].pdf).splitlines()[2:]
+    assert lines, "the PDF has no fonts"
+    for line in lines:
+        # columns: name type encoding emb sub uni object ID; 'emb' is the 4th from the end
+        assert line.split()[-5] == "yes", line
+    assert any("NotoSansSC" in line for line in lines)
+
+
+def test_pages_render_to_png(built: dict[str, Any], tmp_path: Path) -> None:
+    run("pdftoppm", "-r", "40", "-png", "-f", "2", "-l", "2", built["files"].pdf, tmp_path / "p")
+    pngs = list(tmp_path.glob("p-*.png"))
+    assert len(pngs) == 1
+    assert pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_assessment_is_attached(built: dict[str, Any], tmp_path: Path) -> None:
+    listing = run("pdfdetach", "-list", built["files"].pdf)
+    assert "assessment.json" in listing
+    run("pdfdetach", "-saveall", "-o", tmp_path, built["files"].pdf)
+    attached = json.loads((tmp_path / "assessment.json").read_text("utf-8"))
+    assert attached == built["doc"]
+    assert attached == json.loads((built["out"] / "assessment.json").read_text("utf-8"))
+
+
+def _pdf_text(pdf: Path) -> str:
+    return run("pdftotext", "-layout", pdf, "-")
+
+
+def _workbook_text(path: Path) -> dict[str, list[list[Any]]]:
+    wb = load_workbook(path, read_only=True)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def test_every_metric_value_is_in_pdf_and_workbook(built: dict[str, Any]) -> None:
+    text = _pdf_text(built["files"].pdf)
+    sheets = _workbook_text(built["files"].xlsx)
+    assert list(sheets) == ["metrics", "by SKU", "by meter", "findings", "inputs"]
+    header, *rows = sheets["metrics"]
+    reported = {r[0]: r[header.index("value (as reported)")] for r in rows}
+    raw = {r[0]: r[header.index("value")] for r in rows}
+    u_reported = {r[0]: r[header.index("U (as reported)")] for r in rows}
+    metrics = built["doc"]["metrics"]
+    assert set(reported) == set(metrics)
+    for mid, m in metrics.items():
+        shown = fmt(m["value"])
+        assert shown in text, (mid, shown)
+        assert reported[mid] == shown, mid
+        if m.get("uncertainty") is not None:  # U (k=2), when the assessment has it
+            u_shown = fmt(m["uncertainty"])
+            assert u_shown in text, (mid, "U", u_shown)
+            assert u_reported[mid] == u_shown, mid
+        # the number itself, for calculation; xlsx stores 15 significant digits
+        assert raw[mid] == pytest.approx(m["value"], rel=1e-14), mid
+
+
+def test_sku_intensities_are_in_pdf_and_workbook(built: dict[str, Any]) -> None:
+    text = _pdf_text(built["files"].pdf)
+    sheets = _workbook_text(built["files"].xlsx)
+    header, *rows = sheets["by SKU"]
+    by_sku = built["doc"]["metrics"]["unit_product_energy"]["detail"]["by_sku"]
+    assert {r[0] for r in rows} == set(by_sku)
+    col = header.index("value (as reported)")
+    for r in rows:
+        shown = fmt(by_sku[r[0]]["value"])
+        assert r[col] == shown
+        assert re.search(rf"{re.escape(r[0])}\b.*\b{re.escape(shown)}\b", text), r[0]
+
+
+def test_inputs_and_findings_are_listed(built: dict[str, Any]) -> None:
+    text = _pdf_text(built["files"].pdf)
+    for i in built["doc"]["inputs"]:
+        # a digest may wrap inside its table cell: look for its first half
+        assert i["sha256"][:32] in text.replace("\n", ""), i["file"]
+    lang = built["lang"]
+    flat = re.sub(r"\s+", "", text)
+    for f in built["doc"]["findings"]:
+        message = f["message_zh"] if lang == "zh" else f["message"]
+        assert re.sub(r"\s+", "", message)[:20] in flat, f["code"]
+
+
+def test_html_is_self_contained(built: dict[str, Any]) -> None:
+    html = built["files"].html.read_text("utf-8")
+    urls = set(re.findall(r"(?:https?:)?//[^\s\"'<>)]+", html))
+    # the only URL is the SVG namespace name, which is never fetched
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls
+    for pattern in (r"<script", r"<link", r"<img", r"src=", r"url\(", r"@import", r"@font-face"):
+        assert not re.search(pattern, html, re.I), pattern
+    assert html.count("<svg") >= 5  # sankey, trend, ranking, control charts, heat
+    assert "<text" not in html  # chart text is drawn as outlines: no font needed
+    for m in built["doc"]["metrics"].values():
+        assert fmt(m["value"]) in html
+
+
+def test_chapters_in_order(built: dict[str, Any]) -> None:
+    text = _pdf_text(built["files"].pdf)
+    zh = built["lang"] == "zh"
+    titles = (
+        [
+            "评估结论摘要",
+            "评估边界与方法",
+            "能源平衡",
+            "产品单耗排名",
+            "模温控制精度",
+            "余热资源与回收",
+            "熔炼",
+            "碳排放",
+            "计量器具配备与校准",
+            "数据质量发现",
+        ]
+        if zh
+        else [
+            "Summary of results",
+            "Boundary and methodology",
+            "Energy balance",
+            "Intensity by product",
+            "Mold temperature control",
+            "Waste heat",
+            "Melting",
+            "Carbon emissions",
+            "Metering coverage and calibration",
+            "Findings",
+        ]
+    )
+    if any(m.get("uncertainty_budget") for m in built["doc"]["metrics"].values()):
+        titles.insert(9, "测量不确定度" if zh else "Measurement uncertainty")
+    annex = ["附录 A 输入数据清单"] if zh else ["Annex A Input data"]
+    headings = [f"{i} {t}" for i, t in enumerate(titles, 1)] + annex
+    positions = [
+        m.start() if (m := re.search(rf"^\s*{re.escape(h)}\s*$", text, re.M)) else -1
+        for h in headings
+    ]
+    assert all(p >= 0 for p in positions), dict(zip(headings, positions, strict=True))
+    assert positions == sorted(positions)
+    # no diagnosis in the document: no diagnosis chapter
+    assert ("节能降碳诊断与建议" if zh else "Diagnosis and measures") not in text
+
+
+def test_check_figures_are_declared_as_used_as_given(built: dict[str, Any]) -> None:
+    text = re.sub(r"\s+", " ", _pdf_text(built["files"].pdf))
+    assert ("按原值使用" if built["lang"] == "zh" else "used them as given") in text
+    from thermaudit.reference import table
+
+    flagged = [r for r in table("coefficients") if "(check)" in str(r["source"])]
+    assert flagged
+    for r in flagged:
+        assert f"coefficients.csv: {r['carrier']} ({r['unit']})" in text
+
+
+def test_bilingual_report_and_korean_text(demo: Path, built: dict[str, Any]) -> None:
+    doc = json.loads(json.dumps(built["doc"]))
+    doc["enterprise"]["name_en"] = "한국 협력사 Korean partner"  # Hangul must render too
+    files = write_report(doc, demo / "bi", lang="zh+en", site=built["site"], spec=load_spec())
+    assert files.warnings == []
+    fonts = run("pdffonts", files.pdf)
+    assert "NotoSansKR" in fonts
+    assert "한국 협력사" in _pdf_text(files.pdf)
+
+
+def test_sankey_flows_balance(built: dict[str, Any]) -> None:
+    from thermaudit.report.content import sankey_flows
+
+    d = built["doc"]["metrics"]["unit_product_energy"]["detail"]
+    nodes = sankey_flows(built["site"], d)
+    assert nodes is not None
+    carriers, _procs, flows = nodes
+    into_skus = sum(f.value for f in flows if f.target.startswith("s:"))
+    # the products add up to E exactly (float sums: 1e-9 relative)
+    assert into_skus == pytest.approx(d["energy_kgce"], rel=1e-9)
+    for c, v in carriers.items():  # each carrier's input leaves it completely
+        out = sum(f.value for f in flows if f.source == f"c:{c}")
+        assert out == pytest.approx(v, rel=1e-9), c
+    # independent route: carrier inputs = supply + generation from by_role
+    assert sum(carriers.values()) == pytest.approx(
+        d["by_role"]["supply"] + d["by_role"]["generation"], rel=1e-9
+    )

@@ -1,0 +1,82 @@
+"""``thermaudit report``: the assessment report as PDF, HTML and Excel."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from thermaudit.api import open_dataset
+from thermaudit.cli import app, console, err_console
+from thermaudit.cli.assess import SpecOption
+from thermaudit.metrics.spec import load_spec
+from thermaudit.report.build import ReportFiles, check_lang, report_dataset, write_report
+from thermaudit.report.labels import LANGS
+
+
+@app.command()
+def report(
+    dataset: Annotated[
+        Path, typer.Argument(help="Dataset folder, workspace, or an assessment.json file.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
+    lang: Annotated[
+        str, typer.Option("--lang", help=f"Report language: {', '.join(LANGS)}.")
+    ] = "zh",
+    spec: SpecOption = None,
+    keep_source: Annotated[
+        bool, typer.Option("--keep-source", help="Keep the Typst source in OUT/report-source.")
+    ] = False,
+) -> None:
+    """Assess and write OUT/report.pdf, report.html, report.xlsx and assessment.json.
+
+    Given an assessment.json file instead, only the report is written (without the charts
+    and the tables that need the dataset).
+    """
+    check_lang(lang)
+    t0 = time.perf_counter()
+    if dataset.is_file() and dataset.suffix == ".json":
+        document = json.loads(dataset.read_text("utf-8"))
+        files = write_report(
+            document,
+            out,
+            lang=lang,
+            spec=load_spec(spec or document.get("specification")),
+            keep_source=keep_source,
+        )
+        _done(files, [files.pdf, files.html, files.xlsx], t0)
+        return
+    specification = load_spec(spec)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading the dataset", total=None)
+        with open_dataset(dataset) as ds:
+            _, files = report_dataset(
+                ds,
+                out,
+                lang=lang,
+                spec=specification,
+                progress=lambda text: bar.update(task, description=text),
+                keep_source=keep_source,
+            )
+    _done(files, [files.pdf, files.html, files.xlsx, out / "assessment.json"], t0)
+
+
+def _done(files: ReportFiles, written: list[Path], t0: float) -> None:
+    for w in files.warnings:
+        err_console.print(f"[yellow]typst warning:[/] {w}", highlight=False)
+    for p in written:
+        console.print(f"wrote {p}", highlight=False)
+    console.print(
+        f"[dim]{time.perf_counter() - t0:.1f} s (PDF {files.seconds['pdf']:.1f} s)[/]",
+        highlight=False,
+    )

@@ -1,0 +1,307 @@
+"""Lay a :class:`~thermaudit.report.blocks.Report` out with Typst and compile it to PDF/A-3b.
+
+The generated ``report.typ`` calls the functions of ``templates/base.typ``; every text goes
+in as a Typst string literal, so no content can be read as markup. Fonts come only from the
+package (:mod:`thermaudit.report.fonts`) and Typst's own embedded fonts; system fonts are
+ignored, so the PDF is the same on every machine.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from thermaudit.errors import ThermauditError
+from thermaudit.report.blocks import (
+    Bullets,
+    Callout,
+    Cards,
+    Cell,
+    Facts,
+    Figure,
+    Formula,
+    PageBreak,
+    Para,
+    Report,
+    Section,
+    Table,
+    Text,
+)
+from thermaudit.report.fonts import FAMILIES, font_dirs, uncovered
+from thermaudit.report.labels import Bi
+
+#: PDF standard written (PDF/A-3b allows the embedded assessment.json)
+PDF_STANDARD: Final = "a-3b"
+
+
+class ReportCompileError(ThermauditError, RuntimeError):
+    """Typst refused the generated document (a bug in the report, not in the data)."""
+
+
+#: chapters that start on a new page
+NEW_PAGE = frozenset({"methodology", "energy", "mold", "findings", "diagnosis"})
+
+
+class MissingGlyphs(ReportCompileError, ValueError):
+    """Some text of the report has characters that no bundled font can draw."""
+
+
+@dataclass
+class CompileResult:
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def s(text: str) -> str:
+    """A Typst string literal (code mode)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+class _Writer:
+    def __init__(self, lang: str, figdir: Path) -> None:
+        self.lang = lang
+        self.figdir = figdir
+        self.out: list[str] = []
+
+    # -- text
+    def t(self, text: Text) -> str:
+        """A content expression (code mode) for ``text``."""
+        if isinstance(text, Bi):
+            if self.lang == "zh+en":
+                if text.zh == text.en:
+                    return f"[#{s(text.zh)}]"
+                return f"bi({s(text.zh)}, {s(text.en)})"
+            return f"[#{s(text.get(self.lang))}]"
+        return f"[#{s(text)}]"
+
+    def cell(self, c: Cell | Text) -> str:
+        if not isinstance(c, Cell):
+            return self.t(c)
+        args = []
+        if c.tone:
+            args.append(f"tone: {s(c.tone)}")
+        if c.mono:
+            args.append("mono: true")
+        if c.bold:
+            args.append("bold: true")
+        return f"cell({self.t(c.text)}{', ' if args else ''}{', '.join(args)})"
+
+    def _para(self, text: Text) -> str:
+        """Paragraph content: in zh+en, the English follows the Chinese on its own line."""
+        if isinstance(text, Bi) and self.lang == "zh+en" and text.zh != text.en:
+            return f"[#{s(text.zh)}] + linebreak() + second[#{s(text.en)}]"
+        return self.t(text)
+
+    def emit(self, line: str) -> None:
+        self.out.append(line)
+
+    # -- blocks
+    def block(self, b: object) -> None:
+        if isinstance(b, Para):
+            if isinstance(b.text, Bi) and self.lang == "zh+en":
+                body = f"[#{s(b.text.zh)}] + parbreak() + second[#{s(b.text.en)}]"
+            else:
+                body = self.t(b.text)
+            fn = "note" if b.tone in ("note", "muted") else ""
+            self.emit(f"#{fn}({body})" if fn else f"#({body})")
+            self.emit("")
+        elif isinstance(b, Callout):
+            if isinstance(b.text, Bi) and self.lang == "zh+en":
+                body = f"[#{s(b.text.zh)}] + linebreak() + second[#{s(b.text.en)}]"
+            else:
+                body = self.t(b.text)
+            self.emit(f"#callout({body}, tone: {s(b.tone)})")
+        elif isinstance(b, Table):
+            header = ", ".join(self.t(h) for h in b.header)
+            rows = ", ".join("(" + ", ".join(self.cell(c) for c in r) + ",)" for r in b.rows)
+            align = ", ".join({"l": "left", "r": "right", "c": "center"}[a] for a in b.align)
+            widths = ", ".join(f"{w:g}" for w in (b.widths or [1.0] * len(b.header)))
+            cap = self.t(b.caption) if b.caption is not None else "none"
+            notes = ", ".join(self.t(n) for n in b.notes)
+            small = "true" if b.small else "false"
+            narrow = "true" if b.narrow else "false"
+            w1 = "," if len(b.rows) == 1 else ""
+            w2 = "," if len(b.notes) == 1 else ""
+            self.emit(
+                f"#rtable(({header},), ({rows}{w1}), align: ({align},), widths: ({widths},), "
+                f"caption: {cap}, small: {small}, narrow: {narrow}, notes: ({notes}{w2}))"
+            )
+        elif isinstance(b, Figure):
+            path = self.figdir / f"{b.name}.svg"
+            path.write_text(b.svg, "utf-8")
+            self.emit(
+                f"#chart({s('fig/' + path.name)}, {self.t(b.caption)}, width: {b.width_pct}%)"
+            )
+        elif isinstance(b, Formula):
+            self.emit(f"#formula(({', '.join(s(x) for x in b.lines)},))")
+        elif isinstance(b, Facts):
+            items = ", ".join(f"({self.t(k)}, {self.t(v)})" for k, v in b.items)
+            self.emit(f"#facts(({items},))")
+        elif isinstance(b, Cards):
+            items = ", ".join(
+                f"({self.t(c.title)}, {s(c.value)}, {s(c.unit)}, {self.t(c.grade)}, {s(c.tone)}, "
+                f"{self.t(c.note) if c.note else 'none'})"
+                for c in b.cards
+            )
+            self.emit(f"#cards(({items},))")
+        elif isinstance(b, Bullets):
+            items = ", ".join(self._para(x) for x in b.items)
+            self.emit(f"#bullets({items})")
+        elif isinstance(b, PageBreak):
+            self.emit("#pagebreak()")
+        else:  # pragma: no cover - every block type is handled above
+            raise TypeError(f"unknown block {type(b).__name__}")
+
+    def heading(self, title: Bi, level: int) -> None:
+        eq = "=" * level
+        if self.lang == "zh+en" and title.zh != title.en:
+            self.emit(
+                f"{eq} #{s(title.zh)} #h(0.4em) #text(weight: 400, fill: muted, {s(title.en)})"
+            )
+        else:
+            self.emit(f"{eq} #{s(title.get('en' if self.lang == 'en' else 'zh'))}")
+
+    def section(self, sec: Section, level: int = 1) -> None:
+        self.heading(sec.title, level)
+        for b in sec.blocks:
+            self.block(b)
+        for sub in sec.subsections:
+            self.section(sub, level + 1)
+
+
+def _pick(text: Bi, lang: str) -> str:
+    return text.en if lang == "en" else text.zh
+
+
+def typst_source(report: Report, lang: str, figdir: Path, attachment: str | None) -> str:
+    """The Typst document for ``report`` (figures are written into ``figdir``)."""
+    w = _Writer(lang, figdir)
+    tlang = "en" if lang == "en" else "zh"
+    region = "gb" if lang == "en" else "cn"
+    fonts = ", ".join(s(f) for f in FAMILIES)
+    c = report.cover
+    running = _pick(report.running, lang)
+    en = lang == "en"
+    title = _pick(c.title, lang) + " — " + _pick(c.enterprise, lang)
+    w.emit('#import "base.typ": *')
+    w.emit(
+        f"#show: report-style.with(fonts: ({fonts},), lang: {s(tlang)}, region: {s(region)}, "
+        f"title: {s(title)})"
+    )
+    if attachment:
+        w.emit(
+            f'#pdf.attach({s(attachment)}, relationship: "data", '
+            f'mime-type: "application/json", '
+            f"description: {s('thermaudit assessment (' + attachment + ')')})"
+        )
+    titles = [c.title.zh, c.title.en] if lang == "zh+en" else [_pick(c.title, lang)]
+    names = [c.enterprise.en] if en else [c.enterprise.zh, c.enterprise.en]
+    if names[-1] == names[0]:
+        names = names[:1]
+    items = ", ".join(f"({w.t(k)}, {w.t(v)})" for k, v in c.facts)
+    kicker = "THERMAUDIT · " + ("ENERGY AUDIT" if en else "节能降碳诊断")
+    w.emit("#cover(")
+    w.emit(f"  kicker: {s(kicker)},")
+    w.emit(f"  title: ({', '.join(s(t) for t in titles)},),")
+    w.emit(f"  subtitle: {w.t(c.subtitle)},")
+    w.emit(f"  enterprise: ({', '.join(s(n) for n in names)},),")
+    w.emit(f"  facts-items: ({items},),")
+    w.emit(f"  signatures: ({', '.join(w.t(x) for x in c.signatures)},),")
+    w.emit(f"  signature-hint: {s('Signature / date' if en else '签字 / 日期')},")
+    w.emit(f"  status: {w.t(c.status)},")
+    w.emit(f"  report-id: {s(('Report ID ' if en else '报告编号 ') + c.report_id)},")
+    w.emit(")")
+    w.emit("#pagebreak()")
+    w.emit(
+        f"#show: body-pages.with(running: {s(running)}, report-id: {s(c.report_id)}, "
+        f"lang: {s(tlang)})"
+    )
+    annex_started = False
+    for i, sec in enumerate(report.sections):
+        if sec.annex and not annex_started:
+            annex_started = True
+            w.emit("#pagebreak()")
+            sup = "Annex" if lang == "en" else "附录"
+            w.emit(f"#show: annexes.with(supplement: {s(sup)})")
+        elif i > 0 and sec.id in NEW_PAGE:
+            w.emit("#pagebreak(weak: true)")
+        w.section(sec)
+    return "\n".join(w.out) + "\n"
+
+
+def compile_pdf(
+    report: Report,
+    lang: str,
+    out: Path,
+    *,
+    attachment: tuple[str, bytes] | None = None,
+    keep_source: Path | None = None,
+) -> CompileResult:
+    """Compile ``report`` to ``out`` (PDF/A-3b, fonts embedded), returning Typst's warnings."""
+    import typst
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="thermaudit-report-") as tmp:
+        root = Path(tmp)
+        (root / "fig").mkdir()
+        base = resources.files(__package__).joinpath("templates", "base.typ").read_text("utf-8")
+        (root / "base.typ").write_text(base, "utf-8")
+        name = None
+        if attachment is not None:
+            name, data = attachment
+            (root / name).write_bytes(data)
+        src = typst_source(report, lang, root / "fig", name)
+        (root / "report.typ").write_text(src, "utf-8")
+        if keep_source is not None:
+            keep_source.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(root, keep_source, dirs_exist_ok=True)
+        texts = [src] + [p.read_text("utf-8") for p in sorted((root / "fig").glob("*.svg"))]
+        missing = uncovered("".join(texts))
+        if missing:
+            listed = ", ".join(f"U+{ord(c):04X} {c!r}" for c in missing[:20])
+            raise MissingGlyphs(
+                f"the report fonts ({', '.join(FAMILIES)}) have no glyph for "
+                f"{len(missing)} character(s) of the report: {listed}",
+                hint="PDF/A needs every character drawn; spell the name or text with "
+                "Chinese, Korean or Latin characters",
+            )
+        try:
+            pdf, warnings = typst.compile_with_warnings(
+                str(root / "report.typ"),
+                output=None,
+                root=str(root),
+                font_paths=[str(d) for d in font_dirs()],
+                ignore_system_fonts=True,
+                pdf_standards=[PDF_STANDARD],
+                format="pdf",
+            )
+        except typst.TypstError as exc:
+            raise ReportCompileError(
+                f"Typst could not compile the report: {_message(exc)}",
+                hint="this is a bug in thermaudit's report; keep the source with --keep-source",
+            ) from None
+    messages = [_message(w) for w in warnings]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_suffix(".pdf.tmp")
+    tmp_out.write_bytes(pdf)
+    tmp_out.replace(out)
+    return CompileResult(out, messages, time.perf_counter() - t0)
+
+
+def _message(x: Any) -> str:
+    diag = getattr(x, "diagnostic", None)
+    if isinstance(diag, str) and "error:" in diag:
+        return diag[diag.index("error:") :][:2000]
+    for attr in ("message", "diagnostic"):
+        v = getattr(x, attr, None)
+        if v:
+            hints = getattr(x, "hints", None)
+            return f"{v}" + (f" ({'; '.join(map(str, hints))})" if hints else "")
+    return str(x)

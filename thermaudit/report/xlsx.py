@@ -1,0 +1,195 @@
+"""``report.xlsx``: the report's tables for further work (openpyxl).
+
+Sheets: metrics, by SKU, by meter, findings, inputs. Each figure is written twice where it
+matters: as a number (for calculation) and, in the metrics sheet, as the text the PDF prints
+(:func:`thermaudit.report.fmt.fmt`), so the workbook and the PDF can be compared.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from thermaudit.dataset.site import Site
+from thermaudit.metrics.spec import Specification
+from thermaudit.report.content import uncertainty_value
+from thermaudit.report.fmt import fmt
+
+_HEAD = Font(bold=True, color="1F3A5F")
+_FILL = PatternFill("solid", fgColor="E8EEF5")
+
+
+def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]], first: bool = False):
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = title
+    ws.append(header)
+    for c in ws[1]:
+        c.font = _HEAD
+        c.fill = _FILL
+        c.alignment = Alignment(vertical="bottom", wrap_text=True)
+    for r in rows:
+        ws.append(r)
+    ws.freeze_panes = "A2"
+    for i, h in enumerate(header, 1):
+        width = max([len(str(h))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)] + [6])
+        ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 70)
+    return ws
+
+
+def write_workbook(
+    document: dict[str, Any], path: Path, *, spec: Specification, site: Site | None = None
+) -> Path:
+    wb = Workbook()
+    metrics = document["metrics"]
+    rows = []
+    for ms in spec.metrics:
+        m = metrics.get(ms.id) or {}
+        suff = m.get("sufficiency") or {}
+        u = uncertainty_value(m)
+        rows.append(
+            [
+                ms.id,
+                ms.name_zh,
+                ms.name_en,
+                m.get("value"),
+                fmt(m.get("value")),
+                m.get("unit") or ms.unit,
+                u,
+                fmt(u),
+                m.get("grade"),
+                "qualified" if suff.get("qualified") else "not qualified",
+                "; ".join(suff.get("reasons") or []),
+            ]
+        )
+    _sheet(
+        wb,
+        "metrics",
+        [
+            "id",
+            "指标",
+            "metric",
+            "value",
+            "value (as reported)",
+            "unit",
+            "U (k=2)",
+            "U (as reported)",
+            "grade",
+            "data sufficiency",
+            "reasons",
+        ],
+        rows,
+        first=True,
+    )
+    products = {p.sku: p for p in site.products} if site else {}
+    by_sku = (metrics.get("unit_product_energy") or {}).get("detail", {}).get("by_sku") or {}
+    _sheet(
+        wb,
+        "by SKU",
+        [
+            "sku",
+            "产品",
+            "product",
+            "markets",
+            "good_qty",
+            "scrap_qty",
+            "good_mass_t",
+            "processed_mass_t",
+            "energy_kgce",
+            "value",
+            "value (as reported)",
+            "unit",
+        ],
+        [
+            [
+                k,
+                products[k].name if k in products else "",
+                (products[k].name_en or "") if k in products else "",
+                ", ".join(products[k].markets) if k in products else "",
+                v.get("good_qty"),
+                v.get("scrap_qty"),
+                v.get("good_mass_t"),
+                v.get("processed_mass_t"),
+                v.get("energy_kgce"),
+                v.get("value"),
+                fmt(v.get("value")),
+                v.get("unit"),
+            ]
+            for k, v in sorted(by_sku.items(), key=lambda kv: -(kv[1].get("value") or 0))
+        ],
+    )
+    upe = (metrics.get("unit_product_energy") or {}).get("detail", {})
+    by_meter = upe.get("by_meter") or {}
+    compl = (metrics.get("energy_metering_coverage") or {}).get("detail", {}).get(
+        "completeness_by_meter"
+    ) or {}
+    mrows = []
+    for mid, mc in (document.get("meters") or {}).items():
+        meter = site.meter(mid) if site else None
+        mrows.append(
+            [
+                mid,
+                meter.carrier if meter else None,
+                meter.role if meter else None,
+                meter.process if meter else None,
+                meter.line if meter else None,
+                mc.get("consumption"),
+                mc.get("unit"),
+                by_meter.get(mid),
+                mc.get("intervals_received"),
+                mc.get("intervals_expected"),
+                compl.get(mid),
+            ]
+        )
+    _sheet(
+        wb,
+        "by meter",
+        [
+            "meter",
+            "carrier",
+            "role",
+            "process",
+            "line",
+            "consumption",
+            "unit",
+            "kgce",
+            "intervals_received",
+            "intervals_expected",
+            "completeness_pct",
+        ],
+        mrows,
+    )
+    order = {"error": 0, "warning": 1, "info": 2}
+    _sheet(
+        wb,
+        "findings",
+        ["severity", "code", "message_zh", "message", "metrics"],
+        [
+            [
+                f["severity"],
+                f["code"],
+                f.get("message_zh"),
+                f["message"],
+                ", ".join(f.get("metrics") or []),
+            ]
+            for f in sorted(
+                document.get("findings") or [], key=lambda f: order.get(f["severity"], 9)
+            )
+        ],
+    )
+    _sheet(
+        wb,
+        "inputs",
+        ["file", "rows", "sha256"],
+        [[i["file"], i.get("rows"), i["sha256"]] for i in document.get("inputs") or []],
+    )
+    wb.properties.title = f"thermaudit report — {document['enterprise']['name']}"
+    wb.properties.creator = "thermaudit"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".xlsx.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path
