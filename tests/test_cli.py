@@ -94,4 +94,14 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "demo" / "assessment" / "assessment.json").is_file()
     assert (tmp_path / "demo" / "workspace" / "thermaudit-workspace.json").is_file()
+    for name in ("report.pdf", "report.html", "report.xlsx"):
+        assert (tmp_path / "demo" / "assessment" / name).stat().st_size > 10_000, name
     assert "assessment:" in r.stdout
+
+
+def test_assess_report_writes_the_three_report_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = thermaudit("assess", str(FIXTURES / "mini"), "-o", str(out), "--report", "--lang", "en")
+    assert r.returncode == 0, r.stderr
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()

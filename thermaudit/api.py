@@ -13,6 +13,7 @@ from thermaudit.dataset.reader import normalize
 from thermaudit.errors import DataNotQualified, InvalidDataset, Problem
 from thermaudit.metrics.assess import Assessment, assess
 from thermaudit.metrics.spec import Specification, load_spec
+from thermaudit.report.build import ReportFiles, report_dataset
 from thermaudit.store.workspace import MARKER, open_workspace
 
 
@@ -60,3 +61,18 @@ def assess_path(
     if strict and result.disqualified():
         raise DataNotQualified(result.disqualified(), written=str(path))
     return result
+
+
+def report_path(
+    path: Path,
+    out_dir: Path,
+    *,
+    lang: str = "zh",
+    spec: Specification | str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Assessment, ReportFiles]:
+    """Assess a dataset folder or workspace and write the assessment and the report
+    (``report.pdf``, ``report.html``, ``report.xlsx``) into ``out_dir``."""
+    spec = spec if isinstance(spec, Specification) else load_spec(spec)
+    with open_dataset(path) as ds:
+        return report_dataset(ds, out_dir, lang=lang, spec=spec, progress=progress)

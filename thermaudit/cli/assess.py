@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thermaudit.api import assess_path
+from thermaudit.api import assess_path, report_path
 from thermaudit.cli import app, console
 from thermaudit.errors import DataNotQualified
 from thermaudit.metrics.spec import Specification, load_spec
@@ -37,6 +37,10 @@ def assess(
     strict: Annotated[
         bool, typer.Option("--strict", help="A metric whose data do not qualify is an error.")
     ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.pdf, report.html, report.xlsx.")
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: zh, en, zh+en.")] = "zh",
 ) -> None:
     """Compute the six metrics and write OUT/assessment.json."""
     specification = load_spec(spec)
@@ -48,14 +52,19 @@ def assess(
         transient=True,
     ) as bar:
         task = bar.add_task("assessing", total=None)
-        result = assess_path(
-            dataset,
-            out,
-            spec=specification,
-            progress=lambda text: bar.update(task, description=text),
-        )
+
+        def show(text: str) -> None:
+            bar.update(task, description=text)
+
+        if report:
+            result, files = report_path(dataset, out, lang=lang, spec=specification, progress=show)
+        else:
+            result = assess_path(dataset, out, spec=specification, progress=show)
     _summary(result.document, specification)
     console.print(f"wrote {out / 'assessment.json'}", highlight=False)
+    if report:
+        for p in (files.pdf, files.html, files.xlsx):
+            console.print(f"wrote {p}", highlight=False)
     if strict and result.disqualified():
         raise DataNotQualified(result.disqualified(), written=str(out / "assessment.json"))
 

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from thermaudit.cli import app, console
 from thermaudit.cli.assess import _summary
 from thermaudit.demo import SCALES, write_demo
-from thermaudit.metrics.assess import assess
 from thermaudit.metrics.spec import load_spec
+from thermaudit.report.build import report_dataset
 from thermaudit.store import init_workspace, open_workspace
 from thermaudit.store.workspace import MARKER
 
@@ -71,12 +71,14 @@ def demo(
         highlight=False,
     )
     spec = load_spec()
-    with console.status("assessing") as status:
-        assessment = assess(
+    with console.status("assessing and writing the report") as status:
+        assessment, files = report_dataset(
             ws.current_dataset(),
+            out / "assessment",
             spec=spec,
+            lang="zh+en",
             progress=lambda text: status.update(f"assessing: {text}"),
         )
-    path = assessment.write(out / "assessment")
     _summary(assessment.document, spec)
-    console.print(f"assessment: {path}", highlight=False)
+    console.print(f"assessment: {out / 'assessment' / 'assessment.json'}", highlight=False)
+    console.print(f"report: {files.pdf}  {files.html}  {files.xlsx}", highlight=False)
