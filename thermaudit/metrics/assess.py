@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 from thermaudit._version import __version__
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Site
+from thermaudit.engine import connect
 from thermaudit.metrics import coverage as cov
 from thermaudit.metrics import energy as en
 from thermaudit.metrics.coefficients import Coefficients, resolve
@@ -90,11 +91,6 @@ def _clean(x: Any) -> Any:
 
 def _local(ts: dt.datetime, site: Site) -> str:
     return ts.astimezone(site.zone).isoformat(timespec="seconds")
-
-
-def connect() -> ibis.BaseBackend:
-    """The embedded default engine: DuckDB in memory."""
-    return ibis.duckdb.connect()
 
 
 def assess(

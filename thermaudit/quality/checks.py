@@ -107,6 +107,7 @@ import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Site
+from thermaudit.engine import connect
 from thermaudit.quality.findings import Finding, finding
 from thermaudit.quality.intervals import interval_amounts
 from thermaudit.reference import density
@@ -169,7 +170,7 @@ def check_dataset(
     list of Finding
         In a stable order: by check, then by subject.
     """
-    ctx = _Context.build(dataset, con or ibis.duckdb.connect(), parameters or {})
+    ctx = _Context.build(dataset, con or connect(), parameters or {})
     out: list[Finding] = []
     for check in (
         _gaps,

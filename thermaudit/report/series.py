@@ -14,6 +14,7 @@ import ibis
 import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
+from thermaudit.engine import connect
 from thermaudit.metrics.coefficients import Coefficients
 from thermaudit.metrics.energy import ROLE_SIGN
 from thermaudit.metrics.mold import steady_samples
@@ -52,7 +53,7 @@ def collect(
     con: ibis.BaseBackend | None = None,
 ) -> Series:
     """Daily energy (headline basis) and output, and the control-chart data of ``dataset``."""
-    con = con or ibis.duckdb.connect()
+    con = con or connect()
     site = dataset.site
     out = Series()
     start, end = site.period_bounds_utc()

@@ -91,13 +91,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from thermaudit._version import __version__
 from thermaudit.dataset.model import InputFile, NormalizedDataset
 from thermaudit.dataset.reader import normalize
 from thermaudit.dataset.site import Period, Site, load_site
+from thermaudit.engine import raw_connect
 from thermaudit.errors import WorkspaceError
 
 MARKER = "thermaudit-workspace.json"
@@ -766,7 +766,7 @@ class Workspace:
             staging = self.root / "cache" / f".{key}.{secrets.token_hex(4)}"
             staging.mkdir(parents=True)
             try:
-                con = duckdb.connect()
+                con = raw_connect()
                 try:
                     for name in names:
                         parts = [r for r in current if name in r.table_rows]
@@ -886,7 +886,7 @@ def _changed(path: Path) -> WorkspaceError:
 def _meter_spans(readings: Path | None) -> list[MeterSpan]:
     if readings is None:
         return []
-    con = duckdb.connect()
+    con = raw_connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
