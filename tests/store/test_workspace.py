@@ -354,8 +354,13 @@ def test_adjacent_imports_assess_like_the_whole_dataset(ws, early, late):
     whole = assess(ws.get(ws.import_dataset(MINI, replace=True).import_id).dataset()).document[
         "metrics"
     ]
-    for metric in ("unit_product_energy", "waste_heat_recovery_rate", "melting_energy_intensity",
-                   "unit_product_carbon_intensity", "energy_metering_coverage"):
+    for metric in (
+        "unit_product_energy",
+        "waste_heat_recovery_rate",
+        "melting_energy_intensity",
+        "unit_product_carbon_intensity",
+        "energy_metering_coverage",
+    ):
         # rel 1e-9: the same rows summed in another order
         assert merged[metric]["value"] == pytest.approx(whole[metric]["value"], rel=1e-9), metric
 

@@ -1,3 +1,12 @@
 """Imports every command module so that each registers itself on the Typer app."""
 
-from thermaudit.cli import assess, check, demo, report, sign, version, workspace  # noqa: F401
+from thermaudit.cli import (  # noqa: F401
+    assess,
+    baseline,
+    check,
+    demo,
+    report,
+    sign,
+    version,
+    workspace,
+)
