@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from thermaudit.dataset.reader import normalize
-from thermaudit.demo import DemoInfo, write_demo
+from thermaudit.demo import DemoInfo
 from thermaudit.metrics.assess import assess, connect
 from thermaudit.quality.checks import CODES, check_dataset
 from thermaudit.quality.findings import Finding, catalogue
@@ -45,11 +45,6 @@ def iso(t: dt.datetime) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # one demo per session; each test copies it and edits the CSV files
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoInfo:
-    return write_demo(tmp_path_factory.mktemp("quality-demo") / "dataset", days=7)
 
 
 def run(folder: Path, tmp: Path) -> list[Finding]:

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from thermaudit.dataset.reader import normalize
-from thermaudit.demo import DemoInfo, write_demo
+from thermaudit.demo import DemoInfo
 from thermaudit.errors import InvalidDataset
 from thermaudit.metrics.assess import Assessment, assess, connect
 from thermaudit.quality.findings import Finding
@@ -50,11 +50,6 @@ def iso(t: dt.datetime) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # one demo per session; each test copies it and edits the CSV files / site.yaml
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoInfo:
-    return write_demo(tmp_path_factory.mktemp("metric-time-demo") / "dataset", days=7)
 
 
 def run(folder: Path, tmp: Path) -> Assessment:

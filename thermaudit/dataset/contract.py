@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from thermaudit.units import CARRIERS
+
 CONTRACT = "thermaudit.dataset/1"
 
 
@@ -177,22 +179,7 @@ TABLES: dict[str, Table] = {
             (
                 Column(
                     "carrier",
-                    "enum:"
-                    + "|".join(
-                        (
-                            "electricity",
-                            "natural_gas",
-                            "lpg",
-                            "diesel",
-                            "gasoline",
-                            "fuel_oil",
-                            "coke",
-                            "steam",
-                            "heat",
-                            "compressed_air",
-                            "water",
-                        )
-                    ),
+                    "enum:" + "|".join(CARRIERS),
                 ),
                 Column("period_start", "date"),
                 Column("period_end", "date"),
