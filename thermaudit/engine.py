@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
 
 #: DuckDB's working memory before it spills to disk; DuckDB's own default (80 % of RAM)
 #: would let a year of 1 Hz mold samples take the whole machine. ``THERMAUDIT_MEMORY_LIMIT``
 #: overrides it (e.g. ``8GB``).
 DEFAULT_MEMORY_LIMIT = "3GB"
+
+
+def spill_dir() -> Path:
+    """Where the engine and the metrics spill intermediate data (created when missing)."""
+    path = Path(tempfile.gettempdir()) / "thermaudit-duckdb"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def duckdb_config() -> dict[str, str]:
@@ -25,6 +34,17 @@ def duckdb_config() -> dict[str, str]:
         "memory_limit": os.environ.get("THERMAUDIT_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
         "temp_directory": str(Path(tempfile.gettempdir()) / "thermaudit-duckdb"),
     }
+
+
+def memory_limit_bytes() -> int:
+    """The configured engine memory limit in bytes (``3GB``, ``512MB``, ``8GiB`` ...)."""
+    text = duckdb_config()["memory_limit"].strip().upper().replace(" ", "")
+    units = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+    units |= {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "B": 1}
+    for suffix, factor in sorted(units.items(), key=lambda kv: -len(kv[0])):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(float(text))
 
 
 def connect() -> ibis.BaseBackend:
@@ -36,3 +56,20 @@ def raw_connect() -> duckdb.DuckDBPyConnection:
     """A plain DuckDB connection with the same limits, for bulk copies."""
     config: dict[str, str | bool | int | float | list[str]] = dict(duckdb_config())
     return duckdb.connect(config=config)
+
+
+def materialize(con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
+    """Compute ``expr`` once into a temporary table of the engine.
+
+    For a result that several queries read (e.g. the mold steady-state annotation, whose
+    window passes are the most expensive step of an assessment): computing it once costs
+    less than letting each query recompute it. Call :func:`release` when done.
+    """
+    return con.create_table(f"_thermaudit_{uuid.uuid4().hex}", expr, temp=True)
+
+
+def release(con: ibis.BaseBackend, table: ir.Table) -> None:
+    """Drop a table made by :func:`materialize` (frees its memory and spill files)."""
+    # ibis 12's drop_table fails on DuckDB 2 (it emits ``DROP TABLE`` without a name for
+    # temporary tables); the statement itself is portable SQL
+    con.raw_sql(f'DROP TABLE IF EXISTS "{table.get_name()}"')

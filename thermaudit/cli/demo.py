@@ -12,7 +12,6 @@ from thermaudit.cli import app, console
 from thermaudit.cli.assess import _summary
 from thermaudit.demo import SCALES, write_demo
 from thermaudit.metrics.spec import load_spec
-from thermaudit.report.build import report_dataset
 from thermaudit.store import init_workspace, open_workspace
 from thermaudit.store.workspace import MARKER
 
@@ -72,6 +71,8 @@ def demo(
     )
     spec = load_spec()
     with console.status("assessing and writing the report") as status:
+        from thermaudit.report.build import report_dataset
+
         assessment, files = report_dataset(
             ws.current_dataset(),
             out / "assessment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -14,8 +14,10 @@ from thermaudit.api import open_dataset
 from thermaudit.cli import app, console, err_console
 from thermaudit.cli.assess import SpecOption
 from thermaudit.metrics.spec import load_spec
-from thermaudit.report.build import ReportFiles, check_lang, report_dataset, write_report
 from thermaudit.report.labels import LANGS
+
+if TYPE_CHECKING:
+    from thermaudit.report.build import ReportFiles
 
 
 @app.command()
@@ -37,6 +39,8 @@ def report(
     Given an assessment.json file instead, only the report is written (without the charts
     and the tables that need the dataset).
     """
+    from thermaudit.report.build import check_lang, report_dataset, write_report
+
     check_lang(lang)
     t0 = time.perf_counter()
     if dataset.is_file() and dataset.suffix == ".json":
