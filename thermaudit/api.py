@@ -7,14 +7,18 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.reader import normalize
+from thermaudit.engine import connect
 from thermaudit.errors import DataNotQualified, InvalidDataset, Problem
 from thermaudit.metrics.assess import Assessment, assess
 from thermaudit.metrics.spec import Specification, load_spec
-from thermaudit.report.build import ReportFiles, report_dataset
 from thermaudit.store.workspace import MARKER, open_workspace
+
+if TYPE_CHECKING:
+    from thermaudit.report.build import ReportFiles
 
 
 def is_workspace(path: Path) -> bool:
@@ -46,17 +50,25 @@ def assess_path(
     spec: Specification | str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     strict: bool = False,
+    diagnose: bool = True,
 ) -> Assessment:
     """Assess a dataset folder or workspace and write ``out_dir/assessment.json``.
 
     With ``strict``, a metric whose data do not qualify raises
-    :class:`~thermaudit.errors.DataNotQualified` after the file is written.
+    :class:`~thermaudit.errors.DataNotQualified` after the file is written. With
+    ``diagnose`` (the default) the document carries the ``diagnosis`` section.
     """
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     step = progress or (lambda _m: None)
     step("reading the dataset")
     with open_dataset(path) as ds:
-        result = assess(ds, spec=spec, progress=step)
+        con = connect()
+        result = assess(ds, spec=spec, con=con, progress=step)
+        if diagnose:
+            from thermaudit.diagnosis.section import diagnosis_section
+
+            step("diagnosis")
+            result.document["diagnosis"] = diagnosis_section(ds, con, result)
     path = result.write(out_dir)
     if strict and result.disqualified():
         raise DataNotQualified(result.disqualified(), written=str(path))
@@ -70,9 +82,15 @@ def report_path(
     lang: str = "zh",
     spec: Specification | str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    diagnose: bool = True,
 ) -> tuple[Assessment, ReportFiles]:
     """Assess a dataset folder or workspace and write the assessment and the report
-    (``report.pdf``, ``report.html``, ``report.xlsx``) into ``out_dir``."""
+    (``report.pdf``, ``report.html``, ``report.xlsx``) into ``out_dir``; with ``diagnose``
+    (the default) both carry the diagnosis."""
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     with open_dataset(path) as ds:
-        return report_dataset(ds, out_dir, lang=lang, spec=spec, progress=progress)
+        from thermaudit.report.build import report_dataset  # Typst, fonts: only for reports
+
+        return report_dataset(
+            ds, out_dir, lang=lang, spec=spec, progress=progress, diagnose=diagnose
+        )

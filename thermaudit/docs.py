@@ -102,7 +102,10 @@ def render_contract() -> str:
         "| `timezone` | IANA name; timestamps without offset are in this zone |",
         "| `options` | `electricity_basis` (`calorific` default, `equivalent`), "
         "`electricity_equivalent_kgce_per_kwh` (default 0.3), `natural_gas_ncv_mj_per_m3`, "
-        "`grid_emission_factor_kgco2_per_kwh`, `steady_state: {warmup_min: 30, gap_min: 10}` |",
+        "`grid_emission_factor_kgco2_per_kwh`, `steady_state: {warmup_min: 30, gap_min: 10}`, "
+        "`tariffs: {carrier: CNY per canonical unit}` (e.g. `electricity: 0.68` CNY/kWh, "
+        "`natural_gas: 3.6` CNY/m3; for the diagnosis: a carrier not listed is priced from "
+        "`energy_purchases` amount_cny / quantity, else a default marked as such) |",
         "| `meters` | list, see below |",
         "| `equipment` | `{id, type, rated_kw, fuel, line, process, rated_flow_m3h}` |",
         "| `products` | `{sku, name, name_en, unit_mass_kg, material, denominator (mass or count), "
@@ -118,7 +121,13 @@ def render_contract() -> str:
         "`multiplier` (CT/PT ratio or pulse factor), `role`, `parent` (upstream meter of the "
         "same carrier), `process`, `line`, `equipment` (ids), `accuracy_class` (`0.5S`, `1.0`, "
         "`2%`), `rollover` (register maximum), `interval_s` (nominal interval; default: median "
-        "spacing).",
+        "spacing), `quantity` (`active` energy, the default, or `reactive` energy: an "
+        "electricity meter in `varh`, `kvarh` or `Mvarh` that enters no energy sum and no "
+        "metric), `active_meter` (for a reactive meter: the active meter at the same metering "
+        "point; the diagnosis computes its power factor PF = kWh / sqrt(kWh² + kvarh²) over "
+        "the period) and `power_factor_reference` (for a reactive meter: the power factor its "
+        "tariff assesses against, default 0.90, the reference for industrial users of 160 kVA "
+        "and above under the 功率因数调整电费办法, (83)水电财字第215号).",
         "",
         _md_table(
             ["carrier", "units accepted", "canonical unit inside thermaudit"],

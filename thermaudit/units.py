@@ -69,7 +69,15 @@ _ALIASES = {
     "L": "liter",
     "MJ": "megajoule",
     "GJ": "gigajoule",
+    # reactive energy: var·h has the dimension of W·h; the canonical unit of a reactive meter
+    # is kvarh (written "kWh" by the conversion, the same factor)
+    "varh": "watt_hour",
+    "kvarh": "kilowatt_hour",
+    "Mvarh": "megawatt_hour",
 }
+
+#: units of an electricity meter with ``quantity: reactive``
+REACTIVE_UNITS = ("varh", "kvarh", "Mvarh")
 
 _ACCEPTED: dict[str, tuple[str, ...]] = {
     "electricity": ("Wh", "kWh", "MWh", "GWh"),
@@ -123,7 +131,7 @@ def to_canonical(carrier: str, unit: str, density_kg_per_l: float | None = None)
     KeyError
         When the unit is not accepted for the carrier (the caller words the user error).
     """
-    if unit not in _ACCEPTED[carrier]:
+    if unit not in _ACCEPTED[carrier] and not (carrier == "electricity" and unit in REACTIVE_UNITS):
         raise KeyError(unit)
     q = ureg.Quantity(1.0, ureg(_ALIASES[unit]).units) * ureg(_ALIASES[unit]).magnitude
     dim = next(d for d in _CANONICAL_BY_DIMENSION if q.check(d))

@@ -41,6 +41,13 @@ def assess(
         bool, typer.Option("--report", help="Also write report.pdf, report.html, report.xlsx.")
     ] = False,
     lang: Annotated[str, typer.Option("--lang", help="Report language: zh, en, zh+en.")] = "zh",
+    diagnosis: Annotated[
+        bool,
+        typer.Option(
+            "--diagnosis/--no-diagnosis",
+            help="Add the diagnosis (wastes, measures, export priorities); on by default.",
+        ),
+    ] = True,
 ) -> None:
     """Compute the six metrics and write OUT/assessment.json."""
     specification = load_spec(spec)
@@ -57,9 +64,13 @@ def assess(
             bar.update(task, description=text)
 
         if report:
-            result, files = report_path(dataset, out, lang=lang, spec=specification, progress=show)
+            result, files = report_path(
+                dataset, out, lang=lang, spec=specification, progress=show, diagnose=diagnosis
+            )
         else:
-            result = assess_path(dataset, out, spec=specification, progress=show)
+            result = assess_path(
+                dataset, out, spec=specification, progress=show, diagnose=diagnosis
+            )
     _summary(result.document, specification)
     console.print(f"wrote {out / 'assessment.json'}", highlight=False)
     if report:

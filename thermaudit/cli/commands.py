@@ -5,6 +5,7 @@ from thermaudit.cli import (  # noqa: F401
     baseline,
     check,
     demo,
+    diagnose,
     report,
     sign,
     version,

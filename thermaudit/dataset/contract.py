@@ -27,6 +27,9 @@ from thermaudit.units import CARRIERS
 
 CONTRACT = "thermaudit.dataset/1"
 
+#: markets a product may be sold to (site.yaml ``products[].markets``, ``customers.market``)
+MARKETS = ("EU", "UK", "KR", "ASEAN", "CN", "US", "other")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -198,6 +201,37 @@ TABLES: dict[str, Table] = {
                 Column("period_end", "date"),
                 Column("mwh", "qty", unit="MWh"),
                 Column("certificate_no", "str"),
+            ),
+        ),
+        Table(
+            "customers",
+            "optional",
+            "one customer buying one SKU (or, with sku empty, every SKU), for the export "
+            "priorities of the diagnosis",
+            (
+                Column("customer", "str"),
+                Column("market", "enum:" + "|".join(MARKETS)),
+                Column("sku", "str", required=False, ref="products", doc="empty: every SKU"),
+                Column(
+                    "energy_clause",
+                    "enum:yes|no",
+                    doc="the contract asks for energy or carbon figures of the product",
+                ),
+                Column("clause_text", "str", required=False, doc="what the clause asks for"),
+            ),
+        ),
+        Table(
+            "certifications",
+            "optional",
+            "one product certificate whose renewal needs the product's energy and carbon "
+            "figures (lead-time plan of the diagnosis)",
+            (
+                Column("scheme", "enum:CE|UKCA|KC|other"),
+                Column("sku", "str", ref="products"),
+                Column("certificate_no", "str"),
+                Column("issued_on", "date", required=False),
+                Column("renewal_due", "date", doc="local date the renewal file is due"),
+                Column("body", "str", required=False, doc="notified or certification body"),
             ),
         ),
     )

@@ -115,6 +115,27 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("_row", pa.int64()),
         ]
     ),
+    "customers": pa.schema(
+        [
+            ("customer", pa.string()),
+            ("market", pa.string()),
+            ("sku", pa.string()),  # null: every SKU
+            ("energy_clause", pa.string()),  # yes | no
+            ("clause_text", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "certifications": pa.schema(
+        [
+            ("scheme", pa.string()),
+            ("sku", pa.string()),
+            ("certificate_no", pa.string()),
+            ("issued_on", pa.date32()),
+            ("renewal_due", pa.date32()),
+            ("body", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
 }
 
 

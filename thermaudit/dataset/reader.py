@@ -1357,7 +1357,11 @@ def _check_table(
             lambda i: "(empty)",
         )
 
-    for start, end in (("calibrated_on", "valid_until"), ("period_start", "period_end")):
+    for start, end in (
+        ("calibrated_on", "valid_until"),
+        ("period_start", "period_end"),
+        ("issued_on", "renewal_due"),
+    ):
         if start in values and end in values and start in pos and end in pos:
             early = _np_mask(pc.less(values[end], values[start]))
             issues.add(early, pos[end], end, _after_text(start, values[start]), found(end))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from thermaudit.dataset.contract import CONTRACT
 from thermaudit.errors import InvalidDataset, Problem, ProblemCollector, shorten
 from thermaudit.reference import province_names, province_region, table
-from thermaudit.units import CARRIERS, accepted_units
+from thermaudit.units import CARRIERS, REACTIVE_UNITS, accepted_units
 
 Carrier = Literal[
     "electricity",
@@ -165,6 +165,9 @@ class Options(_Model):
     natural_gas_ncv_mj_per_m3: float | None = Field(default=None, gt=0)
     grid_emission_factor_kgco2_per_kwh: float | None = Field(default=None, ge=0)
     steady_state: SteadyState = SteadyState()
+    #: energy prices [CNY per canonical unit of the carrier: kWh, m3, kg, GJ] for the
+    #: diagnosis; absent carriers are priced from the invoices, else a marked default
+    tariffs: dict[Carrier, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
 
 
 class Meter(_Model):
@@ -181,8 +184,17 @@ class Meter(_Model):
     accuracy_class: str | None = None
     rollover: float | None = Field(default=None, gt=0)
     interval_s: float | None = Field(default=None, gt=0)
+    #: ``active`` energy (the default) or ``reactive`` energy of an electricity meter (unit
+    #: varh, kvarh or Mvarh); a reactive meter measures no energy and enters no energy sum
+    quantity: Literal["active", "reactive"] = "active"
+    #: for a reactive meter: the active-energy meter at the same metering point (power factor)
+    active_meter: str | None = None
+    #: for a reactive meter: the power factor the tariff assesses against at this metering
+    #: point (0.90 for industrial users of 160 kVA and above, 0.85 for 100 kVA and above, under
+    #: the 1983 功率因数调整电费办法); default 0.90
+    power_factor_reference: float | None = Field(default=None, gt=0, le=1)
 
-    @field_validator("id", "line", "parent", mode="before")
+    @field_validator("id", "line", "parent", "active_meter", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
         return None if v is None else str(v)
@@ -443,6 +455,9 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
             found = (
                 "nothing (missing)" if err["type"] == "missing" else shorten(_value_at(data, loc))
             )
+            if loc and loc[-1] == "[key]":  # a mapping key (options.tariffs) that is not allowed
+                loc = loc[:-1]
+                found = shorten(loc[-1])
             problems.add(label, _line_of(lines, loc), _path_text(loc), expected, found)
         problems.raise_if_any()
         raise AssertionError("unreachable") from None  # pragma: no cover
@@ -488,12 +503,32 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
     meter_ids = {m.id for m in site.meters}
     equipment_ids = {e.id for e in site.equipment}
     for i, m in enumerate(site.meters):
-        if m.unit not in accepted_units(m.carrier):
+        if m.quantity == "reactive":
+            if m.carrier != "electricity":
+                add(("meters", i, "carrier"), "electricity for a reactive meter", repr(m.carrier))
+            elif m.unit not in REACTIVE_UNITS:
+                add(
+                    ("meters", i, "unit"),
+                    f"a reactive-energy unit ({', '.join(REACTIVE_UNITS)})",
+                    repr(m.unit),
+                )
+            if m.active_meter is not None and m.active_meter not in {
+                x.id for x in site.meters if x.quantity == "active" and x.carrier == "electricity"
+            }:
+                add(
+                    ("meters", i, "active_meter"),
+                    "the id of an active electricity meter",
+                    repr(m.active_meter),
+                )
+        elif m.unit not in accepted_units(m.carrier):
             add(
                 ("meters", i, "unit"),
                 f"a unit of {m.carrier} ({', '.join(accepted_units(m.carrier))})",
                 repr(m.unit),
             )
+        elif m.active_meter is not None or m.power_factor_reference is not None:
+            key = "active_meter" if m.active_meter is not None else "power_factor_reference"
+            add(("meters", i, key), "no such field on an active meter (quantity: reactive)", "set")
         if m.parent is not None:
             if m.parent not in meter_ids:
                 add(("meters", i, "parent"), "the id of another meter", repr(m.parent))

@@ -42,6 +42,7 @@ import resource
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -54,6 +55,7 @@ import yaml
 
 from thermaudit.dataset.contract import CONTRACT
 from thermaudit.dataset.site import credit_code_check_digit
+from thermaudit.demo.commerce import write_commerce
 from thermaudit.errors import ThermauditError
 
 __all__ = ["SCALES", "DemoInfo", "PlantedEvent", "Scale", "UnknownScale", "write_demo"]
@@ -174,6 +176,12 @@ class DemoInfo:
         Heat of each stream by the contract's rule over its rows. [GJ]
     events : tuple of PlantedEvent
         Rollovers, the replacement, gaps, maintenance, setpoint changes, duplicates, calibration.
+    variant : str
+        ``default`` (the plant as it is, wastes and all), ``clean`` (a plant where no waste
+        detector finds anything) or ``planted`` (the clean plant plus the wastes asked for).
+    planted_waste : mapping of str to float
+        For each planted waste (a :data:`thermaudit.diagnosis.waste.DETECTORS` id), the
+        quantity a detector should find over the period, in :data:`PLANTED_UNITS`.
     elapsed_s, peak_rss_mb : float
         Wall time of the call [s] and peak resident set size of the process so far [MB]
         (``resource.getrusage``); diagnostics, not compared.
@@ -200,6 +208,8 @@ class DemoInfo:
     heat_stream_gj: Mapping[str, float]
     mold_samples: int
     events: tuple[PlantedEvent, ...]
+    variant: str = "default"
+    planted_waste: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     elapsed_s: float = field(default=0.0, compare=False)
     peak_rss_mb: float = field(default=0.0, compare=False)
 
@@ -317,6 +327,8 @@ class _MeterSpec:
     equipment: tuple[str, ...] = ()
     accuracy: str = "1.0"
     rollover: float | None = None
+    quantity: str = "active"
+    active_meter: str | None = None
 
 
 def _meters() -> list[_MeterSpec]:
@@ -573,6 +585,34 @@ STREAMS = (
 
 
 # ---------------------------------------------------------------------------------------------
+# The clean plant and planted wastes (the waste detectors' test bench)
+
+#: what the size of each planted waste means, and the unit of ``DemoInfo.planted_waste``
+PLANTED: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "idle_holding": ("kW the holding furnaces (E-HOLD) draw 00:00-04:00 every day", "kWh"),
+        "base_load": ("kW left on in the offices (E-OFFICE) all day on Sundays", "kWh"),
+        "compressed_air_leakage": ("kW the compressors (E-COMP) draw 00:00-04:00", "kWh"),
+        "scrap_embodied": ("scrap rate of every shift [fraction of pieces]", "kg"),
+        "mold_instability": (
+            "scrap rate per °C of daily mold temperature spread on line DC-05 [1/°C]",
+            "kg",
+        ),
+        "unrecovered_heat": ("fraction of FURN-1 flue heat the recovery loop misses", "MJ"),
+        "melting_efficiency": ("melting efficiency below the benchmark, every furnace", "MJ"),
+        "power_factor": ("power factor at the gate meter (Q-MAIN kvarh beside E-MAIN)", "kvarh"),
+    }
+)
+PLANTED_UNITS: Mapping[str, str] = MappingProxyType({k: v[1] for k, v in PLANTED.items()})
+#: good-practice melting efficiencies the clean plant runs at (the detectors' benchmark)
+CLEAN_EFF_GAS = 0.50
+CLEAN_EFF_EL = 0.70
+CLEAN_PF = 0.98
+MOLD_LINE = 4  # DC-05: the line whose scrap follows its mold temperature spread when planted
+PLANT_WINDOW = 240  # minutes 00:00-04:00: never producing, never next to a producing hour
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing tables one chunk at a time
 
 
@@ -733,6 +773,8 @@ def write_demo(
     seed: int = 2025,
     progress: Progress | None = None,
     days: int | None = None,
+    waste: Mapping[str, float] | None = None,
+    clean: bool = False,
 ) -> DemoInfo:
     """Write a synthetic die-casting plant dataset to ``out`` and return what it contains.
 
@@ -748,6 +790,15 @@ def write_demo(
         Called as ``progress("days", done, total)`` after each simulated day.
     days : int, optional
         Shorten the period to its first ``days`` days (tests, estimates of large scales).
+    waste : mapping of str to float, optional
+        Wastes to plant, by detector id, with their size (see :data:`PLANTED`): the plant is
+        then the clean plant plus exactly these wastes, and ``DemoInfo.planted_waste`` holds
+        the quantity each detector should find.
+    clean : bool
+        Write the clean plant: holding furnaces and compressors off when nothing runs, no
+        standby firing, furnaces at the good-practice efficiency (gas 50 %, electric 70 %), no
+        scrap, no waste-heat streams, a reactive meter at power factor 0.98. The default
+        plant (neither ``waste`` nor ``clean``) is unchanged, byte for byte.
 
     Returns
     -------
@@ -764,7 +815,19 @@ def write_demo(
         if days < 1:
             raise ValueError(f"days must be at least 1 (found {days})")
         n_days = days
-    gen = _Generator(Path(out), sc, seed, start, n_days, progress)
+    planted = dict(waste or {})
+    unknown = [k for k in planted if k not in PLANTED]
+    if unknown:
+        raise ValueError(
+            f"unknown planted waste {unknown[0]!r}: expected one of {', '.join(PLANTED)}"
+        )
+    for k, v in planted.items():
+        ok = v > 0 and (k not in ("scrap_embodied", "unrecovered_heat", "power_factor") or v < 1)
+        if k == "melting_efficiency":
+            ok = 0 < v < CLEAN_EFF_GAS
+        if not ok:
+            raise ValueError(f"planted waste {k!r}: size out of range (found {v}); {PLANTED[k][0]}")
+    gen = _Generator(Path(out), sc, seed, start, n_days, progress, planted, clean or bool(planted))
     return gen.run()
 
 
@@ -777,8 +840,12 @@ class _Generator:
         start: dt.date,
         n_days: int,
         progress: Progress | None,
+        planted: Mapping[str, float] | None = None,
+        diag: bool = False,
     ) -> None:
         self.out = out
+        self.planted = dict(planted or {})
+        self.diag = diag  # the clean plant (plus planted wastes)
         self.sc = sc
         self.seed = seed
         self.start = start
@@ -789,6 +856,9 @@ class _Generator:
         root = np.random.default_rng(seed)
         self.rng, self.mold_rng = root.spawn(2)
         self.meters = _meters()
+        self.streams: tuple[_Stream, ...] = STREAMS
+        if diag:
+            self._setup_clean()
         self.events: list[PlantedEvent] = []
         self._setup_plant()
 
@@ -819,6 +889,10 @@ class _Generator:
         self.scrap_base = {sku: p[5] for sku, p in PRODUCTS.items()}
         self.eff_gas = (0.425, 0.395)  # FURN-1 newer tower melter, FURN-2 older
         self.eff_el = 0.62
+        if self.diag:
+            d_eta = self.planted.get("melting_efficiency", 0.0)
+            self.eff_gas = (CLEAN_EFF_GAS - d_eta, CLEAN_EFF_GAS - d_eta)
+            self.eff_el = CLEAN_EFF_EL - d_eta
         # calendar, working days and where the planted things go
         self.working = [d not in HOLIDAYS_2025 and d.weekday() < 5 for d in self.dates]
         work_idx = [i for i, w in enumerate(self.working) if w]
@@ -831,6 +905,39 @@ class _Generator:
         self.maint_day = nth_working(int(len(work_idx) * 0.4))
         self.replace_day = self.n_days // 2
         self.office_gap_day = min(self.n_days - 1, self.n_days // 2 + 1)
+
+    def _setup_clean(self) -> None:
+        """The clean plant's static differences: a reactive-energy meter beside E-MAIN, the
+        compressor heat meter tied to COMP-1, and only the FURN-1 recovery loop's streams when
+        unrecovered heat is planted (no waste-heat stream otherwise)."""
+        self.meters = [
+            _replace(m, equipment=("COMP-1",)) if m.id == "H-REC-COMP" else m for m in self.meters
+        ]
+        self.meters.append(
+            _MeterSpec(
+                "Q-MAIN",
+                "electricity",
+                "kvarh",
+                "cumulative",
+                1200,
+                "supply",
+                "reactive",
+                0.01,
+                2,
+                95_310,
+                accuracy="1.0",
+                quantity="reactive",
+                active_meter="E-MAIN",
+            )
+        )
+        keep = ("HS-FLUE-1", "HS-REC-1") if "unrecovered_heat" in self.planted else ()
+        self.streams = tuple(s for s in STREAMS if s.id in keep)
+        rng = np.random.default_rng([self.seed, 6])  # its own stream: the plant's is untouched
+        self.mold_mult = rng.uniform(1.0, 5.0, self.n_days)
+        self.spread: dict[int, float] = {}
+        self.mold_days: list[tuple[float, float]] = []  # (spread, pieces) of MOLD_LINE
+        self.theo_by_furnace: dict[str, float] = {}
+        self.planted_kwh: dict[str, float] = {}
 
     def _shifts(self, li: int, d: dt.date) -> tuple[tuple[int, int], ...]:
         if d in HOLIDAYS_2025 or d.weekday() == 6:
@@ -866,7 +973,7 @@ class _Generator:
         self.scrap_kg: dict[str, float] = dict.fromkeys(PRODUCTS, 0.0)
         self.metal_kg = 0.0
         self.theo_mj = 0.0
-        self.stream_gj = {s.id: 0.0 for s in STREAMS}
+        self.stream_gj = {s.id: 0.0 for s in self.streams}
         self.unmetered = {"electricity_kwh": 0.0, "natural_gas_m3": 0.0}
         self.mold_rows = 0
         self.meter_events: list[dict[str, Any]] = []
@@ -890,8 +997,14 @@ class _Generator:
             counts = self.count_prev[m.id] - self.count0[m.id]
             consumption[m.id] = counts * m.res * m.multiplier
         files = {t: s.path.name for t, s in sinks.items()}
+        rows = {t: s.rows for t, s in sinks.items()}
         nbytes = sum(s.path.stat().st_size for s in sinks.values())
         nbytes += (self.out / "site.yaml").stat().st_size
+        # the commercial tables (customers, certifications) feed the export priorities
+        for table, n in write_commerce(self.out).items():
+            files[table] = f"{table}.csv"
+            rows[table] = n
+            nbytes += (self.out / files[table]).stat().st_size
         elapsed = time.perf_counter() - t0
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         return DemoInfo(
@@ -901,7 +1014,7 @@ class _Generator:
             period_start=self.start,
             period_end=self.end,
             files=MappingProxyType(files),
-            rows=MappingProxyType({t: s.rows for t, s in sinks.items()}),
+            rows=MappingProxyType(rows),
             bytes_written=nbytes,
             meter_consumption=MappingProxyType(consumption),
             meter_unit=MappingProxyType({m.id: m.unit for m in self.meters}),
@@ -916,14 +1029,51 @@ class _Generator:
             heat_stream_gj=MappingProxyType(dict(self.stream_gj)),
             mold_samples=self.mold_rows,
             events=tuple(self.events),
+            variant=("planted" if self.planted else "clean") if self.diag else "default",
+            planted_waste=MappingProxyType(self._planted_truth(consumption)),
             elapsed_s=elapsed,
             peak_rss_mb=rss,
         )
+
+    def _planted_truth(self, consumption: Mapping[str, float]) -> dict[str, float]:
+        """The quantity each planted waste amounts to over the period (:data:`PLANTED_UNITS`)."""
+        out: dict[str, float] = {}
+        for name, size in self.planted.items():
+            if name in ("idle_holding", "base_load", "compressed_air_leakage"):
+                out[name] = self.planted_kwh.get(name, 0.0)
+            elif name == "scrap_embodied":
+                out[name] = sum(self.scrap_kg.values())  # the clean plant makes no scrap
+            elif name == "mold_instability":
+                s_min = min((s for s, _ in self.mold_days), default=0.0)
+                out[name] = sum(size * (s - s_min) * kg for s, kg in self.mold_days)
+            elif name == "unrecovered_heat":
+                out[name] = 1000.0 * (self.stream_gj["HS-FLUE-1"] - self.stream_gj["HS-REC-1"])
+            elif name == "melting_efficiency":
+                energy_mj = {
+                    "FURN-1": consumption["G-FURN-1"] * NCV_MJ_PER_M3,
+                    "FURN-2": consumption["G-FURN-2"] * NCV_MJ_PER_M3,
+                    "FURN-3": consumption["E-FURN-3"] * 3.6,
+                }
+                bench = {"FURN-1": CLEAN_EFF_GAS, "FURN-2": CLEAN_EFF_GAS, "FURN-3": CLEAN_EFF_EL}
+                out[name] = float(
+                    sum(
+                        energy_mj[f] - self.theo_by_furnace.get(f, 0.0) / bench[f]
+                        for f in energy_mj
+                    )
+                )
+            elif name == "power_factor":
+                p, q = consumption["E-MAIN"], consumption["Q-MAIN"]
+                out[name] = q - p * float(np.tan(np.arccos(0.90)))
+        return out
 
     # -- one day ----------------------------------------------------------------------------
 
     def _day(self, di: int, day: dt.date, sinks: dict[str, _Sink]) -> None:
         states, sp_min, line_sku = self._schedule(di, day)
+        if self.diag:  # the mold spread drives the scrap (mold_rng: the plant's draws unchanged)
+            mold = self._mold(di, day, states, sp_min, line_sku)
+            self.mold_rows += mold.num_rows
+            sinks["mold_temperature"].write(mold)
         prod_rows, good_by_line = self._production(day, states, line_sku)
         sinks["production"].write(pa.Table.from_pylist(prod_rows, _SCHEMAS["production"]))
         melt_rate, melt_table = self._melting(day, sum(good_by_line))
@@ -931,9 +1081,10 @@ class _Generator:
         sig = self._loads(di, day, states, melt_rate)
         sinks["readings"].write(self._readings(di, day, sig))
         sinks["heat_streams"].write(self._heat_streams(day, sig))
-        mold = self._mold(di, day, states, sp_min, line_sku)
-        self.mold_rows += mold.num_rows
-        sinks["mold_temperature"].write(mold)
+        if not self.diag:
+            mold = self._mold(di, day, states, sp_min, line_sku)
+            self.mold_rows += mold.num_rows
+            sinks["mold_temperature"].write(mold)
 
     def _schedule(self, di: int, day: dt.date) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Line states per minute (6 x 1440) and controller setpoints per minute."""
@@ -1047,6 +1198,7 @@ class _Generator:
             p = PRODUCTS[sku]
             mass, cycle, cav = p[2], p[3], p[4]
             g_line = 0.0
+            n_line = 0
             for name, (a, b) in (("A", SHIFT_A), ("B", SHIFT_B)):
                 minutes = int(np.count_nonzero(states[li, a:b] == PROD))
                 if minutes == 0:
@@ -1054,6 +1206,12 @@ class _Generator:
                 total = int(minutes * 60 / cycle * cav * rng.uniform(0.95, 1.0))
                 rate = float(np.clip(self.scrap_base[sku] + rng.normal(0, 0.006), 0.02, 0.06))
                 scrap = int(rng.binomial(total, rate))
+                if self.diag:
+                    rate = self.planted.get("scrap_embodied", 0.0)
+                    k = self.planted.get("mold_instability", 0.0)
+                    if li == MOLD_LINE and k and li in self.spread:
+                        rate += k * self.spread[li]
+                    scrap = min(total, int(np.rint(total * rate)))
                 good = total - scrap
                 rows.append(
                     {
@@ -1068,6 +1226,9 @@ class _Generator:
                 self.good_kg[sku] += good * mass
                 self.scrap_kg[sku] += scrap * mass
                 g_line += good * mass
+                n_line += total
+            if self.diag and li == MOLD_LINE and n_line and li in self.spread:
+                self.mold_days.append((self.spread[li], n_line * mass))
             good_by_line.append(g_line)
         return rows, good_by_line
 
@@ -1097,6 +1258,10 @@ class _Generator:
                 energy_kj_per_kg[name][end - span : end] = q
                 self.metal_kg += float(m_kg)
                 self.theo_mj += float(m_kg) * q / 1000
+                if self.diag:
+                    self.theo_by_furnace[name] = (
+                        self.theo_by_furnace.get(name, 0.0) + float(m_kg) * q / 1000
+                    )
                 ts.append(h * 3600)
                 fid.append(name)
                 kg.append(float(m_kg))
@@ -1157,20 +1322,35 @@ class _Generator:
                 f = np.where(prod[li], 0.62, 0.42)
             else:
                 f = np.full(1440, 0.38)
+            if self.diag:  # clean: a holding furnace heats only while its line produces
+                f = np.where(prod[li], 0.62, 0.0)
             hold += HOLD_KW * f
         sig["hold"] = hold * noise(0.03)
         comp = 18.0 + (prod * (10 + 0.08 * np.array(DCM_KW))[:, None]).sum(0)
         comp += 4 * idle.sum(0) + 3 * warm.sum(0)
         sig["comp"] = (np.minimum(comp, 215.0) if not holiday else np.full(1440, 4.0)) * noise(0.05)
+        if self.diag:  # clean: compressors off unless a line runs
+            sig["comp"] = np.where((prod | idle | warm).any(0), sig["comp"], 0.0)
+            window = m < PLANT_WINDOW
+            for key, name in (("hold", "idle_holding"), ("comp", "compressed_air_leakage")):
+                kw = self.planted.get(name, 0.0)
+                if kw:
+                    sig[key] = sig[key] + np.where(window, kw, 0.0)
+                    self._add_planted(name, kw * PLANT_WINDOW / 60)
         # electric melting furnace
         kwh_per_kg = melt["q"]["FURN-3"] / (self.eff_el * 3600)
-        sig["furn3"] = melt["rate"]["FURN-3"] * 60 * kwh_per_kg + (1.0 if holiday else 10.0)
+        furn3_base = 0.0 if self.diag else (1.0 if holiday else 10.0)
+        sig["furn3"] = melt["rate"]["FURN-3"] * 60 * kwh_per_kg + furn3_base
         shift_time = (m >= 360) & (m < 1320)
         cnc_on = shift_time & weekday
         sig["cnc"] = np.where(cnc_on, 33.0, 1.5) * noise(0.06)
         summer = 1.6 if day.month in (6, 7, 8, 9) else 1.0
         office_day = (m >= 480) & (m < 1080) & weekday
         sig["office"] = (6.0 + np.where(office_day, 28.0 * summer, 0.0)) * noise(0.05)
+        kw = self.planted.get("base_load", 0.0)
+        if kw and (day.weekday() == 6 or holiday):
+            sig["office"] = sig["office"] + kw  # lights and air conditioning left on
+            self._add_planted("base_load", kw * 24)
         meals = np.zeros(1440)
         for a, b, kw in ((390, 480, 25), (630, 780, 55), (990, 1140, 45), (1260, 1350, 20)):
             meals[a:b] = kw
@@ -1204,9 +1384,13 @@ class _Generator:
         # gas furnaces
         for k, (fname, key) in enumerate((("FURN-1", "gas_f1"), ("FURN-2", "gas_f2"))):
             eff = float(np.clip(rng.normal(self.eff_gas[k], 0.008), 0.37, 0.46))
+            if self.diag:
+                eff = self.eff_gas[k]
             melting = melt["rate"][fname] * 60 * melt["q"][fname] / (eff * NCV_MJ_PER_M3 * 1000)
             standby = 0.0 if holiday else (7.0 if any_shift else 5.0)
             gas = np.where(melting > 0, melting, standby) * noise(0.03)
+            if self.diag:  # clean: no standby firing, the gas the metal needs at eff
+                gas = melting
             sig[key] = gas
         ladle = 0.6 * prod.sum(0) * noise(0.1)
         self.unmetered["natural_gas_m3"] += float(ladle.sum() / 60)
@@ -1220,6 +1404,8 @@ class _Generator:
             sig[f"flue{k}_t"] = t_hot
         q_flue1_kw = sig["flue0_flow"] * CP_FLUE * (sig["flue0_t"] - 20) / 3600
         q_rec1_kw = 0.33 * q_flue1_kw
+        if self.diag:
+            q_rec1_kw = (1.0 - self.planted.get("unrecovered_heat", 0.0)) * q_flue1_kw
         sig["rec1_flow"] = np.full(1440, 3.0) * noise(0.01)
         sig["rec1_tc"] = 42 + rng.normal(0, 0.3, 1440)
         sig["rec1_th"] = sig["rec1_tc"] + q_rec1_kw * 3600 / (sig["rec1_flow"] * 1000 * CP_WATER)
@@ -1229,7 +1415,13 @@ class _Generator:
         sig["comp_th"] = sig["comp_tc"] + q_comp_kw * 3600 / (sig["comp_flow"] * 1000 * CP_WATER)
         sig["heat_rec_comp"] = 0.55 * q_comp_kw * 3.6e-3  # GJ/h
         sig["heat_export"] = 0.45 * q_rec1_kw * 3.6e-3
+        if self.diag:
+            pf = self.planted.get("power_factor", CLEAN_PF)
+            sig["reactive"] = sig["grid"] * np.tan(np.arccos(pf))  # kvar
         return sig
+
+    def _add_planted(self, name: str, kwh: float) -> None:
+        self.planted_kwh[name] = self.planted_kwh.get(name, 0.0) + kwh
 
     # -- meters -----------------------------------------------------------------------------
 
@@ -1351,7 +1543,9 @@ class _Generator:
             "HS-COMP-AV": ("comp_flow", "comp_th", "comp_tc", 2),
             "HS-REC-1": ("rec1_flow", "rec1_th", "rec1_tc", 2),
         }
-        for si, s in enumerate(STREAMS):
+        if not self.streams:
+            return _SCHEMAS["heat_streams"].empty_table()
+        for si, s in enumerate(self.streams):
             k = s.interval_s // 60
             f_key, th_key, tc_key, dec = src[s.id]
             flow = np.round(sig[f_key].reshape(-1, k).mean(1), dec if s.medium == "water" else 1)
@@ -1370,12 +1564,12 @@ class _Generator:
         c, t, f, th, tc = (np.concatenate(x) for x in zip(*parts, strict=True))
         order = np.lexsort((c, t))
         c = c[order]
-        units = sorted({s.flow_unit for s in STREAMS})
-        unit_code = np.array([units.index(s.flow_unit) for s in STREAMS])
+        units = sorted({s.flow_unit for s in self.streams})
+        unit_code = np.array([units.index(s.flow_unit) for s in self.streams])
         return pa.table(
             {
                 "timestamp": _ts(day, t[order]),
-                "stream_id": _dict_array(c, [s.id for s in STREAMS]),
+                "stream_id": _dict_array(c, [s.id for s in self.streams]),
                 "flow": f[order],
                 "flow_unit": _dict_array(unit_code[c], units),
                 "t_hot_c": th[order],
@@ -1418,7 +1612,10 @@ class _Generator:
                 temp = target + (temp - target) * np.exp(-60 * (m1 - m0) / tau)
             self.mold_T[ci] = temp
             st_s = st_min[minute]
-            wander = np.interp(tf, knot_t, rng.normal(0, c.wander, len(knot_t)))
+            sigma = c.wander
+            if self.diag and c.line == MOLD_LINE and "mold_instability" in self.planted:
+                sigma *= float(self.mold_mult[di])  # a day-to-day varying stability
+            wander = np.interp(tf, knot_t, rng.normal(0, sigma, len(knot_t)))
             cycle = PRODUCTS[line_sku[c.line]][3]
             ripple = c.ripple * np.sin(2 * np.pi * tf / cycle + c.phase)
             err = rng.normal(0, 0.08, n)
@@ -1464,6 +1661,15 @@ class _Generator:
             times, ctrl, sp_c, act, stc = times[idx], ctrl[idx], sp_c[idx], act[idx], stc[idx]
             second = np.concatenate(([False], idx[1:] == idx[:-1]))
             act = act + np.where(second, rng.normal(0, 0.15, len(act)), 0.0)
+        if self.diag:  # each line's spread of the error, as the written rows show it
+            self.spread = {}
+            e = np.round(act, 2) - np.round(sp_c, 1)
+            producing = stc == 0
+            for li in range(len(LINES)):
+                ids = [i for i, c in enumerate(self.controllers) if c.line == li]
+                sel = producing & np.isin(ctrl, ids)
+                if sel.sum() > 1:
+                    self.spread[li] = float(e[sel].std())
         return pa.table(
             {
                 "timestamp": _ts(day, times),
@@ -1531,7 +1737,7 @@ class _Generator:
                 continue
             on = start - dt.timedelta(days=int(rng.integers(20, 200)))
             cert(c.id, on, on + dt.timedelta(days=364 + length), 0.3, "C")
-        for s in STREAMS:
+        for s in self.streams:
             on = start - dt.timedelta(days=int(rng.integers(20, 300)))
             cert(s.id, on, on + dt.timedelta(days=729 + length), 2.0, "%")
         return pa.Table.from_pylist(rows, _SCHEMAS["calibrations"])
@@ -1620,6 +1826,9 @@ class _Generator:
                     "interval_s": m.interval_s,
                 }
             )
+            if m.quantity != "active":
+                meters[-1]["quantity"] = m.quantity
+                meters[-1]["active_meter"] = m.active_meter
         equipment: list[dict[str, Any]] = [
             {
                 "id": "FURN-1",
@@ -1697,7 +1906,7 @@ class _Generator:
                 }
             )
         streams = []
-        for s in STREAMS:
+        for s in self.streams:
             d: dict[str, Any] = {
                 "id": s.id,
                 "kind": s.kind,

@@ -22,7 +22,6 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Meter, Site
@@ -270,7 +269,7 @@ def daily_series(
             "unknown electricity basis", expected="calorific or equivalent", found=repr(basis)
         )
     coef = coefficients or _coefficients(dataset, con)
-    meters = [m for m in site.meters if m.role in E_ROLES]
+    meters = [m for m in site.meters if m.role in E_ROLES and m.quantity == "active"]
     days = _days(site)
     dtab = _days_table(days)
     day_s = {d: (hi - lo).total_seconds() for d, lo, hi in days}
@@ -544,6 +543,8 @@ def fit_baseline(x: Mapping[str, Any], y: Any) -> BaselineModel:
     se = np.sqrt(np.diag(cov))
     with np.errstate(divide="ignore", invalid="ignore"):
         t_values = beta / se
+    from scipy import stats  # 1-2 s to import: only when a baseline is fitted
+
     p_values = 2.0 * stats.t.sf(np.abs(t_values), dof)
     y_mean = float(yv.mean())
     sst = float(((yv - y_mean) ** 2).sum())
@@ -721,6 +722,8 @@ def normalized_savings(
     n = model.n
     rho = min(max(model.rho, 0.0), 0.99)
     n_eff = n * (1.0 - rho) / (1.0 + rho)
+    from scipy import stats
+
     t = float(stats.t.ppf(0.5 + confidence / 2.0, model.dof))
     unc = t * 1.26 * model.cv_rmse * math.sqrt((n / n_eff) * (1.0 + 2.0 / n) / m) * adjusted
     frac_unc = abs(unc / save) if save else math.inf

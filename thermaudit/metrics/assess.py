@@ -120,8 +120,12 @@ def assess(
     assert readings is not None  # required table, checked at import
     events = tbl("meter_events")
     step("meter consumption")
-    cons = meter_consumption(con, readings, events, site)
-    findings += _meter_findings(site, cons)
+    all_cons = meter_consumption(con, readings, events, site)
+    findings += _meter_findings(site, all_cons)
+    # a reactive-energy meter (quantity: reactive) measures no energy: every metric below sees
+    # the active meters only; its consumption stays in Assessment.consumption and "meters"
+    site = site.model_copy(update={"meters": [m for m in site.meters if m.quantity == "active"]})
+    cons = {m.id: all_cons[m.id] for m in site.meters}
 
     purchases = rows(tbl("energy_purchases")) if dataset.has("energy_purchases") else []
     coef = resolve(site, params, _invoice_ncv(purchases))
@@ -412,7 +416,7 @@ def assess(
                 "intervals_expected": c.intervals_expected,
                 "readings_in_period": c.readings_in_period,
             }
-            for c in cons.values()
+            for c in all_cons.values()
         },
         "reconciliation": recon,
         "findings": [f.as_dict() for f in findings],
@@ -432,7 +436,11 @@ def assess(
     }
     document = json.loads(json.dumps(document, default=_json, ensure_ascii=False))
     return Assessment(
-        document, findings, cons, coef, facts={"output": output, "allocation": alloc, "heat": heat}
+        document,
+        findings,
+        all_cons,
+        coef,
+        facts={"output": output, "allocation": alloc, "heat": heat},
     )
 
 

@@ -106,7 +106,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
-from thermaudit.dataset.site import Site
+from thermaudit.dataset.site import Meter, Site
 from thermaudit.engine import connect
 from thermaudit.quality.findings import Finding, finding
 from thermaudit.quality.intervals import interval_amounts
@@ -706,17 +706,23 @@ def _node_closes(ctx: _Context, members: list[tuple[str, float]]) -> bool:
     )
 
 
+def _active(site: Site) -> list[Meter]:
+    """The meters of active energy: reactive meters (power factor) take no part in balances."""
+    return [m for m in site.meters if m.quantity == "active"]
+
+
 def _nodes(site: Site) -> list[tuple[str, list[tuple[str, float]]]]:
     """Metered nodes: (parent id, [(member id, +1 for inputs / −1 for children)])."""
     out = []
-    for p in site.meters:
-        kids = [c.id for c in site.meters if c.parent == p.id and c.role != "generation"]
+    meters = _active(site)
+    for p in meters:
+        kids = [c.id for c in meters if c.parent == p.id and c.role != "generation"]
         if not kids:
             continue
-        supplies = [m for m in site.meters if m.role == "supply" and m.carrier == p.carrier]
+        supplies = [m for m in meters if m.role == "supply" and m.carrier == p.carrier]
         gens = [
             m.id
-            for m in site.meters
+            for m in meters
             if m.role == "generation"
             and m.carrier == p.carrier
             and (
@@ -852,7 +858,7 @@ def _submeter_balance(ctx: _Context) -> list[Finding]:
 
 
 def _carrier_unit(ctx: _Context, carrier: str) -> str | None:
-    units = {ctx.units[m.id] for m in ctx.site.meters if m.carrier == carrier}
+    units = {ctx.units[m.id] for m in _active(ctx.site) if m.carrier == carrier}
     return next(iter(units)) if len(units) == 1 else None
 
 
@@ -868,7 +874,7 @@ def _invoice_balance(ctx: _Context) -> list[Finding]:
         carrier = inv["carrier"]
         meters = [
             m
-            for m in site.meters
+            for m in _active(site)
             if m.carrier == carrier
             and (m.role == "supply" or (m.role in ("excluded", "export") and m.parent is None))
         ]
@@ -937,9 +943,10 @@ def _production_energy(ctx: _Context) -> list[Finding]:
     prod_days, _ = _production_day_set(ctx)
     md = ctx.meter_days()
     out_idle, out_none = [], []
-    carriers = sorted({m.carrier for m in site.meters if m.role == "supply"})
+    meters = _active(site)
+    carriers = sorted({m.carrier for m in meters if m.role == "supply"})
     for carrier in carriers:
-        supply = {m.id for m in site.meters if m.role == "supply" and m.carrier == carrier}
+        supply = {m.id for m in meters if m.role == "supply" and m.carrier == carrier}
         per_day: dict[dt.date, float] = {}
         seen: set[dt.date] = set()
         for r in md:

@@ -68,10 +68,11 @@ def reconcile(
     purchases: list[dict[str, Any]] = []
     if dataset.has("energy_purchases"):
         purchases = pq.read_table(dataset.tables["energy_purchases"]).to_pylist()
-    carriers = sorted({m.carrier for m in site.meters} | {p["carrier"] for p in purchases})
+    active = [m for m in site.meters if m.quantity == "active"]  # reactive meters: no energy
+    carriers = sorted({m.carrier for m in active} | {p["carrier"] for p in purchases})
     out = []
     for carrier in carriers:
-        meters = [m for m in site.meters if m.carrier == carrier]
+        meters = [m for m in active if m.carrier == carrier]
         units = {to_canonical(m.carrier, m.unit, density(m.carrier)).canonical for m in meters}
         unit = next(iter(units)) if len(units) == 1 else None
         coef = {m.id: coefficients(m) for m in meters}

@@ -94,13 +94,21 @@ def report_dataset(
     spec: Specification | str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     keep_source: bool = False,
+    diagnose: bool = False,
 ) -> tuple[Assessment, ReportFiles]:
-    """Assess ``dataset``, write ``out_dir/assessment.json`` and the report beside it."""
+    """Assess ``dataset``, write ``out_dir/assessment.json`` and the report beside it; with
+    ``diagnose``, the assessment carries the ``diagnosis`` section (and the report its
+    chapter)."""
     check_lang(lang)
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     step = progress or (lambda _m: None)
     con = connect()
     result = assess(dataset, spec=spec, con=con, progress=step)
+    if diagnose:
+        from thermaudit.diagnosis.section import diagnosis_section
+
+        step("diagnosis")
+        result.document["diagnosis"] = diagnosis_section(dataset, con, result)
     result.write(out_dir)
     step("chart data")
     series = collect(dataset, result.coefficients, con)

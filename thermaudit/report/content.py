@@ -1550,12 +1550,38 @@ def findings(ctx: Context) -> Section:
     return s
 
 
-def diagnosis(ctx: Context) -> Section | None:
-    """Hook for the diagnosis stage: shown only when the document has a ``diagnosis`` key.
+#: detector ids of the diagnosis with their labels
+DETECTOR_LABELS: dict[str, tuple[str, str]] = {
+    "idle_holding": ("无生产保温", "Idle holding"),
+    "base_load": ("非生产基础负荷", "Base load"),
+    "compressed_air_leakage": ("压缩空气泄漏", "Compressed-air leakage"),
+    "scrap_embodied": ("废品含能", "Energy in scrap"),
+    "mold_instability": ("模温波动", "Mold temperature instability"),
+    "unrecovered_heat": ("未回收余热", "Unrecovered heat"),
+    "melting_efficiency": ("熔化效率", "Melting efficiency"),
+    "power_factor": ("功率因数", "Power factor"),
+}
+_CERT_STATUS: dict[str, tuple[str, str, str]] = {
+    "overdue": ("已逾期", "overdue", "bad"),
+    "urgent": ("12 个月内", "within 12 months", "bad"),
+    "plan": ("12–24 个月", "12–24 months", "warn"),
+    "monitor": ("24 个月以上", "beyond 24 months", "good"),
+}
 
-    The expected shape is a list of measures (or ``{"measures": [...]}``) with ``title``
-    (``{zh, en}`` or text), ``saving_kgce``, ``saving_tco2e``, ``investment`` and
-    ``payback_years``; anything else is listed as given.
+
+def _bi(x: Any) -> Text:
+    if isinstance(x, dict):
+        return B(str(x.get("zh", x.get("en", ""))), str(x.get("en", x.get("zh", ""))))
+    return str(x)
+
+
+def diagnosis(ctx: Context) -> Section | None:
+    """The diagnosis chapter, shown only when the document has a ``diagnosis`` key: the ranked
+    measures (kgce, tCO2e, CNY a year, investment, payback), the wastes with their evidence,
+    the baseline's validity, the export priorities and the certificate plan.
+
+    A bare list of measures (or ``{"measures": [...]}`` with ``title``, ``saving_kgce``,
+    ``saving_tco2e``, ``investment``, ``payback_years``) is shown as the measures table.
     """
     diag = ctx.doc.get("diagnosis")
     if not diag:
@@ -1565,37 +1591,340 @@ def diagnosis(ctx: Context) -> Section | None:
     if not isinstance(measures, list):
         s.add(Formula([json.dumps(diag, ensure_ascii=False, indent=1)[:3000]]))
         return s
-
-    def title(x: Any) -> Text:
-        if isinstance(x, dict):
-            return B(str(x.get("zh", x.get("en", ""))), str(x.get("en", x.get("zh", ""))))
-        return str(x)
-
+    d: dict[str, Any] = diag if isinstance(diag, dict) else {}
+    annual = d.get("annualised") or {}
+    tariffs = d.get("tariffs") or {}
+    if annual:
+        days = annual.get("period_days")
+        s.add(
+            Para(
+                B(
+                    f"下表列出适用于本厂的节能措施，按静态投资回收期（短者在前）排序，回收期相同"
+                    f"时按年节能量排序。年节能量由 {days} 天的评估期按 365 天折算；"
+                    "各措施均相对现状计算，作用于同一能源的措施其节能量不可相加。",
+                    "The measures that apply to this plant, ranked by simple payback (shortest "
+                    "first), then by the yearly kgce saving. Savings over the "
+                    f"{days}-day period are scaled to 365 days; each measure is measured "
+                    "against today's use, so measures on the same energy do not add up.",
+                )
+            )
+        )
+    rows: list[list[Cell | Text]] = []
+    for m in measures:
+        if not isinstance(m, dict):
+            continue
+        title = _bi(m.get("title", m.get("id", "")))
+        if m.get("rank"):
+            t = title if isinstance(title, Bi) else B(title, title)
+            title = B(f"{m['rank']}. {t.zh}", f"{m['rank']}. {t.en}")
+        payback = m.get("payback_years")
+        rows.append(
+            [
+                title,
+                fmt(m.get("saving_kgce")),
+                fmt(m.get("saving_tco2e"), 3),
+                fmt(m.get("saving_cny")) if "saving_cny" in m else MISSING,
+                fmt(m.get("investment")),
+                Cell(
+                    fmt(payback, 2),
+                    tone="good" if payback is not None and payback <= 2 else None,
+                    bold=payback is not None and payback <= 2,
+                ),
+                fmt_given(m.get("lifetime_years")) if "lifetime_years" in m else MISSING,
+            ]
+        )
+    notes: list[Text] = []
+    if tariffs:
+        zh = "；".join(
+            f"{c} {fmt(t['cny_per_unit'])} 元/{t['unit']}（{_TARIFF_KIND[t['kind']][0]}）"
+            for c, t in tariffs.items()
+        )
+        en = "; ".join(
+            f"{c} {fmt(t['cny_per_unit'])} CNY/{t['unit']} ({_TARIFF_KIND[t['kind']][1]})"
+            for c, t in tariffs.items()
+        )
+        notes.append(B(f"能源价格：{zh}。", f"Prices: {en}."))
+    notes.append(
+        B(
+            "节能量与投资为典型值，范围与来源见 diagnosis.json；标注 (check) 的数据未经核实。",
+            "Savings and investment are typical values; ranges and sources are in "
+            "diagnosis.json; figures marked (check) are unverified.",
+        )
+    )
     s.add(
         Table(
             [
                 B("措施", "Measure"),
-                B("节能 kgce", "Saving kgce"),
-                B("减碳 tCO2e", "Saving tCO2e"),
-                B("投资", "Investment"),
-                B("回收期 年", "Payback (years)"),
+                B("节能 kgce/年", "kgce/yr"),
+                B("减碳 tCO2e/年", "tCO2e/yr"),
+                B("节约 元/年", "CNY/yr"),
+                B("投资 元", "Investment CNY"),
+                B("回收期 年", "Payback yr"),
+                B("寿命 年", "Life yr"),
             ],
-            [
-                [
-                    title(m.get("title", m.get("id", ""))),
-                    fmt(m.get("saving_kgce")),
-                    fmt(m.get("saving_tco2e")),
-                    fmt(m.get("investment")),
-                    fmt(m.get("payback_years")),
-                ]
-                for m in measures
-                if isinstance(m, dict)
-            ],
-            "lrrrr",
-            [3, 1, 1, 1, 1],
+            rows,
+            "lrrrrrr",
+            [3.0, 1.0, 1.0, 1.0, 1.1, 0.8, 0.6],
+            caption=B("适用措施（按回收期排序）", "Applicable measures, ranked by payback"),
+            small=True,
+            notes=notes,
         )
     )
+    if not d:
+        return s
+    _diagnosis_wastes(s, d)
+    _diagnosis_sources(s, measures, d)
+    _diagnosis_baseline(s, d)
+    _diagnosis_priorities(s, d)
+    _diagnosis_certificates(s, d)
     return s
+
+
+_TARIFF_KIND = {
+    "option": ("site.yaml 设定", "site.yaml"),
+    "invoices": ("发票折算", "from invoices"),
+    "default": ("默认值，待核实", "default, check"),
+}
+
+
+def _diagnosis_wastes(s: Section, d: dict[str, Any]) -> None:
+    sub = s.sub("wastes", B("能源浪费识别", "Where energy is wasted"))
+    wastes = d.get("wastes") or []
+    status = (d.get("detectors") or {}).get("status")
+    if status not in (None, "ok", "given"):
+        sub.add(Callout(B(f"未运行浪费识别：{status}", f"Wastes not detected: {status}"), "warn"))
+    if not wastes:
+        sub.add(Para(B("未发现超过重要性阈值的浪费。", "No waste above the materiality threshold")))
+        return
+    rows: list[list[Cell | Text]] = []
+    for w in wastes:
+        label = DETECTOR_LABELS.get(w["detector"], (w["detector"], w["detector"]))
+        rows.append(
+            [
+                B(*label),
+                Cell(str(w["subject"]), mono=True),
+                fmt(w.get("kgce")),
+                fmt_pct_share(w.get("share")),
+                _bi(w.get("title") or ""),
+            ]
+        )
+    sub.add(
+        Table(
+            [
+                B("类别", "Kind"),
+                B("对象", "Subject"),
+                B("评估期 kgce", "kgce in period"),
+                B("占比 %", "Share %"),
+                B("证据", "Evidence"),
+            ],
+            rows,
+            "llrrl",
+            [1.3, 1.0, 0.9, 0.7, 3.6],
+            small=True,
+            notes=[
+                B(
+                    "占比：相对于相关总量（设备能耗、可回收余热、熔化能耗等）；各项证据数据见 "
+                    "diagnosis.wastes[].evidence。",
+                    "Share: of the relevant total (the equipment's energy, the available heat, "
+                    "the melting energy ...); the figures behind each are in "
+                    "diagnosis.wastes[].evidence.",
+                )
+            ],
+        )
+    )
+
+
+def _diagnosis_sources(s: Section, measures: list[Any], d: dict[str, Any]) -> None:
+    rows: list[list[Cell | Text]] = []
+    for m in measures:
+        if not isinstance(m, dict) or "source" not in m:
+            continue
+        frac = m.get("saving_fraction") or {}
+        rng = m.get("ranges") or {}
+        pb = rng.get("payback_years") or [None, None]
+        rows.append(
+            [
+                _bi(m.get("title", m.get("id", ""))),
+                Cell(str(m.get("basis", "")), tone="muted"),
+                f"{fmt(frac.get('low'), 2)}–{fmt(frac.get('high'), 2)}",
+                f"{fmt(pb[0], 2)}–{fmt(pb[1], 2)}",
+                str(m["source"]),
+            ]
+        )
+    if not rows:
+        return
+    sub = s.sub("measure-basis", B("措施的测算依据", "How each measure is quantified"))
+    sub.add(
+        Table(
+            [
+                B("措施", "Measure"),
+                B("测算基数", "Basis"),
+                B("节能比例", "Saving fraction"),
+                B("回收期范围 年", "Payback range yr"),
+                B("来源", "Source"),
+            ],
+            rows,
+            "lllll",
+            [1.6, 1.8, 0.8, 0.9, 2.6],
+            small=True,
+        )
+    )
+    na = d.get("not_applicable") or []
+    if na:
+        sub.add(
+            Para(
+                B(
+                    "不适用：" + "；".join(f"{x['title']['zh']}（{x['reason']}）" for x in na),
+                    "Not applicable: "
+                    + "; ".join(f"{x['title']['en']} ({x['reason']})" for x in na),
+                ),
+                "note",
+            )
+        )
+
+
+def _diagnosis_baseline(s: Section, d: dict[str, Any]) -> None:
+    b = d.get("baseline")
+    if not b:
+        return
+    sub = s.sub("baseline", B("能耗基准（EnPI）", "Energy baseline (EnPI)"))
+    if "error" in b:
+        sub.add(
+            Callout(
+                B(f"未能建立能耗基准：{b['error']}", f"No baseline could be fitted: {b['error']}"),
+                "warn",
+            )
+        )
+        return
+    m, v = b.get("model") or {}, b.get("validity") or {}
+    terms = "; ".join(
+        f"{t['name']} {fmt(t['coefficient'])} {t['unit']}" for t in m.get("terms") or []
+    )
+    sub.add(
+        Facts(
+            [
+                (B("模型", "Model"), terms or MISSING),
+                ("R²", fmt(m.get("r2"))),
+                ("CV(RMSE)", _pct(None if m.get("cv_rmse") is None else 100 * m["cv_rmse"])),
+                ("NMBE", _pct(None if m.get("nmbe") is None else 100 * m["nmbe"])),
+                (
+                    B("有效性", "Valid"),
+                    B("是", "yes") if v.get("valid") else B("否", "no"),
+                ),
+            ]
+        )
+    )
+    sub.add(
+        Para(
+            B(
+                "判据：ASHRAE Guideline 14-2014，CV(RMSE) ≤ 20 %，|NMBE| ≤ 0.005 %。",
+                "Criteria: ASHRAE Guideline 14-2014, CV(RMSE) ≤ 20 %, |NMBE| ≤ 0.005 %.",
+            ),
+            "note",
+        )
+    )
+
+
+def _diagnosis_priorities(s: Section, d: dict[str, Any]) -> None:
+    pr = d.get("priorities") or {}
+    skus = pr.get("skus") or []
+    if not skus:
+        return
+    sub = s.sub("export", B("出口产品优先级", "Export priorities"))
+    rows: list[list[Cell | Text]] = []
+    for r in skus:
+        clauses = r.get("customers_with_clause") or []
+        rows.append(
+            [
+                str(r["rank"]),
+                Cell(r["sku"] + (" (CBAM)" if r.get("cbam_covered") else ""), mono=True),
+                B(
+                    "、".join(term("market", x).zh for x in r["markets"]),
+                    ", ".join(term("market", x).en for x in r["markets"]),
+                ),
+                fmt(r.get("energy_kgce_per_t")),
+                fmt(r.get("carbon_tco2e_per_t")),
+                fmt_count(len(clauses)),
+                fmt(r.get("exposure"), 3),
+                Cell(fmt(r.get("score"), 3), bold=True),
+            ]
+        )
+    weights = pr.get("weights") or {}
+    wz = ", ".join(
+        f"{k} {fmt_given(v['weight'])}"
+        for k, v in weights.items()
+        if k not in ("cbam_bonus", "energy_clause")
+    )
+    sub.add(
+        Table(
+            [
+                "#",
+                "SKU",
+                B("市场", "Markets"),
+                "kgce/t",
+                "tCO2e/t",
+                B("含能耗条款客户", "Customers with clause"),
+                B("暴露度", "Exposure"),
+                B("优先分", "Score"),
+            ],
+            rows,
+            "rllrrrrr",
+            [0.3, 1.1, 1.3, 0.8, 0.8, 0.9, 0.8, 0.7],
+            small=True,
+            notes=[
+                B(
+                    "优先分 = 暴露度 ×（½ 能耗强度/全厂 + ½ 碳强度/全厂）；暴露度 = 各市场权重之和"
+                    f"（{wz}；CBAM 附件一所列税号在欧盟、英国 +1）+ 每个含能耗条款的客户 1。",
+                    "Score = exposure × (½ energy intensity / plant + ½ carbon intensity / "
+                    f"plant); exposure = Σ market weights ({wz}; +1 on EU and UK for a CN code "
+                    "in CBAM Annex I) + 1 per customer with an energy clause.",
+                )
+            ],
+        )
+    )
+
+
+def _diagnosis_certificates(s: Section, d: dict[str, Any]) -> None:
+    certs = d.get("certifications")
+    if not certs or not certs.get("items"):
+        return
+    sub = s.sub("certificates", B("认证换证计划", "Certificate renewal plan"))
+    rows: list[list[Cell | Text]] = []
+    for i in certs["items"]:
+        zh, en, tone = _CERT_STATUS.get(i["status"], (i["status"], i["status"], "muted"))
+        steps = i.get("steps") or {}
+        rows.append(
+            [
+                i["scheme"],
+                Cell(i["sku"], mono=True),
+                Cell(i["certificate_no"], mono=True),
+                i["renewal_due"],
+                Cell(B(zh, en), tone=tone, bold=tone == "bad"),
+                steps.get("collect_data_from", MISSING),
+                steps.get("verify_by", MISSING),
+            ]
+        )
+    sub.add(
+        Table(
+            [
+                B("认证", "Scheme"),
+                "SKU",
+                B("证书号", "Certificate"),
+                B("换证日期", "Renewal due"),
+                B("状态", "Status"),
+                B("开始采集数据", "Collect data from"),
+                B("完成核查", "Verify by"),
+            ],
+            rows,
+            "lllllll",
+            [0.7, 1.0, 1.3, 0.9, 1.0, 1.0, 0.9],
+            small=True,
+            caption=B(f"截至 {certs['as_of']}", f"As of {certs['as_of']}"),
+        )
+    )
+    for i in certs["items"]:
+        for w in i.get("warnings") or []:
+            sub.add(Callout(B(w["zh"], w["en"]), "bad" if i["status"] != "plan" else "warn"))
 
 
 def annex_inputs(ctx: Context) -> Section:

@@ -77,7 +77,11 @@ def collect(
         )
         iv = iv.mutate(hour=(iv.ts - ibis.interval(seconds=1)).truncate("h"))
         hourly = iv.group_by(["meter_id", "hour"]).aggregate(amount=iv.amount.sum())
-        factor = {m.id: coefficients.kgce_per_unit(m) * ROLE_SIGN[m.role] for m in site.meters}
+        factor = {
+            m.id: coefficients.kgce_per_unit(m) * ROLE_SIGN[m.role]
+            for m in site.meters
+            if m.quantity == "active"  # a reactive meter measures no energy
+        }
         for r in con.to_pyarrow(hourly).to_pylist():
             f = factor.get(r["meter_id"], 0.0)
             if not f:

@@ -790,7 +790,13 @@ class Workspace:
 #: rows of its own period, so adjacent imports never count a day twice
 _PERIOD_TABLES = ("production", "melting", "mold_temperature", "heat_streams")
 #: tables of documents (certificates, invoices) that several imports may repeat
-_DOCUMENT_TABLES = ("calibrations", "energy_purchases", "green_certificates")
+_DOCUMENT_TABLES = (
+    "calibrations",
+    "energy_purchases",
+    "green_certificates",
+    "customers",
+    "certifications",
+)
 
 
 def _merge_sql(name: str, records: list[ImportRecord]) -> str:
