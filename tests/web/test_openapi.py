@@ -1,0 +1,98 @@
+"""Property tests of the JSON API from its own OpenAPI document (schemathesis).
+
+A real server (uvicorn on a loopback port, the background worker off so that fuzzed uploads
+and assessments only queue) is seeded as in the other web tests; schemathesis reads
+``/openapi.json`` from it and sends generated requests, valid and invalid, to every operation
+under ``/api`` as the signed-in administrator (the browser's session cookie, and the
+``X-CSRF-Token`` header the API asks of unsafe cookie requests). No answer may be a server
+error (5xx). Runs on SQLite and PostgreSQL (``db_url``): PostgreSQL refuses values SQLite
+stores (NUL in text, integers past 2**31), so both must be covered.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from web.helpers import PASSWORD, live_server, seed
+
+pytestmark = pytest.mark.slow
+
+
+def browser_session(base: str, email: str) -> Any:
+    """A ``requests`` session signed in through the sign-in form, with the session's CSRF
+    token as the ``X-CSRF-Token`` header (what the job page's script would send)."""
+    import requests
+
+    s = requests.Session()
+    page = s.get(f"{base}/login", timeout=30)
+    m = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert m, page.text
+    r = s.post(
+        f"{base}/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": m.group(1)},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert r.status_code == 303, r.text
+    me = s.get(f"{base}/api/me", timeout=30)
+    assert me.status_code == 200 and me.json()["email"] == email, me.text
+    s.headers["X-CSRF-Token"] = me.json()["csrf_token"]
+    return s
+
+
+@pytest.fixture(scope="module")
+def served(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from thermaudit.web import Settings, create_app
+
+    data = tmp_path_factory.mktemp("openapi-data")
+    app = create_app(Settings(data_dir=data, database_url=db_url, worker=False))
+    with live_server(app) as base:
+        seed(app)
+        session = browser_session(base, "admin@example.com")
+        yield {"base": base, "session": session}
+        session.close()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+#: examples per operation and generation mode: 19 operations × 2 modes × 30 ≈ 1,100 requests
+EXAMPLES = 30
+
+
+def test_no_server_errors(served: dict[str, Any]) -> None:
+    """Every operation of the OpenAPI document, with valid (positive) and invalid (negative)
+    generated requests: no 5xx. Failures of all operations are collected, then reported."""
+    schema = schemathesis.openapi.from_url(f"{served['base']}/openapi.json", timeout=30)
+    session = served["session"]
+    failures: list[str] = []
+    ran: list[str] = []
+    for result in schema.get_all_operations():
+        op = result.ok()
+        ran.append(op.label)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=op.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: Any) -> None:
+                response = case.call(session=session, timeout=60)
+                case.validate_response(response, checks=[not_a_server_error])
+
+            try:
+                run()
+            except Exception as exc:
+                failures.append(f"{op.label} ({mode}): {exc}")
+    assert len(ran) >= 19 and all(label.split()[1].startswith("/api/") for label in ran), ran
+    assert not failures, "\n\n".join(failures)

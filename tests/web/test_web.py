@@ -1,0 +1,528 @@
+"""The web service on SQLite and PostgreSQL (``db_url``): sign-in, CSRF, rate limit, roles
+and access by URL and API, the upload → import → assess → sign → download path, signed
+assessments never changing, audit entries, restart recovery."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from web.helpers import PASSWORD, Site, login_token, new_client, zip_folder
+
+from thermaudit.web.models import INTERRUPTED, AuditEntry, Job
+
+pytestmark = pytest.mark.slow
+
+
+def actions(site: Site, **where: Any) -> list[str]:
+    with site.app.state.sessions() as s:
+        q = sa.select(AuditEntry.action).order_by(AuditEntry.id)
+        for k, v in where.items():
+            q = q.where(getattr(AuditEntry, k) == v)
+        return list(s.scalars(q))
+
+
+@pytest.fixture(scope="module")
+def assessed(site: Site, demo_zip: Path) -> dict[str, Any]:
+    """alpha's member uploads the demo plant (7 days) and runs an assessment."""
+    c = site.client("member_alpha")
+    h = site.csrf("member_alpha")
+    alpha = site.ids["alpha"]
+    with demo_zip.open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{alpha}/datasets",
+            files={"file": ("demo.zip", f, "application/zip")},
+            headers=h,
+        )
+    assert r.status_code == 202, r.text
+    up = r.json()
+    job = site.wait(up["job"]["id"], "member_alpha")
+    assert job["state"] == "done", job
+    r = c.post(f"/api/enterprises/{alpha}/assessments", json={"lang": "zh+en"}, headers=h)
+    assert r.status_code == 202, r.text
+    start = r.json()
+    job = site.wait(start["job"]["id"], "member_alpha")
+    assert job["state"] == "done", job
+    return {"dataset": up["dataset"]["id"], "assessment": start["assessment"]["id"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in, cookies, CSRF, rate limit
+
+
+def test_session_cookie_is_secure_and_http_only(site: Site) -> None:
+    c = new_client(site.app)
+    r = c.post(
+        "/login",
+        data={"email": "admin@example.com", "password": PASSWORD, "csrf_token": login_token(c)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    cookie = next(
+        v for v in r.headers.get_list("set-cookie") if v.startswith("thermaudit_session=")
+    )
+    low = cookie.lower()
+    assert "httponly" in low and "secure" in low and "samesite=lax" in low
+    assert c.get("/api/me").json()["email"] == "admin@example.com"
+    assert "login" in actions(site, user_id=site.ids["admin"])
+
+
+def test_anonymous_is_sent_to_sign_in_or_gets_401(site: Site) -> None:
+    c = new_client(site.app)
+    r = c.get(f"/enterprises/{site.ids['alpha']}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/enterprises/")
+    assert c.get("/api/enterprises").status_code == 401
+    assert (
+        c.get("/api/enterprises", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+    )
+
+
+def test_login_form_needs_its_csrf_token(site: Site) -> None:
+    c = new_client(site.app)
+    c.get("/login")
+    r = c.post(
+        "/login",
+        data={"email": "admin@example.com", "password": PASSWORD, "csrf_token": "forged"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    assert c.get("/api/me").status_code == 401
+
+
+def test_unsafe_requests_need_the_csrf_token(site: Site) -> None:
+    c = site.client("admin")
+    body = {"kind": "enterprise", "name": "Never created"}
+    assert c.post("/api/organizations", json=body).status_code == 403
+    assert c.post("/api/organizations", json=body, headers={"X-CSRF-Token": "x"}).status_code == 403
+    form = {"kind": "enterprise", "name": "Never created", "csrf_token": "wrong"}
+    assert c.post("/admin/organizations", data=form).status_code == 403
+    names = [o["name"] for o in c.get("/api/organizations").json()]
+    assert "Never created" not in names
+    # with the token it works, and a bearer token needs none
+    r = c.post(
+        "/api/organizations",
+        json={"kind": "enterprise", "name": "Gamma"},
+        headers=site.csrf("admin"),
+    )
+    assert r.status_code == 201
+    token = (
+        new_client(site.app)
+        .post("/api/token", json={"email": "admin@example.com", "password": PASSWORD})
+        .json()["token"]
+    )
+    bearer = new_client(site.app)
+    r = bearer.post(
+        "/api/organizations",
+        json={"kind": "assessment_body", "name": "Body Z"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    assert "organization.create" in actions(site, user_id=site.ids["admin"])
+
+
+def test_failed_logins_are_rate_limited(site: Site) -> None:
+    """5 failures per address in 5 minutes: the 6th attempt is refused with 429 even with
+    the right password; another address is not affected."""
+    c = new_client(site.app, address="10.9.8.7")
+    token = login_token(c)
+    codes = []
+    for _ in range(5):
+        r = c.post(
+            "/login",
+            data={
+                "email": "member_beta@example.com",
+                "password": "wrong-password",
+                "csrf_token": token,
+            },
+        )
+        codes.append(r.status_code)
+    assert codes == [401] * 5
+    r = c.post(
+        "/login",
+        data={"email": "assessor_y@example.com", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 429
+    r = c.post("/api/token", json={"email": "assessor_y@example.com", "password": PASSWORD})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    # the e-mail itself is blocked too, from any address
+    other = new_client(site.app, address="10.9.8.8")
+    r = other.post("/api/token", json={"email": "member_beta@example.com", "password": PASSWORD})
+    assert r.status_code == 429
+    fine = new_client(site.app, address="10.9.8.9")
+    r = fine.post("/api/token", json={"email": "assessor_y@example.com", "password": PASSWORD})
+    assert r.status_code == 200
+    assert actions(site, action="login.failed").count("login.failed") >= 5
+    assert "login.blocked" in actions(site)
+    site.app.state.limiter.reset("ip:10.9.8.7", "email:member_beta@example.com")
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles and access
+
+
+def test_enterprise_lists_follow_membership_and_grants(site: Site) -> None:
+    ids = site.ids
+
+    def visible(who: str) -> set[int]:
+        return {e["id"] for e in site.client(who).get("/api/enterprises").json()}
+
+    assert visible("member_alpha") == {ids["alpha"]}
+    assert visible("member_beta") == {ids["beta"]}
+    assert visible("assessor_x") == {ids["alpha"]}  # alpha granted body X
+    assert visible("assessor_y") == set()
+    assert {ids["alpha"], ids["beta"]} <= visible("admin")
+
+
+def test_assessor_cannot_read_another_bodys_enterprise(
+    site: Site, assessed: dict[str, Any]
+) -> None:
+    """Body Y has no grant from alpha: every URL and API path of alpha answers 404, exactly
+    like an id that does not exist."""
+    alpha, a_id, d_id = site.ids["alpha"], assessed["assessment"], assessed["dataset"]
+    with site.app.state.sessions() as s:
+        job_id = s.scalar(sa.select(Job.id).where(Job.assessment_id == a_id))
+    c = site.client("assessor_y")
+    for url in (
+        f"/enterprises/{alpha}",
+        f"/assessments/{a_id}",
+        f"/assessments/{a_id}/download/pdf",
+        f"/datasets/{d_id}",
+        f"/jobs/{job_id}",
+        f"/compare?a={a_id}&b={a_id}",
+        f"/api/enterprises/{alpha}",
+        f"/api/enterprises/{alpha}/datasets",
+        f"/api/enterprises/{alpha}/assessments",
+        f"/api/assessments/{a_id}",
+        f"/api/assessments/{a_id}/files/pdf",
+        f"/api/assessments/{a_id}/files/bundle",
+        f"/api/datasets/{d_id}",
+        f"/api/jobs/{job_id}",
+        f"/api/compare?a={a_id}&b={a_id}",
+    ):
+        r = c.get(url)
+        assert r.status_code == 404, (url, r.status_code)
+        assert b"%PDF" not in r.content and "Alpha" not in r.text, url
+    h = site.csrf("assessor_y")
+    assert c.post(f"/api/enterprises/{alpha}/assessments", json={}, headers=h).status_code == 404
+    assert c.post(f"/api/assessments/{a_id}/rerun", headers=h).status_code == 404
+    r = c.post(
+        f"/api/enterprises/{alpha}/datasets",
+        files={"file": ("x.zip", b"PK", "application/zip")},
+        headers=h,
+    )
+    assert r.status_code == 404
+    assert c.get("/api/enterprises/999999").status_code == 404
+    # the member of beta is refused alike; the granted assessor of X reads it
+    assert site.client("member_beta").get(f"/api/assessments/{a_id}").status_code == 404
+    x = site.client("assessor_x")
+    assert x.get(f"/api/assessments/{a_id}").json()["signed"] is True
+    assert x.get(f"/api/assessments/{a_id}/files/pdf").content.startswith(b"%PDF")
+    assert x.get(f"/enterprises/{site.ids['beta']}").status_code == 404
+
+
+def test_only_members_grant_and_only_admins_administer(site: Site) -> None:
+    ids = site.ids
+    x = site.client("assessor_x")
+    r = x.post(
+        f"/api/enterprises/{ids['alpha']}/grants",
+        json={"body_id": ids["y"]},
+        headers=site.csrf("assessor_x"),
+    )
+    assert r.status_code == 403
+    m = site.client("member_alpha")
+    h = site.csrf("member_alpha")
+    assert (
+        m.post(
+            "/api/organizations", json={"kind": "enterprise", "name": "Mine"}, headers=h
+        ).status_code
+        == 403
+    )
+    assert m.get("/api/audit").status_code == 403
+    assert m.get("/admin").status_code == 403
+    # granting Y lets Y's assessor in; revoking takes it back
+    y = site.client("assessor_y")
+    assert (
+        m.post(
+            f"/api/enterprises/{ids['alpha']}/grants", json={"body_id": ids["y"]}, headers=h
+        ).status_code
+        == 204
+    )
+    assert y.get(f"/api/enterprises/{ids['alpha']}").status_code == 200
+    assert (
+        m.delete(f"/api/enterprises/{ids['alpha']}/grants/{ids['y']}", headers=h).status_code == 204
+    )
+    assert y.get(f"/api/enterprises/{ids['alpha']}").status_code == 404
+    got = actions(site, enterprise_id=ids["alpha"])
+    assert "grant.create" in got and "grant.revoke" in got
+
+
+# ---------------------------------------------------------------------------------------------
+# Upload → import → assess → sign → download
+
+
+def test_demo_upload_assessment_and_downloads(
+    site: Site, assessed: dict[str, Any], tmp_path: Path
+) -> None:
+    from thermaudit.signing import verify_folder
+
+    c = site.client("member_alpha")
+    a_id = assessed["assessment"]
+    d = c.get(f"/api/datasets/{assessed['dataset']}").json()
+    assert d["status"] == "imported" and d["import_id"]
+    a = c.get(f"/api/assessments/{a_id}").json()
+    assert a["signed"] is True and a["version"] == 1 and a["status"] == "done"
+    assert [m["id"] for m in a["metrics"]] == [
+        "unit_product_energy",
+        "waste_heat_recovery_rate",
+        "mold_temperature_control_accuracy",
+        "melting_energy_intensity",
+        "unit_product_carbon_intensity",
+        "energy_metering_coverage",
+    ]
+    assert all(m["value"] is not None for m in a["metrics"])
+    assert a["period"] == {"start": "2025-12-01", "end": "2025-12-07", "timezone": "Asia/Shanghai"}
+    ranking = [r["value"] for r in a["sku_ranking"]]
+    assert len(ranking) >= 3 and ranking == sorted(ranking, reverse=True)
+    page = c.get(f"/assessments/{a_id}")
+    assert page.status_code == 200
+    assert page.text.count('data-metric="') == 6 and page.text.count("<svg") >= 3
+    assert "单位产品综合能耗" in c.get(f"/assessments/{a_id}?lang=zh").text
+    assert "waste heat recovery rate" in c.get(f"/assessments/{a_id}?lang=en").text
+    # every download is the signed file it claims to be
+    pdf = c.get(f"/assessments/{a_id}/download/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert hashlib.sha256(pdf.content).hexdigest() == a["files"]["report.pdf"]
+    xlsx = c.get(f"/api/assessments/{a_id}/files/xlsx").content
+    assert xlsx.startswith(b"PK") and hashlib.sha256(xlsx).hexdigest() == a["files"]["report.xlsx"]
+    assert c.get(f"/api/assessments/{a_id}/files/html").text.startswith("<!")
+    bundle = c.get(f"/api/assessments/{a_id}/files/bundle").content
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        zf.extractall(tmp_path / "bundle")
+    assert verify_folder(tmp_path / "bundle").valid
+    got = actions(site, enterprise_id=site.ids["alpha"])
+    for action in (
+        "dataset.upload",
+        "dataset.import",
+        "assessment.start",
+        "assessment.sign",
+        "assessment.download",
+    ):
+        assert action in got, action
+
+
+def test_rejected_dataset_lists_the_problems(site: Site, demo_dir: Path, tmp_path: Path) -> None:
+    """Row 5 of production.csv gets good_qty "many": the page names file, row, column,
+    expected and found, and nothing is stored."""
+    bad = tmp_path / "bad"
+    shutil.copytree(demo_dir, bad)
+    lines = (bad / "production.csv").read_text("utf-8").splitlines()
+    header = lines[0].split(",")
+    col = header.index("good_qty")
+    cells = lines[4].split(",")
+    cells[col] = "many"
+    lines[4] = ",".join(cells)
+    (bad / "production.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    c = site.client("member_beta")
+    with zip_folder(bad, tmp_path / "bad.zip").open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{site.ids['beta']}/datasets",
+            files={"file": ("bad.zip", f, "application/zip")},
+            headers=site.csrf("member_beta"),
+        )
+    job = site.wait(r.json()["job"]["id"], "member_beta")
+    assert job["state"] == "failed" and "rejected" in job["message"]
+    d = c.get(f"/api/datasets/{r.json()['dataset']['id']}").json()
+    assert d["status"] == "rejected"
+    p = next(p for p in d["problems"] if p["column"] == "good_qty")
+    assert (p["file"], p["row"], p["found"]) == ("production.csv", 5, "'many'")
+    page = c.get(f"/datasets/{d['id']}")
+    assert (
+        "production.csv" in page.text and "good_qty" in page.text and "Traceback" not in page.text
+    )
+
+
+def test_signed_assessment_never_changes_a_rerun_is_a_new_version(
+    site: Site, assessed: dict[str, Any]
+) -> None:
+    from thermaudit.web.models import Assessment, SignedAssessmentChanged
+
+    c = site.client("member_alpha")
+    h = site.csrf("member_alpha")
+    a_id = assessed["assessment"]
+    before = c.get(f"/api/assessments/{a_id}").json()
+    pdf = c.get(f"/api/assessments/{a_id}/files/pdf").content
+    r = c.delete(f"/api/assessments/{a_id}", headers=h)
+    assert r.status_code == 409 and "signed" in r.json()["detail"]
+    assert c.patch(f"/api/assessments/{a_id}", headers=h).status_code == 409
+    # nor through the database layer
+    with site.app.state.sessions() as s:
+        row = s.get_one(Assessment, a_id)
+        row.lang = "en"
+        with pytest.raises(SignedAssessmentChanged):
+            s.commit()
+        s.rollback()
+    r = c.post(f"/api/assessments/{a_id}/rerun", headers=h)
+    assert r.status_code == 202
+    new = r.json()["assessment"]
+    assert (new["version"], new["previous_id"], new["signed"]) == (2, a_id, False)
+    assert site.wait(r.json()["job"]["id"], "member_alpha")["state"] == "done"
+    after = c.get(f"/api/assessments/{a_id}").json()
+    assert after == before
+    assert c.get(f"/api/assessments/{a_id}/files/pdf").content == pdf
+    v2 = c.get(f"/api/assessments/{new['id']}").json()
+    assert v2["signed"] and v2["version"] == 2
+    # same data, same specification: every delta of the comparison is zero
+    cmp = c.get(f"/api/compare?a={a_id}&b={new['id']}").json()
+    assert len(cmp["rows"]) == 6
+    assert all(row["delta"] == 0 for row in cmp["rows"] if row["a"] is not None)
+    page = c.get(f"/compare?a={a_id}&b={new['id']}")
+    assert page.status_code == 200 and page.text.count('data-metric="') == 6
+    hist = c.get(f"/api/enterprises/{site.ids['alpha']}/assessments").json()
+    assert [x["version"] for x in hist] == [2, 1]
+    got = actions(site, target=f"assessment:{a_id}")
+    assert "assessment.delete.refused" in got and "assessment.change.refused" in got
+    assert "assessment.rerun" in actions(site, target=f"assessment:{new['id']}")
+
+
+def test_template_round_trip_imports(site: Site, tmp_path: Path) -> None:
+    """The downloadable template, filled from a one-day demo plant, uploads and imports."""
+    from python_calamine import CalamineWorkbook
+
+    from thermaudit.dataset.contract import TABLES
+    from thermaudit.dataset.template import write_template
+    from thermaudit.demo.generator import write_demo
+
+    c = site.client("member_beta")
+    blank = c.get("/template.xlsx")
+    assert blank.status_code == 200
+    (tmp_path / "blank.xlsx").write_bytes(blank.content)
+    sheets = CalamineWorkbook.from_path(str(tmp_path / "blank.xlsx")).sheet_names
+    assert sheets == ["instructions", "site", *TABLES]
+    folder = tmp_path / "one-day"
+    write_demo(folder, days=1)
+    book = write_template(tmp_path / "filled.xlsx", dataset=folder)
+    with book.open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{site.ids['beta']}/datasets",
+            files={"file": ("filled.xlsx", f, "application/octet-stream")},
+            headers=site.csrf("member_beta"),
+        )
+    assert r.status_code == 202, r.text
+    job = site.wait(r.json()["job"]["id"], "member_beta")
+    assert job["state"] == "done", job
+    d = c.get(f"/api/datasets/{r.json()['dataset']['id']}").json()
+    assert d["status"] == "imported" and d["kind"] == "xlsx"
+
+
+def test_workbook_without_site_sheet_is_rejected_clearly(site: Site, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "readings"
+    wb.save(tmp_path / "plain.xlsx")
+    c = site.client("member_beta")
+    with (tmp_path / "plain.xlsx").open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{site.ids['beta']}/datasets",
+            files={"file": ("plain.xlsx", f, "application/octet-stream")},
+            headers=site.csrf("member_beta"),
+        )
+    site.wait(r.json()["job"]["id"], "member_beta")
+    d = c.get(f"/api/datasets/{r.json()['dataset']['id']}").json()
+    assert d["status"] == "rejected"
+    assert d["problems"][0]["file"] == "upload.xlsx[site]"
+    assert d["problems"][0]["found"] == "no such sheet"
+
+
+def test_hostile_zip_is_rejected_without_writing_outside(site: Site, tmp_path: Path) -> None:
+    slip = tmp_path / "slip.zip"
+    with zipfile.ZipFile(slip, "w") as zf:
+        zf.writestr("site.yaml", "x: 1\n")
+        zf.writestr("../../evil.csv", "boom")
+    c = site.client("member_beta")
+    with slip.open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{site.ids['beta']}/datasets",
+            files={"file": ("slip.zip", f, "application/zip")},
+            headers=site.csrf("member_beta"),
+        )
+    site.wait(r.json()["job"]["id"], "member_beta")
+    d = c.get(f"/api/datasets/{r.json()['dataset']['id']}").json()
+    assert d["status"] == "rejected"
+    assert d["problems"][0]["expected"] == "a relative path inside the archive"
+    assert not list(site.data.parent.rglob("evil.csv"))
+
+
+def test_upload_of_other_kinds_is_refused(site: Site) -> None:
+    c = site.client("member_beta")
+    r = c.post(
+        f"/api/enterprises/{site.ids['beta']}/datasets",
+        files={"file": ("notes.txt", b"hello", "text/plain")},
+        headers=site.csrf("member_beta"),
+    )
+    assert r.status_code == 422 and ".zip" in r.json()["detail"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Restart
+
+
+def test_restart_marks_running_jobs_failed(site: Site) -> None:
+    """A job left 'running' (the server died) is 'failed' with a clear message after the
+    next start, never 'done'; queued jobs stay queued for the worker."""
+    from fastapi.testclient import TestClient
+
+    from thermaudit.web import Settings, create_app
+    from thermaudit.web.models import Dataset
+
+    settings = site.app.state.settings
+    with site.app.state.sessions.begin() as s:
+        ds = Dataset(
+            enterprise_id=site.ids["beta"],
+            uploaded_by=site.ids["member_beta"],
+            original_name="x.zip",
+            kind="zip",
+            size=1,
+            sha256="0" * 64,
+            status="importing",
+        )
+        s.add(ds)
+        s.flush()
+        job = Job(
+            kind="import",
+            state="running",
+            progress=40,
+            message="reading readings",
+            enterprise_id=site.ids["beta"],
+            dataset_id=ds.id,
+            created_by=site.ids["member_beta"],
+        )
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    again = create_app(
+        Settings(data_dir=settings.data_dir, database_url=settings.database_url, worker=False)
+    )
+    with TestClient(again, base_url="https://testserver"):
+        pass
+    got = site.client("member_beta").get(f"/api/jobs/{job_id}").json()
+    assert got["state"] == "failed" and got["message"] == INTERRUPTED
+    assert got["finished_at"] is not None
+
+
+def test_pages_render_in_both_languages(site: Site, assessed: dict[str, Any]) -> None:
+    c = site.client("admin")
+    for lang, word in (("zh", "企业"), ("en", "Enterprises")):
+        for url in ("/", f"/enterprises/{site.ids['alpha']}", "/admin", "/audit"):
+            r = c.get(f"{url}?lang={lang}")
+            assert r.status_code == 200 and word in r.text, (url, lang)
+    # the choice is remembered in a cookie
+    assert "企业" in c.get("/?lang=zh").text and "企业" in c.get("/").text
+    c.get("/?lang=en")

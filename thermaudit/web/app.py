@@ -1,0 +1,327 @@
+"""The FastAPI application: :func:`create_app` wires settings, the database (migrated on
+start), the background worker, authentication and the two route sets (server-rendered pages
+in :mod:`thermaudit.web.pages`, the JSON API in :mod:`thermaudit.web.api`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from thermaudit._version import __version__
+from thermaudit.web import services
+from thermaudit.web.models import SessionRow, User, make_engine, mark_interrupted, now, upgrade
+from thermaudit.web.security import RateLimiter, new_token, same, token_id
+from thermaudit.web.settings import Settings
+
+log = logging.getLogger("thermaudit.web")
+COOKIE = "thermaudit_session"
+LOGIN_CSRF_COOKIE = "thermaudit_login_csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+class NotSignedIn(Exception):
+    """No valid session cookie or bearer token."""
+
+
+class CsrfFailed(Exception):
+    """An unsafe request with a cookie session but without the session's CSRF token."""
+
+
+@dataclass
+class Auth:
+    user: User
+    session: SessionRow
+    via: str  # cookie | bearer
+
+
+@dataclass(frozen=True)
+class Viewer:
+    name: str
+    role: str
+    csrf: str
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies larger than ``limit`` bytes with 413, by Content-Length and
+    by counting the bytes actually received (chunked uploads)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _too_large(self.limit, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, counted, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _too_large(self.limit, send)
+
+
+async def _too_large(limit: int, send: Send) -> None:
+    body = (
+        f'{{"detail": "the upload is larger than the limit of {limit // (1 << 20)} MB"}}'
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The web application over ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    secret = settings.secret()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upgrade(engine)
+        with sessions.begin() as s:
+            n = mark_interrupted(s)
+        if n:
+            log.warning("%d job(s) interrupted by a server restart were marked failed", n)
+        worker = None
+        if settings.worker:
+            from thermaudit.web.jobs import Worker
+
+            worker = Worker(settings, sessions)
+            worker.start()
+        app.state.worker = worker
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="thermaudit",
+        version=__version__,
+        description=(
+            "Energy-saving and carbon-reduction diagnostics for casting plants. Authenticate "
+            "with the session cookie of a signed-in browser (unsafe methods then need the "
+            "X-CSRF-Token header) or with `Authorization: Bearer <token>` from POST /api/token."
+        ),
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.secret = secret
+    app.state.paths = services.Paths(settings.data_dir)
+    app.state.limiter = RateLimiter(settings.login_attempts, settings.login_window)
+    app.state.worker = None
+    app.add_middleware(BodyLimit, limit=settings.upload_limit + (1 << 20))
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    from thermaudit.web import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    static = resources.files("thermaudit.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse(
+                {"detail": "not signed in"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(_request: Request, _exc: CsrfFailed) -> Response:
+        return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+
+    for exc_type, status in (
+        (services.NotFound, 404),
+        (services.UploadTooLarge, 413),
+        (services.Forbidden, 403),
+        (services.Conflict, 409),
+        (services.BadRequest, 422),
+    ):
+        app.add_exception_handler(exc_type, _handler(status))
+    return app
+
+
+def _handler(status: int) -> Any:
+    async def handle(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+        from thermaudit.web.pages import error_page
+
+        return error_page(request, status, str(exc))
+
+    return handle
+
+
+# ---------------------------------------------------------------------------------------------
+# Request helpers shared by pages and API
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with request.app.state.sessions.begin() as s:
+        yield s
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def authenticate(request: Request, s: Session) -> Auth | None:
+    secret: bytes = request.app.state.secret
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token, via, kind = header[7:].strip(), "bearer", "api"
+    else:
+        token, via, kind = request.cookies.get(COOKIE, ""), "cookie", "web"
+    if not token or len(token) > 200:
+        return None
+    row = s.get(SessionRow, token_id(secret, token))
+    if row is None or row.kind != kind or _aware(row.expires_at) < now():
+        return None
+    user = s.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return Auth(user, row, via)
+
+
+def require(request: Request, s: Session) -> Auth:
+    """The signed-in user; unsafe cookie requests must carry the CSRF token (form field
+    ``csrf_token`` is checked by the page routes, header ``X-CSRF-Token`` here)."""
+    auth = authenticate(request, s)
+    if auth is None:
+        raise NotSignedIn
+    # plain values for pages rendered after a rollback (error pages)
+    request.state.viewer = Viewer(auth.user.name, auth.user.role, auth.session.csrf)
+    return auth
+
+
+def check_csrf(auth: Auth, token: str | None) -> None:
+    if auth.via == "bearer":
+        return
+    if not token or not same(token, auth.session.csrf):
+        raise CsrfFailed
+
+
+def open_session(request: Request, s: Session, user: User, kind: str) -> tuple[str, SessionRow]:
+    settings: Settings = request.app.state.settings
+    token = new_token()
+    row = SessionRow(
+        id=token_id(request.app.state.secret, token),
+        user_id=user.id,
+        kind=kind,
+        csrf=new_token(),
+        expires_at=now() + dt.timedelta(hours=settings.session_hours),
+    )
+    s.add(row)
+    s.execute(sa.delete(SessionRow).where(SessionRow.expires_at < now()))
+    return token, row
+
+
+def cookie_secure(request: Request) -> bool:
+    mode = request.app.state.settings.cookie_secure
+    if mode == "auto":
+        return request.url.scheme == "https"
+    return mode not in ("0", "false", "no")
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+class LoginRefused(Exception):
+    def __init__(self, retry_after: float = 0.0) -> None:
+        super().__init__(
+            "wrong e-mail or password" if not retry_after else "too many failed sign-ins"
+        )
+        self.retry_after = retry_after
+
+
+def sign_in(request: Request, s: Session, email: str, password: str) -> User:
+    """Check a password, counting failures per client address and per e-mail; raises
+    :class:`LoginRefused` (with ``retry_after`` when rate-limited)."""
+    from thermaudit.web.security import verify_password
+
+    limiter: RateLimiter = request.app.state.limiter
+    email = email.strip().lower()[:200]
+    keys = (f"ip:{client_address(request)}", f"email:{email}")
+    wait = limiter.blocked(*keys)
+    if wait > 0:
+        services.audit(
+            s, None, "login.blocked", address=client_address(request), detail={"email": email}
+        )
+        raise LoginRefused(wait)
+    user = s.scalars(sa.select(User).where(User.email == email)).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        limiter.fail(*keys)
+        services.audit(
+            s, None, "login.failed", address=client_address(request), detail={"email": email}
+        )
+        raise LoginRefused()
+    limiter.reset(f"email:{email}")
+    services.audit(s, user, "login", address=client_address(request))
+    return user

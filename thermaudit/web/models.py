@@ -1,0 +1,238 @@
+"""The web service's database: SQLAlchemy 2 models, one engine per app, Alembic migrations.
+
+Tables (see docs/web.md): organizations (enterprise or assessment body), users (one role each),
+memberships (user → organization), grants (enterprise → assessment body), sessions (web
+sessions and API tokens, stored as HMACs of the token), datasets (uploads and their import),
+assessments (immutable signed versions), jobs (background work with progress) and the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+ROLES = ("enterprise_member", "assessor", "admin")
+ORG_KINDS = ("enterprise", "assessment_body")
+JOB_STATES = ("queued", "running", "done", "failed")
+#: what a job left running becomes at start-up
+INTERRUPTED = "interrupted by a server restart"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """A UTC instant; SQLite hands back naive values, which are UTC by construction."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, _dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, _dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UtcDateTime(),
+        dict[str, Any]: sa.JSON,
+    }
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    __table_args__ = (sa.CheckConstraint("kind IN ('enterprise', 'assessment_body')"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    __table_args__ = (sa.CheckConstraint("role IN ('enterprise_member', 'assessor', 'admin')"),)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id"), primary_key=True
+    )
+
+
+class Grant(Base):
+    """An enterprise lets an assessment body's assessors see its data."""
+
+    __tablename__ = "grants"
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    body_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    granted_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class SessionRow(Base):
+    """A web session (cookie) or an API token; ``id`` is HMAC-SHA256(secret, token)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))  # web | api
+    csrf: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    expires_at: Mapped[dt.datetime]
+
+
+class Dataset(Base):
+    """One upload of one enterprise and what its import into the workspace gave."""
+
+    __tablename__ = "datasets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    uploaded_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: the client's file name, shown only (never used to build a path)
+    original_name: Mapped[str] = mapped_column(sa.String(300))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # zip | xlsx
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    #: queued | importing | imported | unchanged | rejected | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    import_id: Mapped[str | None] = mapped_column(sa.String(40))
+    replace: Mapped[bool] = mapped_column(default=False)
+    problems: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class Assessment(Base):
+    """One version of an enterprise's assessment; signed versions are never changed."""
+
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    version: Mapped[int]
+    previous_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessments.id"))
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    lang: Mapped[str] = mapped_column(sa.String(10))
+    #: queued | running | done | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    signed: Mapped[bool] = mapped_column(default=False)
+    signed_at: Mapped[dt.datetime | None]
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    #: file name → sha256 of the signed folder and the bundle
+    files: Mapped[dict[str, Any] | None]
+    #: period, enterprise and the six metrics (value, unit, grade, qualified, U)
+    summary: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    __table_args__ = (sa.UniqueConstraint("enterprise_id", "version"),)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # import | assess
+    state: Mapped[str] = mapped_column(sa.String(20), default="queued", index=True)
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    dataset_id: Mapped[int | None] = mapped_column(sa.ForeignKey("datasets.id"))
+    assessment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessments.id"))
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(60))
+    enterprise_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    target: Mapped[str] = mapped_column(sa.String(100), default="")
+    address: Mapped[str] = mapped_column(sa.String(60), default="")
+    detail: Mapped[dict[str, Any] | None]
+
+
+class SignedAssessmentChanged(RuntimeError):
+    """A signed assessment was about to be changed in the database."""
+
+
+@event.listens_for(Assessment, "before_update")
+def _refuse_signed_update(_mapper: Any, connection: sa.Connection, target: Assessment) -> None:
+    """The last line of defence: a row that is signed in the database stays as it is."""
+    signed = connection.execute(
+        sa.select(Assessment.signed).where(Assessment.id == target.id)
+    ).scalar_one()
+    if signed:
+        raise SignedAssessmentChanged(f"assessment {target.id} is signed and cannot change")
+
+
+@event.listens_for(Assessment, "before_delete")
+def _refuse_signed_delete(_mapper: Any, _connection: sa.Connection, target: Assessment) -> None:
+    if target.signed:
+        raise SignedAssessmentChanged(f"assessment {target.id} is signed and cannot be deleted")
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine and migrations
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_con: Any, _record: Any) -> None:
+            cur = dbapi_con.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the database to the newest schema with the migrations shipped in the package."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("thermaudit.web") / "migrations"))
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.upgrade(cfg, "head")
+
+
+def mark_interrupted(session: Session) -> int:
+    """Jobs left ``running`` by a stopped server become ``failed``; returns how many."""
+    rows = session.execute(
+        sa.update(Job)
+        .where(Job.state == "running")
+        .values(state="failed", message=INTERRUPTED, finished_at=now())
+        .returning(Job.id)
+    ).all()
+    return len(rows)

@@ -1,0 +1,415 @@
+"""Server-rendered pages (Jinja2). Forms post with the session's CSRF token in a hidden
+field; the job page polls ``/api/jobs/{id}`` with a few lines of JavaScript (and refreshes
+itself without JavaScript)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from thermaudit.web import services
+from thermaudit.web.api import file_response, save_upload, wake
+from thermaudit.web.app import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    Auth,
+    LoginRefused,
+    Viewer,
+    check_csrf,
+    client_address,
+    cookie_secure,
+    db,
+    open_session,
+    require,
+    sign_in,
+)
+from thermaudit.web.i18n import LANGUAGES, translate
+from thermaudit.web.models import AuditEntry, Organization, SessionRow, User
+from thermaudit.web.security import new_token, same
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(resources.files("thermaudit.web") / "templates"))
+Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+DB = Annotated[Session, Depends(db)]
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+def lang_of(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in LANGUAGES:
+        return q
+    c = request.cookies.get("lang")
+    if c in LANGUAGES:
+        return c
+    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+
+
+def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    viewer: Viewer | None = getattr(request.state, "viewer", None)
+    ctx.update(
+        request=request,
+        lang=lang,
+        t=lambda key, **kw: translate(key, lang, **kw),
+        me=viewer,
+        csrf=viewer.csrf if viewer else "",
+        utc=services.utc,
+        fmt=_fmt,
+    )
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def _fmt(x: Any, digits: int = 2) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", status=status, status_code=status, message=message)
+
+
+def page_user(request: Request, s: DB) -> Auth:
+    return require(request, s)
+
+
+Page = Annotated[Auth, Depends(page_user)]
+
+
+def back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign in and out
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    token = new_token()
+    response = render(request, "login.html", next=_safe_next(next), login_csrf=token, error="")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request)
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    s: DB,
+    email: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=500)],
+    csrf_token: Csrf,
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not same(cookie, csrf_token):
+        return error_page(request, 403, "missing or wrong CSRF token; reload the sign-in page")
+    try:
+        user = sign_in(request, s, email, password)
+    except LoginRefused as exc:
+        lang = lang_of(request)
+        msg = (
+            translate("too_many", lang, s=int(exc.retry_after) + 1)
+            if exc.retry_after
+            else translate("bad_login", lang)
+        )
+        return render(
+            request,
+            "login.html",
+            status=429 if exc.retry_after else 401,
+            next=_safe_next(next),
+            login_csrf=cookie,
+            error=msg,
+        )
+    token, _row = open_session(request, s, user, "web")
+    response = back(_safe_next(next))
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        secure=cookie_secure(request),
+        samesite="lax",
+        max_age=int(request.app.state.settings.session_hours * 3600),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+def _safe_next(url: str) -> str:
+    """Only a local path (no scheme, no host, no //) is followed after signing in."""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url or "\n" in url:
+        return "/"
+    return url
+
+
+@router.post("/logout")
+def logout(request: Request, s: DB, auth: Page, csrf_token: Csrf) -> Response:
+    check_csrf(auth, csrf_token)
+    s.execute(sa.delete(SessionRow).where(SessionRow.id == auth.session.id))
+    services.audit(s, auth.user, "logout", address=client_address(request))
+    response = back("/login")
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Enterprises
+
+
+@router.get("/")
+def dashboard(request: Request, s: DB, auth: Page) -> HTMLResponse:
+    rows = []
+    for e in services.enterprises(s, auth.user):
+        hist = services.history(s, e.id)
+        latest = next((a for a in hist if a.status == "done"), None)
+        rows.append({"org": e, "latest": latest, "versions": len(hist)})
+    return render(request, "dashboard.html", rows=rows)
+
+
+@router.get("/enterprises/{enterprise_id}")
+def enterprise_page(enterprise_id: Id, request: Request, s: DB, auth: Page) -> HTMLResponse:
+    e = services.enterprise(s, auth.user, enterprise_id)
+    hist = services.history(s, e.id)
+    latest = next((a for a in hist if a.status == "done"), None)
+    return render(
+        request,
+        "enterprise.html",
+        org=e,
+        datasets=services.datasets(s, e.id),
+        history=hist,
+        latest=latest,
+        jobs=services.jobs(s, e.id),
+        grants=services.grants(s, e.id),
+        bodies=services.bodies(s) if services.may_grant(auth.user) else [],
+        may_grant=services.may_grant(auth.user),
+        langs=services.LANGS,
+    )
+
+
+@router.post("/enterprises/{enterprise_id}/upload")
+def upload(
+    enterprise_id: Id,
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    file: Annotated[UploadFile, File()],
+    replace: Annotated[bool, Form()] = False,
+) -> Response:
+    check_csrf(auth, csrf_token)
+    services.enterprise(s, auth.user, enterprise_id)
+    stored = save_upload(request, file)
+    try:
+        _d, j = services.add_upload(
+            s,
+            request.app.state.paths,
+            auth.user,
+            enterprise_id,
+            filename=file.filename or "",
+            stored=stored,
+            replace=replace,
+            address=client_address(request),
+        )
+    finally:
+        stored.unlink(missing_ok=True)
+    s.flush()
+    wake(request)
+    return back(f"/jobs/{j.id}")
+
+
+@router.post("/enterprises/{enterprise_id}/assess")
+def assess(
+    enterprise_id: Id,
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    lang: Annotated[str, Form(max_length=10)] = "zh+en",
+) -> Response:
+    check_csrf(auth, csrf_token)
+    _a, j = services.start_assessment(
+        s, auth.user, enterprise_id, lang=lang, address=client_address(request)
+    )
+    wake(request)
+    return back(f"/jobs/{j.id}")
+
+
+@router.post("/enterprises/{enterprise_id}/grants")
+def grants(
+    enterprise_id: Id,
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    body_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    action: Annotated[str, Form(pattern="^(grant|revoke)$")] = "grant",
+) -> Response:
+    check_csrf(auth, csrf_token)
+    addr = client_address(request)
+    if action == "grant":
+        services.grant(s, auth.user, enterprise_id, body_id, address=addr)
+    else:
+        services.revoke(s, auth.user, enterprise_id, body_id, address=addr)
+    return back(f"/enterprises/{enterprise_id}")
+
+
+@router.get("/datasets/{dataset_id}")
+def dataset_page(dataset_id: Id, request: Request, s: DB, auth: Page) -> HTMLResponse:
+    d = services.dataset(s, auth.user, dataset_id)
+    org = services.enterprise(s, auth.user, d.enterprise_id)
+    return render(request, "dataset.html", d=d, org=org, problems=d.problems or {})
+
+
+@router.get("/jobs/{job_id}")
+def job_page(job_id: Id, request: Request, s: DB, auth: Page) -> HTMLResponse:
+    j = services.job(s, auth.user, job_id)
+    org = services.enterprise(s, auth.user, j.enterprise_id)
+    target = f"/assessments/{j.assessment_id}" if j.assessment_id else f"/datasets/{j.dataset_id}"
+    return render(request, "job.html", j=j, org=org, target=target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessments
+
+
+@router.get("/assessments/{assessment_id}")
+def assessment_page(assessment_id: Id, request: Request, s: DB, auth: Page) -> HTMLResponse:
+    a = services.assessment(s, auth.user, assessment_id)
+    org = services.enterprise(s, auth.user, a.enterprise_id)
+    paths: services.Paths = request.app.state.paths
+    doc = services.document(paths, a) if a.status == "done" else None
+    others = [
+        x for x in services.history(s, a.enterprise_id) if x.id != a.id and x.status == "done"
+    ]
+    return render(
+        request,
+        "assessment.html",
+        a=a,
+        org=org,
+        summary=a.summary or {},
+        findings=(doc or {}).get("findings", []),
+        charts=services.charts(paths, a),
+        others=others,
+        next_version=(
+            max((x.version for x in services.history(s, a.enterprise_id)), default=0) + 1
+        ),
+    )
+
+
+@router.post("/assessments/{assessment_id}/rerun")
+def rerun(assessment_id: Id, request: Request, s: DB, auth: Page, csrf_token: Csrf) -> Response:
+    check_csrf(auth, csrf_token)
+    _a, j = services.rerun(s, auth.user, assessment_id, address=client_address(request))
+    wake(request)
+    return back(f"/jobs/{j.id}")
+
+
+@router.get("/assessments/{assessment_id}/download/{kind}")
+def download(assessment_id: Id, kind: str, request: Request, s: DB, auth: Page) -> FileResponse:
+    return file_response(request, s, auth.user, assessment_id, kind)
+
+
+@router.get("/compare")
+def compare(
+    request: Request,
+    s: DB,
+    auth: Page,
+    a: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    b: Annotated[int, Query(ge=1, le=2**31 - 1)],
+) -> HTMLResponse:
+    x = services.assessment(s, auth.user, a)
+    y = services.assessment(s, auth.user, b)
+    return render(request, "compare.html", a=x, b=y, rows=services.compare(x, y))
+
+
+@router.get("/template.xlsx")
+def template(request: Request, auth: Page) -> FileResponse:
+    from thermaudit.dataset.template import write_template
+
+    paths: services.Paths = request.app.state.paths
+    path = paths.root / "template" / "thermaudit-template.xlsx"
+    if not path.exists():
+        write_template(path)
+    return FileResponse(
+        path,
+        media_type=services.FILES["xlsx"][1],
+        filename="thermaudit-template.xlsx",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Administration
+
+
+@router.get("/admin")
+def admin(request: Request, s: DB, auth: Page) -> HTMLResponse:
+    services.require_admin(auth.user)
+    orgs = list(s.scalars(sa.select(Organization).order_by(Organization.id)))
+    users = list(s.scalars(sa.select(User).order_by(User.id)))
+    return render(request, "admin.html", orgs=orgs, users=users)
+
+
+@router.post("/admin/organizations")
+def admin_org(
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    kind: Annotated[str, Form(max_length=20)],
+    name: Annotated[str, Form(max_length=200)],
+) -> Response:
+    check_csrf(auth, csrf_token)
+    services.create_organization(s, auth.user, kind, name)
+    return back("/admin")
+
+
+@router.post("/admin/users")
+def admin_user(
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    email: Annotated[str, Form(max_length=200)],
+    name: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=500)],
+    role: Annotated[str, Form(max_length=20)],
+    organization_id: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    check_csrf(auth, csrf_token)
+    services.create_user(
+        s,
+        auth.user,
+        email=email,
+        name=name,
+        password=password,
+        role=role,
+        organization_id=organization_id,
+    )
+    return back("/admin")
+
+
+@router.get("/audit")
+def audit(request: Request, s: DB, auth: Page) -> HTMLResponse:
+    services.require_admin(auth.user)
+    rows = list(s.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)))
+    emails = {uid: email for uid, email in s.execute(sa.select(User.id, User.email))}
+    return render(request, "audit.html", rows=rows, emails=emails)
+
+
+def login_url(path: str) -> str:
+    return f"/login?next={quote(path)}"

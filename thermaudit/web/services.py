@@ -1,0 +1,651 @@
+"""What the pages and the API do, in one place: access control, uploads, assessments, grants,
+the audit log. Routes only parse requests and render answers (no logic lives only in a route).
+
+Access
+------
+- ``admin`` sees and manages everything (organizations, users, every enterprise).
+- ``enterprise_member`` sees the enterprises they are a member of; uploads, runs assessments
+  and grants or revokes access of assessment bodies.
+- ``assessor`` sees the enterprises that granted access to an assessment body they are a
+  member of; uploads and runs assessments there; cannot grant.
+
+An enterprise a user may not see is answered exactly as one that does not exist (404), so
+ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from thermaudit.web.models import (
+    Assessment,
+    AuditEntry,
+    Dataset,
+    Grant,
+    Job,
+    Membership,
+    Organization,
+    User,
+    now,
+)
+from thermaudit.web.security import MIN_PASSWORD, hash_password
+
+LANGS = ("zh+en", "zh", "en")
+#: downloadable files of an assessment: kind → (file in the signed folder, media type)
+FILES: dict[str, tuple[str, str]] = {
+    "pdf": ("report.pdf", "application/pdf"),
+    "html": ("report.html", "text/html; charset=utf-8"),
+    "xlsx": (
+        "report.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "json": ("assessment.json", "application/json"),
+    "bundle": ("bundle.zip", "application/zip"),
+}
+_EMAIL = re.compile(r"^[^@\s]{1,100}@[^@\s]{1,100}$")
+
+
+class NotFound(LookupError):
+    """Absent, or not visible to this user (the two are answered alike)."""
+
+
+class Forbidden(PermissionError):
+    """Visible, but this user's role may not do this."""
+
+
+class Conflict(ValueError):
+    """The request contradicts the state (a signed assessment, a duplicate e-mail, …)."""
+
+
+class BadRequest(ValueError):
+    """A value the user entered is not acceptable; the message says what is expected."""
+
+
+class UploadTooLarge(BadRequest):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the upload is larger than the limit of {limit // (1 << 20)} MB")
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths: every name below the data folder is generated here, never taken from a request
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    def workspace(self, enterprise_id: int) -> Path:
+        return self.root / "enterprises" / str(int(enterprise_id)) / "workspace"
+
+    def upload(self, dataset_id: int, kind: str) -> Path:
+        return self.root / "uploads" / f"{int(dataset_id)}.{'xlsx' if kind == 'xlsx' else 'zip'}"
+
+    def assessment(self, assessment_id: int) -> Path:
+        return self.root / "assessments" / str(int(assessment_id))
+
+    def signed(self, assessment_id: int) -> Path:
+        return self.assessment(assessment_id) / "signed"
+
+    def bundle(self, assessment_id: int) -> Path:
+        return self.assessment(assessment_id) / "bundle.zip"
+
+    def key(self) -> Path:
+        return self.root / "keys" / "server.key"
+
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit
+
+
+def audit(
+    s: Session,
+    user: User | None,
+    action: str,
+    *,
+    enterprise_id: int | None = None,
+    target: str = "",
+    address: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    s.add(
+        AuditEntry(
+            user_id=user.id if user else None,
+            action=action,
+            enterprise_id=enterprise_id,
+            target=target,
+            address=address[:60],
+            detail=detail,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Visibility
+
+
+def member_org_ids(s: Session, user: User) -> list[int]:
+    return list(
+        s.scalars(sa.select(Membership.organization_id).where(Membership.user_id == user.id))
+    )
+
+
+def visible_enterprises_query(user: User) -> sa.Select[Organization]:
+    q = sa.select(Organization).where(Organization.kind == "enterprise")
+    if user.role == "admin":
+        return q.order_by(Organization.name)
+    mine = sa.select(Membership.organization_id).where(Membership.user_id == user.id)
+    if user.role == "enterprise_member":
+        return q.where(Organization.id.in_(mine)).order_by(Organization.name)
+    granted = sa.select(Grant.enterprise_id).where(Grant.body_id.in_(mine))
+    return q.where(Organization.id.in_(granted)).order_by(Organization.name)
+
+
+def enterprises(s: Session, user: User) -> list[Organization]:
+    return list(s.scalars(visible_enterprises_query(user)))
+
+
+def enterprise(s: Session, user: User, enterprise_id: int) -> Organization:
+    org = s.scalars(visible_enterprises_query(user).where(Organization.id == enterprise_id)).first()
+    if org is None:
+        raise NotFound(f"no enterprise {enterprise_id}")
+    return org
+
+
+def may_grant(user: User) -> bool:
+    return user.role in ("admin", "enterprise_member")
+
+
+def require_admin(user: User) -> None:
+    if user.role != "admin":
+        raise Forbidden("only an administrator may do this")
+
+
+def assessment(s: Session, user: User, assessment_id: int) -> Assessment:
+    a = s.get(Assessment, assessment_id)
+    if a is None:
+        raise NotFound(f"no assessment {assessment_id}")
+    try:
+        enterprise(s, user, a.enterprise_id)
+    except NotFound:
+        raise NotFound(f"no assessment {assessment_id}") from None
+    return a
+
+
+def dataset(s: Session, user: User, dataset_id: int) -> Dataset:
+    d = s.get(Dataset, dataset_id)
+    if d is None:
+        raise NotFound(f"no dataset {dataset_id}")
+    try:
+        enterprise(s, user, d.enterprise_id)
+    except NotFound:
+        raise NotFound(f"no dataset {dataset_id}") from None
+    return d
+
+
+def job(s: Session, user: User, job_id: int) -> Job:
+    j = s.get(Job, job_id)
+    if j is None:
+        raise NotFound(f"no job {job_id}")
+    try:
+        enterprise(s, user, j.enterprise_id)
+    except NotFound:
+        raise NotFound(f"no job {job_id}") from None
+    return j
+
+
+# ---------------------------------------------------------------------------------------------
+# Organizations, users, grants
+
+
+def create_organization(s: Session, admin: User, kind: str, name: str) -> Organization:
+    require_admin(admin)
+    name = name.strip()
+    if kind not in ("enterprise", "assessment_body"):
+        raise BadRequest(f"kind: expected enterprise or assessment_body, found {kind!r}")
+    if not name or len(name) > 200:
+        raise BadRequest("name: expected 1 to 200 characters")
+    org = Organization(kind=kind, name=name)
+    s.add(org)
+    s.flush()
+    audit(s, admin, "organization.create", target=f"organization:{org.id}", detail={"kind": kind})
+    return org
+
+
+def create_user(
+    s: Session,
+    admin: User | None,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    organization_id: int | None = None,
+) -> User:
+    """A new user; ``admin=None`` only from the command line (the first administrator)."""
+    if admin is not None:
+        require_admin(admin)
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise BadRequest(f"email: expected an e-mail address, found {email!r}")
+    if role not in ("enterprise_member", "assessor", "admin"):
+        raise BadRequest(f"role: expected enterprise_member, assessor or admin, found {role!r}")
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(f"password: expected at least {MIN_PASSWORD} characters")
+    if s.scalars(sa.select(User).where(User.email == email)).first() is not None:
+        raise Conflict(f"a user with e-mail {email} exists already")
+    org = None
+    if role != "admin":
+        org = s.get(Organization, organization_id) if organization_id is not None else None
+        want = "enterprise" if role == "enterprise_member" else "assessment_body"
+        if org is None or org.kind != want:
+            raise BadRequest(f"organization: a {role} belongs to an organization of kind {want}")
+    user = User(
+        email=email, name=name.strip() or email, password_hash=hash_password(password), role=role
+    )
+    s.add(user)
+    s.flush()
+    if org is not None:
+        s.add(Membership(user_id=user.id, organization_id=org.id))
+    audit(s, admin, "user.create", target=f"user:{user.id}", detail={"role": role, "email": email})
+    return user
+
+
+def grants(s: Session, enterprise_id: int) -> list[Organization]:
+    return list(
+        s.scalars(
+            sa.select(Organization)
+            .join(Grant, Grant.body_id == Organization.id)
+            .where(Grant.enterprise_id == enterprise_id)
+            .order_by(Organization.name)
+        )
+    )
+
+
+def bodies(s: Session) -> list[Organization]:
+    return list(
+        s.scalars(
+            sa.select(Organization)
+            .where(Organization.kind == "assessment_body")
+            .order_by(Organization.name)
+        )
+    )
+
+
+def grant(s: Session, user: User, enterprise_id: int, body_id: int, *, address: str = "") -> None:
+    ent = enterprise(s, user, enterprise_id)
+    if not may_grant(user):
+        raise Forbidden("only the enterprise's members or an administrator may grant access")
+    body = s.get(Organization, body_id)
+    if body is None or body.kind != "assessment_body":
+        raise BadRequest(f"body: expected the id of an assessment body, found {body_id}")
+    if s.get(Grant, (ent.id, body.id)) is None:
+        s.add(Grant(enterprise_id=ent.id, body_id=body.id, granted_by=user.id))
+    audit(
+        s,
+        user,
+        "grant.create",
+        enterprise_id=ent.id,
+        target=f"organization:{body.id}",
+        address=address,
+    )
+
+
+def revoke(s: Session, user: User, enterprise_id: int, body_id: int, *, address: str = "") -> None:
+    ent = enterprise(s, user, enterprise_id)
+    if not may_grant(user):
+        raise Forbidden("only the enterprise's members or an administrator may revoke access")
+    row = s.get(Grant, (ent.id, body_id))
+    if row is None:
+        raise NotFound(f"no grant to organization {body_id}")
+    s.delete(row)
+    audit(
+        s,
+        user,
+        "grant.revoke",
+        enterprise_id=ent.id,
+        target=f"organization:{body_id}",
+        address=address,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Uploads and assessments (the work itself runs in thermaudit.web.jobs)
+
+
+def add_upload(
+    s: Session,
+    paths: Paths,
+    user: User,
+    enterprise_id: int,
+    *,
+    filename: str,
+    stored: Path,
+    replace: bool = False,
+    address: str = "",
+) -> tuple[Dataset, Job]:
+    """Register an upload already written to ``stored`` (a server-named temporary file) and
+    queue its import."""
+    ent = enterprise(s, user, enterprise_id)
+    low = filename.lower()
+    if low.endswith(".xlsx"):
+        kind = "xlsx"
+    elif low.endswith(".zip"):
+        kind = "zip"
+    else:
+        raise BadRequest(
+            f"file: expected a .zip of the dataset folder or an .xlsx workbook, found {filename!r}"
+        )
+    h = hashlib.sha256()
+    with stored.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    ds = Dataset(
+        enterprise_id=ent.id,
+        uploaded_by=user.id,
+        original_name=filename[-300:],
+        kind=kind,
+        size=stored.stat().st_size,
+        sha256=h.hexdigest(),
+        status="queued",
+        replace=replace,
+    )
+    s.add(ds)
+    s.flush()
+    target = paths.upload(ds.id, kind)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(stored), target)
+    j = Job(
+        kind="import", enterprise_id=ent.id, dataset_id=ds.id, created_by=user.id, message="queued"
+    )
+    s.add(j)
+    s.flush()
+    audit(
+        s,
+        user,
+        "dataset.upload",
+        enterprise_id=ent.id,
+        target=f"dataset:{ds.id}",
+        address=address,
+        detail={"name": ds.original_name, "size": ds.size, "sha256": ds.sha256, "job": j.id},
+    )
+    return ds, j
+
+
+def start_assessment(
+    s: Session,
+    user: User,
+    enterprise_id: int,
+    *,
+    lang: str = "zh+en",
+    previous: Assessment | None = None,
+    address: str = "",
+) -> tuple[Assessment, Job]:
+    """Queue a new assessment version of the enterprise's current data (version n+1)."""
+    ent = enterprise(s, user, enterprise_id)
+    if lang not in LANGS:
+        raise BadRequest(f"lang: expected one of {', '.join(LANGS)}, found {lang!r}")
+    imported = s.scalars(
+        sa.select(Dataset.id).where(
+            Dataset.enterprise_id == ent.id, Dataset.status.in_(("imported", "unchanged"))
+        )
+    ).first()
+    if imported is None:
+        raise Conflict("the enterprise has no imported dataset yet; upload one first")
+    last = s.scalar(
+        sa.select(sa.func.max(Assessment.version)).where(Assessment.enterprise_id == ent.id)
+    )
+    a = Assessment(
+        enterprise_id=ent.id,
+        version=(last or 0) + 1,
+        previous_id=previous.id if previous is not None else None,
+        created_by=user.id,
+        lang=lang,
+        status="queued",
+        signed=False,
+    )
+    s.add(a)
+    s.flush()
+    j = Job(
+        kind="assess",
+        enterprise_id=ent.id,
+        assessment_id=a.id,
+        created_by=user.id,
+        message="queued",
+    )
+    s.add(j)
+    s.flush()
+    audit(
+        s,
+        user,
+        "assessment.rerun" if previous is not None else "assessment.start",
+        enterprise_id=ent.id,
+        target=f"assessment:{a.id}",
+        address=address,
+        detail={"version": a.version, "previous": a.previous_id, "job": j.id},
+    )
+    return a, j
+
+
+def rerun(
+    s: Session, user: User, assessment_id: int, *, address: str = ""
+) -> tuple[Assessment, Job]:
+    """A signed assessment is never changed: running it again makes version n+1."""
+    old = assessment(s, user, assessment_id)
+    return start_assessment(
+        s, user, old.enterprise_id, lang=old.lang, previous=old, address=address
+    )
+
+
+def refuse_change(
+    s: Session, user: User, assessment_id: int, action: str, *, address: str = ""
+) -> str:
+    """A request to change or delete an assessment: always refused (the caller answers
+    409 with the returned message) and logged. A signed assessment never changes; an
+    unfinished one is signed when done."""
+    a = assessment(s, user, assessment_id)
+    audit(
+        s,
+        user,
+        f"assessment.{action}.refused",
+        enterprise_id=a.enterprise_id,
+        target=f"assessment:{a.id}",
+        address=address,
+        detail={"signed": a.signed},
+    )
+    if a.signed:
+        return (
+            f"assessment {a.id} (version {a.version}) is signed and cannot change; "
+            "run it again to create a new version"
+        )
+    return f"assessment {a.id} is {a.status}; it is signed when done and never changes"
+
+
+def history(s: Session, enterprise_id: int) -> list[Assessment]:
+    return list(
+        s.scalars(
+            sa.select(Assessment)
+            .where(Assessment.enterprise_id == enterprise_id)
+            .order_by(Assessment.version.desc())
+        )
+    )
+
+
+def datasets(s: Session, enterprise_id: int) -> list[Dataset]:
+    return list(
+        s.scalars(
+            sa.select(Dataset)
+            .where(Dataset.enterprise_id == enterprise_id)
+            .order_by(Dataset.id.desc())
+        )
+    )
+
+
+def jobs(s: Session, enterprise_id: int, limit: int = 20) -> list[Job]:
+    return list(
+        s.scalars(
+            sa.select(Job)
+            .where(Job.enterprise_id == enterprise_id)
+            .order_by(Job.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a finished assessment
+
+
+def document(paths: Paths, a: Assessment) -> dict[str, Any]:
+    path = paths.signed(a.id) / "assessment.json"
+    if a.status != "done" or not path.is_file():
+        raise NotFound(f"assessment {a.id} has no result yet")
+    doc: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return doc
+
+
+_FIGURE = re.compile(r"<figure>(.*?)</figure>", re.S)
+_CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
+_chart_cache: dict[tuple[str, int], list[dict[str, str]]] = {}
+
+
+def charts(paths: Paths, a: Assessment) -> list[dict[str, str]]:
+    """The SVG figures of the signed report.html (the same charts as the report), each as
+    ``{"svg": …, "caption": …}``; the file is immutable, so the result is cached."""
+    key = (str(paths.root), a.id)
+    if key in _chart_cache:
+        return _chart_cache[key]
+    html = paths.signed(a.id) / "report.html"
+    out = []
+    if a.status == "done" and html.is_file():
+        for m in _FIGURE.finditer(html.read_text("utf-8")):
+            body = m.group(1)
+            cap = _CAPTION.search(body)
+            out.append(
+                {
+                    "svg": _CAPTION.sub("", body),
+                    "caption": cap.group(1) if cap else "",
+                }
+            )
+        _chart_cache[key] = out
+    return out
+
+
+def summarize(doc: dict[str, Any], spec_metrics: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """What the database keeps of an assessment for lists and comparisons."""
+    metrics = []
+    for mid, m in doc.get("metrics", {}).items():
+        zh, en = spec_metrics.get(mid, (mid, mid))
+        budget = m.get("uncertainty_budget") or {}
+        metrics.append(
+            {
+                "id": mid,
+                "name_zh": zh,
+                "name_en": en,
+                "value": m.get("value"),
+                "unit": m.get("unit", ""),
+                "grade": m.get("grade"),
+                "qualified": bool((m.get("sufficiency") or {}).get("qualified")),
+                "U": budget.get("U"),
+            }
+        )
+    by_sku = ((doc.get("metrics", {}).get("unit_product_energy") or {}).get("detail") or {}).get(
+        "by_sku"
+    ) or {}
+    ranking = sorted(
+        (
+            {
+                "sku": sku,
+                "value": v.get("value"),
+                "unit": v.get("unit", ""),
+                "good_qty": v.get("good_qty"),
+                "good_mass_t": v.get("good_mass_t"),
+            }
+            for sku, v in by_sku.items()
+            if isinstance(v, dict)
+        ),
+        key=lambda r: (r["value"] is None, -(r["value"] or 0.0)),
+    )
+    severities: dict[str, int] = {}
+    for f in doc.get("findings", []):
+        severities[f.get("severity", "info")] = severities.get(f.get("severity", "info"), 0) + 1
+    return {
+        "enterprise": doc.get("enterprise", {}),
+        "period": doc.get("period", {}),
+        "specification": doc.get("specification"),
+        "metrics": metrics,
+        "sku_ranking": ranking,
+        "findings": severities,
+    }
+
+
+def compare(a: Assessment, b: Assessment) -> list[dict[str, Any]]:
+    """The six metrics of two assessments side by side, with b − a and its percentage."""
+    ma = {m["id"]: m for m in (a.summary or {}).get("metrics", [])}
+    mb = {m["id"]: m for m in (b.summary or {}).get("metrics", [])}
+    rows = []
+    for mid in list(ma) + [k for k in mb if k not in ma]:
+        x, y = ma.get(mid), mb.get(mid)
+        va = x.get("value") if x else None
+        vb = y.get("value") if y else None
+        delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
+        pct = delta / va * 100 if delta is not None and va else None
+        ref = x or y or {}
+        rows.append(
+            {
+                "id": mid,
+                "name_zh": ref.get("name_zh", mid),
+                "name_en": ref.get("name_en", mid),
+                "unit": ref.get("unit", ""),
+                "a": va,
+                "b": vb,
+                "delta": delta,
+                "delta_pct": pct,
+                "grade_a": x.get("grade") if x else None,
+                "grade_b": y.get("grade") if y else None,
+            }
+        )
+    return rows
+
+
+def write_bundle(folder: Path, target: Path) -> str:
+    """Zip the signed folder (report, assessment.json, manifest and signature); sha256."""
+    tmp = target.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            zf.write(path, path.relative_to(folder).as_posix())
+    tmp.replace(target)
+    h = hashlib.sha256(target.read_bytes()).hexdigest()
+    return h
+
+
+def utc(t: dt.datetime | None) -> str:
+    if t is None:
+        return ""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+__all__ = ["Paths", "now"]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
