@@ -44,14 +44,13 @@ WINDOW_BYTES_PER_ROW = 200
 #: columns of :func:`_annotate` that :func:`_statistics` reads
 _ANNOTATED = (
     "controller_id",
+    "ts",
     "segment",
     "e",
-    "producing",
     "steady",
     "ev_setpoint",
     "ev_time_gap",
     "ev_np_gap",
-    "dup_row",
     "dup_extra",
 )
 #: keys of a ``by_controller`` entry, in the order of assessment.json
@@ -195,7 +194,6 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
     # pass 1: neighbours
     a = t.mutate(
         prev_ts=t.ts.lag().over(w),
-        next_ts=t.ts.lead().over(w),
         prev_sp=t.setpoint_c.lag().over(w),
         prev_prod=t.producing.lag().over(w),
     )
@@ -214,7 +212,7 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
         ev_time_gap=ev_time_gap,
         run_start=ibis.ifelse(np_start, a.ts, no_ts).max().over(cw),
         segment=seg_break.cast("int64").sum().over(cw),
-        dup_row=(a.ts == a.prev_ts).fill_null(False) | (a.ts == a.next_ts).fill_null(False),
+        # a repeated timestamp: every row after the first of its group
         dup_extra=(a.ts == a.prev_ts).fill_null(False),
     )
     ev_np_gap = (b.producing & ~b.first & ~b.prev_prod & (b.ts > b.run_start + gap)).fill_null(
@@ -261,33 +259,60 @@ def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
     )
 
 
-def _tolerances(site: Site) -> ir.Table:
-    ids = [c.id for c in site.temperature_controllers]
+def _tolerances(site: Site, ids: list[str] | None = None) -> ir.Table:
+    """Declared tolerance per controller; keyed by the position in ``ids`` when given
+    (see :func:`_coded`)."""
+    declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
+    if ids is None:
+        keys: pa.Array = pa.array(list(declared), pa.string())
+        values: list[float | None] = list(declared.values())
+    else:
+        keys = pa.array(range(len(ids)), pa.int32())
+        values = [declared.get(cid) for cid in ids]
     return ibis.memtable(
-        pa.table(
-            {
-                "controller_id": pa.array(ids, pa.string()),
-                "tolerance_c": pa.array(
-                    [c.tolerance_c for c in site.temperature_controllers], pa.float64()
-                ),
-            }
-        )
+        pa.table({"controller_id": keys, "tolerance_c": pa.array(values, pa.float64())})
     ).rename(tol_controller_id="controller_id")
 
 
+def _coded(samples: ir.Table, ids: list[str]) -> ir.Table:
+    """``controller_id`` replaced by its position in ``ids`` (int32).
+
+    The window passes partition and sort by controller; an integer key instead of the
+    string makes them about a quarter cheaper (measured at scale M: 31 → 22 s of CPU)."""
+    if not ids:
+        return samples.mutate(controller_id=ibis.null("int32"))
+    branches = ((cid, ibis.literal(i, "int32")) for i, cid in enumerate(ids))
+    return samples.mutate(controller_id=samples.controller_id.cases(*branches))
+
+
+def _kept(a: ir.Table) -> ir.Table:
+    """The annotated rows that :func:`_statistics` reads: steady samples and event rows.
+
+    Every other row (non-producing, warming up) only counts, and the counts of rows and
+    producing rows come from one cheap aggregate over the input instead; at a year of
+    samples this halves what the window passes write."""
+    return a.filter(a.steady | a.ev_setpoint | a.ev_time_gap | a.ev_np_gap | a.dup_extra)
+
+
 def _statistics(a: ir.Table, tol: ir.Table, pooled: bool = True) -> ir.Table:
-    """One row per controller with samples in the period: counts, statistics, cpk and (with
-    ``pooled``) the pooled P95 of |e| as ``value`` with its ``pooled_samples``."""
+    """One row per controller with kept rows (:func:`_kept`): event counts, statistics, cpk
+    and (with ``pooled``) the pooled P95 of |e| as ``value`` with its ``pooled_samples``.
+
+    A duplicated timestamp's rows are counted as the extra rows (``dup_extra``, every row
+    after the first of its group) plus one per group (distinct timestamps among them)."""
+    dup = a.filter(a.dup_extra)
+    groups = (
+        dup.group_by(dup.controller_id)
+        .aggregate(dup_groups=dup.ts.nunique())
+        .rename(dup_controller_id="controller_id")
+    )
     per = a.left_join(tol, a.controller_id == tol.tol_controller_id)
     per_abs = per.e.abs()
     stats = per.group_by(per.controller_id).aggregate(
-        rows=per.count(),
-        producing=per.producing.cast("int64").sum(),
         samples=per.steady.cast("int64").sum(),
         setpoint_changes=per.ev_setpoint.cast("int64").sum(),
         time_gaps=per.ev_time_gap.cast("int64").sum(),
         nonproducing_gaps=per.ev_np_gap.cast("int64").sum(),
-        duplicate_rows=per.dup_row.cast("int64").sum(),
         duplicate_extra_rows=per.dup_extra.cast("int64").sum(),
         tolerance_c=per.tolerance_c.max(),
         p95_abs_c=per_abs.quantile(ACCURACY_QUANTILE, where=per.steady),
@@ -323,9 +348,11 @@ def _statistics(a: ir.Table, tol: ir.Table, pooled: bool = True) -> ir.Table:
     )
 
     out = stats.left_join(cpk, stats.controller_id == cpk.cpk_controller_id)
+    out = out.left_join(groups, out.controller_id == groups.dup_controller_id)
     out = out.mutate(
-        cpk=ibis.ifelse(out.cpk_weight > 0, out.cpk_sum / out.cpk_weight, ibis.null("float64"))
-    ).drop("cpk_sum", "cpk_weight", "cpk_controller_id")
+        cpk=ibis.ifelse(out.cpk_weight > 0, out.cpk_sum / out.cpk_weight, ibis.null("float64")),
+        duplicate_rows=out.duplicate_extra_rows + out.dup_groups.fill_null(0),
+    ).drop("cpk_sum", "cpk_weight", "cpk_controller_id", "dup_groups", "dup_controller_id")
     if not pooled:
         return out
     return out.cross_join(
@@ -372,11 +399,20 @@ def _batched_statistics(
     :func:`~thermaudit.metrics.quantile.exact_quantile` over the |e| of every batch,
     spooled to Parquet: the same number, in bounded memory.
     """
-    tol = _tolerances(site)
+    ids = sorted(cid for batch in batches for cid in batch)
+    tol = _tolerances(site, ids)
+
+    def rows(expr: ir.Table) -> list[dict[str, Any]]:
+        out = con.to_pyarrow(expr).to_pylist()
+        for r in out:
+            r["controller_id"] = ids[r["controller_id"]]
+        return out
+
     if len(batches) <= 1:
-        narrow = materialize(con, _annotate(samples, site).select(*_ANNOTATED))
+        coded = _coded(samples, ids)
+        narrow = materialize(con, _kept(_annotate(coded, site)).select(*_ANNOTATED))
         try:
-            table = con.to_pyarrow(_statistics(narrow, tol)).to_pylist()
+            table = rows(_statistics(narrow, tol))
         finally:
             release(con, narrow)
         pooled = [r for r in table if r["pooled_samples"]]
@@ -385,10 +421,10 @@ def _batched_statistics(
     with tempfile.TemporaryDirectory(prefix="mold-", dir=spill_dir()) as tmp:
         spooled = []
         for i, batch in enumerate(batches):
-            sub = samples.filter(samples.controller_id.isin(batch))
-            narrow = materialize(con, _annotate(sub, site).select(*_ANNOTATED))
+            sub = _coded(samples.filter(samples.controller_id.isin(batch)), ids)
+            narrow = materialize(con, _kept(_annotate(sub, site)).select(*_ANNOTATED))
             try:
-                table += con.to_pyarrow(_statistics(narrow, tol, pooled=False)).to_pylist()
+                table += rows(_statistics(narrow, tol, pooled=False))
                 path = Path(tmp) / f"abs_e_{i:04d}.parquet"
                 st = narrow.filter(narrow.steady)
                 con.to_parquet(st.select(abs_e=st.e.abs()), path)
@@ -461,25 +497,34 @@ def mold_temperature_accuracy(
     """
     _check_samples(samples)
     inside = _in_period(samples, site)
+    producing = (
+        samples.state.isnull() | (samples.state == PRODUCING)
+        if "state" in samples.columns
+        else ibis.literal(True)
+    )
     per = con.to_pyarrow(
         samples.group_by(samples.controller_id).aggregate(
-            rows_in=inside.cast("int64").sum(), rows_out=(~inside).cast("int64").sum()
+            rows_in=inside.cast("int64").sum(),
+            rows_out=(~inside).cast("int64").sum(),
+            producing_in=(inside & producing).cast("int64").sum(),
         )
     ).to_pylist()
     outside_by = {r["controller_id"]: int(r["rows_out"]) for r in per if r["rows_out"]}
-    batches = _batches(
-        {r["controller_id"]: int(r["rows_in"]) for r in per if r["rows_in"]},
-        batch_rows or _batch_rows(),
-    )
-    table, value = _batched_statistics(con, samples, site, batches)
+    rows_in = {r["controller_id"]: int(r["rows_in"]) for r in per if r["rows_in"]}
+    producing_in = {r["controller_id"]: int(r["producing_in"]) for r in per}
+    batches = _batches(rows_in, batch_rows or _batch_rows())
+    kept, value = _batched_statistics(con, samples, site, batches)
+    # a controller whose in-period rows are all non-producing or warming up keeps no row
+    stats = {r["controller_id"]: r for r in kept}
+    table = [stats.get(cid, {"controller_id": cid}) for cid in rows_in]
 
     declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
     by_controller: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, int]] = {}
     for r in sorted(table, key=lambda r: r["controller_id"]):
         cid = r["controller_id"]
-        n = int(r["samples"] or 0)
-        tol = _float(r["tolerance_c"])
+        n = int(r.get("samples") or 0)
+        tol = _float(declared.get(cid))
         p95 = _float(r["p95_abs_c"]) if n else None
         by_controller[cid] = {
             "p95_abs_c": p95,
@@ -487,20 +532,20 @@ def mold_temperature_accuracy(
             "bias_c": _float(r["bias_c"]) if n else None,
             "rms_c": _float(r["rms_c"]) if n else None,
             "within_tolerance": _float(r["within_tolerance"]) if n and tol is not None else None,
-            "cpk": _float(r["cpk"]),
+            "cpk": _float(r.get("cpk")),
             "samples": n,
             "pass": None if p95 is None or tol is None else p95 <= tol,
             "tolerance_c": tol,
         }
         counts[cid] = {
-            "rows": int(r["rows"]),
-            "producing": int(r["producing"]),
+            "rows": rows_in[cid],
+            "producing": producing_in[cid],
             "steady": n,
-            "setpoint_changes": int(r["setpoint_changes"]),
-            "time_gaps": int(r["time_gaps"]),
-            "nonproducing_gaps": int(r["nonproducing_gaps"]),
-            "segments": int(r["segments"] or 0),
-            "cpk_segments": int(r["cpk_segments"] or 0),
+            "setpoint_changes": int(r.get("setpoint_changes") or 0),
+            "time_gaps": int(r.get("time_gaps") or 0),
+            "nonproducing_gaps": int(r.get("nonproducing_gaps") or 0),
+            "segments": int(r.get("segments") or 0),
+            "cpk_segments": int(r.get("cpk_segments") or 0),
         }
     n_steady = sum(c["samples"] for c in by_controller.values())
     if n_steady == 0:
@@ -519,12 +564,12 @@ def mold_temperature_accuracy(
         "duplicate_timestamp_rows": {
             r["controller_id"]: int(r["duplicate_rows"])
             for r in sorted(table, key=lambda r: r["controller_id"])
-            if r["duplicate_rows"]
+            if r.get("duplicate_rows")
         },
         "duplicate_timestamp_extra_rows": {
             r["controller_id"]: int(r["duplicate_extra_rows"])
             for r in sorted(table, key=lambda r: r["controller_id"])
-            if r["duplicate_extra_rows"]
+            if r.get("duplicate_extra_rows")
         },
         "controllers_without_steady_samples": [
             cid for cid, c in by_controller.items() if c["samples"] == 0

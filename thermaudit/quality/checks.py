@@ -637,9 +637,8 @@ def _clock_lag(ctx: _Context) -> list[Finding]:
     w = ibis.window(group_by=[cand.node, cand.o_member, cand.lag], order_by=cand.h)
     cand = cand.mutate(prev_h=cand.h.lag().over(w), prev_res=cand.res.lag().over(w))
     cand = cand.filter(cand.prev_h == cand.h - 1)
-    rough = cand.group_by(["node", "o_member", "lag"]).aggregate(
-        r=((cand.res - cand.prev_res) ** 2).sum(), n=cand.count()
-    )
+    d = cand.res - cand.prev_res
+    rough = cand.group_by(["node", "o_member", "lag"]).aggregate(r=(d * d).sum(), n=cand.count())
     rows = ctx.rows(rough)
     table: dict[tuple[str, str], dict[int, tuple[float, int]]] = {}
     for r in rows:
