@@ -2,11 +2,15 @@
 
 For each scale (S, M, L of ``thermaudit demo``) the dataset is generated once and cached under
 ``--data`` (``benchmarks/.data/<scale>/``), imported once into a workspace (the import is timed
-and reported, not compared), then three contenders run, each in its own subprocess so that its
+and reported, not compared), then the contenders run, each in its own subprocess so that its
 peak RSS (``os.wait4`` → ``ru_maxrss``) is its own:
 
 ``assess``
-    ``python -m thermaudit assess WS -o OUT``: the real CLI, all six metrics.
+    ``python -m thermaudit assess WS -o OUT --no-diagnosis``: the real CLI, all six metrics
+    with their findings, uncertainty and ``assessment.json`` (the issue's target).
+``assess+diagnosis``
+    the default ``thermaudit assess WS -o OUT``, which adds the diagnosis (baseline, waste
+    detectors, measures, export priorities); reported, not part of the target.
 ``sql``
     one raw ``duckdb`` connection over ``read_parquet`` of the normalized files: per-meter
     period consumption (dedup, lag differencing, multiplier, meter events, rollover, boundary
@@ -42,7 +46,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-CONTENDERS = ("assess", "sql", "pandas")
+CONTENDERS = ("assess", "sql", "pandas", "assess+diagnosis")
 #: relative tolerance of the agreement checks: the three routes evaluate the same formulas in
 #: float64; only the summation order differs (parallel hash aggregation), ~1e-15 relative
 REL_TOL = 1e-9
@@ -779,6 +783,9 @@ def bench_scale(scale: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             out_dir = runs / f"{name}-out"
             if name == "assess":
                 shutil.rmtree(out_dir, ignore_errors=True)
+                cmd = thermaudit_cmd("assess", str(ws), "-o", str(out_dir), "--no-diagnosis")
+            elif name == "assess+diagnosis":
+                shutil.rmtree(out_dir, ignore_errors=True)
                 cmd = thermaudit_cmd("assess", str(ws), "-o", str(out_dir))
             else:
                 out_dir.mkdir(exist_ok=True)
@@ -808,7 +815,7 @@ def bench_scale(scale: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             best["rss_mb"] = max(peaks)
             if name == "assess":
                 ref = from_assessment(json.loads((out_dir / "assessment.json").read_text()))
-            else:
+            elif name in ("sql", "pandas"):
                 best["numbers"] = json.loads((out_dir / "result.json").read_text())
         results[name] = best
 
