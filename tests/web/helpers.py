@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 import time
 import zipfile
@@ -49,29 +48,25 @@ def live_server(app: Any, timeout: float = 30.0) -> Iterator[str]:
     worker) runs as under ``thermaudit serve``."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+    # port 0: the kernel picks a free port, read back from the listening socket (no race)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
     )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     end = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > end:
             server.should_exit = True
-            sock.close()
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port} in {timeout} s")
+            raise RuntimeError(f"uvicorn did not start in {timeout} s")
         time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout)
-        sock.close()
 
 
 def zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:

@@ -526,3 +526,96 @@ def test_pages_render_in_both_languages(site: Site, assessed: dict[str, Any]) ->
     # the choice is remembered in a cookie
     assert "企业" in c.get("/?lang=zh").text and "企业" in c.get("/").text
     c.get("/?lang=en")
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions: server errors found by probing the API and the forms
+
+
+def test_email_too_long_after_lowercasing_is_refused_not_a_server_error(site: Site) -> None:
+    """'İ'.lower() is two characters: a 200-character address became 201 and PostgreSQL's
+    varchar(200) answered 500; now a 422 that names the limit."""
+    email = "a" * 98 + "İ" + "@" + "b" * 100
+    assert len(email) == 200 and len(email.lower()) == 201
+    body = {"email": email, "name": "Long", "password": PASSWORD, "role": "admin"}
+    r = site.client("admin").post("/api/users", json=body, headers=site.csrf("admin"))
+    assert r.status_code == 422, r.text
+    assert "at most 200 characters" in r.json()["detail"]
+
+
+def test_upload_name_with_nul_or_a_path_is_stored_clean(site: Site) -> None:
+    """A NUL in the client's file name made PostgreSQL refuse the insert (500); the name is
+    only shown, so control characters and any path before the last separator are dropped."""
+    c = site.client("member_beta")
+    for sent, shown in (("pl\x00ant.zip", "plant.zip"), ("C:\\Users\\m\\plant.zip", "plant.zip")):
+        body = (
+            b'--XX\r\nContent-Disposition: form-data; name="file"; filename="'
+            + sent.encode()
+            + b'"\r\nContent-Type: application/zip\r\n\r\nPK-not-a-zip\r\n--XX--\r\n'
+        )
+        r = c.post(
+            f"/api/enterprises/{site.ids['beta']}/datasets",
+            content=body,
+            headers={
+                **site.csrf("member_beta"),
+                "Content-Type": "multipart/form-data; boundary=XX",
+            },
+        )
+        assert r.status_code == 202, (sent, r.text)
+        assert r.json()["dataset"]["original_name"] == shown
+        job = site.wait(r.json()["job"]["id"], "member_beta")
+        assert job["state"] == "failed" and "rejected" in job["message"]
+
+
+def test_sign_in_with_nul_in_the_email_is_a_failed_sign_in(site: Site) -> None:
+    """The sign-in form has no pattern on the e-mail: a NUL reached PostgreSQL's query (500)."""
+    c = new_client(site.app, address="10.9.7.1")
+    r = c.post(
+        "/login",
+        data={"email": "admin\x00@example.com", "password": PASSWORD, "csrf_token": login_token(c)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 401 and "Wrong e-mail or password" in r.text
+    site.app.state.limiter.reset("ip:10.9.7.1")
+
+
+def test_page_with_an_invalid_parameter_says_what_is_wrong(site: Site) -> None:
+    """A page answered FastAPI's JSON for a malformed query; now an error page in words."""
+    r = site.client("admin").get("/compare?a=x&b=1")
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "a: Input should be a valid integer" in r.text and "Traceback" not in r.text
+    # the API keeps the usual JSON
+    r = site.client("admin").get("/api/compare?a=x&b=1")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "a"]
+
+
+def test_the_answer_is_sent_only_after_its_transaction_commits(site: Site) -> None:
+    """FastAPI ends a ``yield`` dependency after the response is sent unless its scope is
+    "function": the upload form's 303 to /jobs/N reached the browser before the job was
+    committed and Chromium's next GET found no job (404). At the moment the response starts,
+    another connection must already see the new job."""
+    from fastapi.testclient import TestClient
+
+    seen: dict[str, int] = {}
+
+    async def spying(scope: Any, receive: Any, send: Any) -> None:
+        async def spy(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["method"] == "POST":
+                with site.app.state.sessions() as s:
+                    seen["jobs"] = s.scalar(sa.select(sa.func.count(Job.id))) or 0
+            await send(message)
+
+        await site.app(scope, receive, spy)
+
+    with site.app.state.sessions() as s:
+        before = s.scalar(sa.select(sa.func.count(Job.id))) or 0
+    c = TestClient(spying, base_url="https://testserver")  # no lifespan: site.app runs
+    c.cookies = site.client("member_beta").cookies
+    r = c.post(
+        f"/api/enterprises/{site.ids['beta']}/datasets",
+        files={"file": ("x.zip", b"PK-not-a-zip", "application/zip")},
+        headers=site.csrf("member_beta"),
+    )
+    assert r.status_code == 202, r.text
+    assert seen["jobs"] == before + 1
+    site.wait(r.json()["job"]["id"], "member_beta")

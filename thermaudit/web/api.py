@@ -36,7 +36,9 @@ router = APIRouter(prefix="/api", tags=["api"])
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 #: text a user may enter: no NUL (PostgreSQL refuses it in text), bounded length
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
-DB = Annotated[Session, Depends(db)]
+#: committed before the response is sent ("function" scope): a redirect to a job page
+#: must find the job, and a client may act on a 2xx at once
+DB = Annotated[Session, Depends(db, scope="function")]
 
 
 def user(request: Request, s: DB) -> Auth:

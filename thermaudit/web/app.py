@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -191,8 +193,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(CsrfFailed)
-    async def _csrf(_request: Request, _exc: CsrfFailed) -> Response:
-        return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+    async def _csrf(request: Request, _exc: CsrfFailed) -> Response:
+        msg = "missing or wrong CSRF token"
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": msg}, status_code=403)
+        from thermaudit.web.pages import error_page
+
+        return error_page(request, 403, msg + "; reload the page and try again")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        """The API answers FastAPI's usual 422 JSON; a page says the same in words."""
+        if request.url.path.startswith("/api"):
+            return await request_validation_exception_handler(request, exc)
+        from thermaudit.web.pages import error_page
+
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return error_page(request, 422, "; ".join(parts))
 
     for exc_type, status in (
         (services.NotFound, 404),
@@ -311,15 +331,26 @@ def sign_in(request: Request, s: Session, email: str, password: str) -> User:
     wait = limiter.blocked(*keys)
     if wait > 0:
         services.audit(
-            s, None, "login.blocked", address=client_address(request), detail={"email": email}
+            s,
+            None,
+            "login.blocked",
+            address=client_address(request),
+            detail={"email": email.replace("\x00", "")},
         )
         raise LoginRefused(wait)
-    user = s.scalars(sa.select(User).where(User.email == email)).first()
+    # PostgreSQL refuses NUL in text: no account has such an address, so it is a failure
+    user = (
+        None if "\x00" in email else s.scalars(sa.select(User).where(User.email == email)).first()
+    )
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         limiter.fail(*keys)
         services.audit(
-            s, None, "login.failed", address=client_address(request), detail={"email": email}
+            s,
+            None,
+            "login.failed",
+            address=client_address(request),
+            detail={"email": email.replace("\x00", "")},
         )
         raise LoginRefused()
     limiter.reset(f"email:{email}")

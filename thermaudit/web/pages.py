@@ -38,7 +38,9 @@ from thermaudit.web.security import new_token, same
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("thermaudit.web") / "templates"))
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-DB = Annotated[Session, Depends(db)]
+#: committed before the response is sent ("function" scope): a redirect to a job page
+#: must find the job, and a client may act on a 2xx at once
+DB = Annotated[Session, Depends(db, scope="function")]
 Csrf = Annotated[str, Form(max_length=200)]
 
 

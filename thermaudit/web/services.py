@@ -53,7 +53,7 @@ FILES: dict[str, tuple[str, str]] = {
     "json": ("assessment.json", "application/json"),
     "bundle": ("bundle.zip", "application/zip"),
 }
-_EMAIL = re.compile(r"^[^@\s]{1,100}@[^@\s]{1,100}$")
+_EMAIL = re.compile(r"^[^@\s\x00]{1,100}@[^@\s\x00]{1,100}$")
 
 
 class NotFound(LookupError):
@@ -216,8 +216,8 @@ def create_organization(s: Session, admin: User, kind: str, name: str) -> Organi
     name = name.strip()
     if kind not in ("enterprise", "assessment_body"):
         raise BadRequest(f"kind: expected enterprise or assessment_body, found {kind!r}")
-    if not name or len(name) > 200:
-        raise BadRequest("name: expected 1 to 200 characters")
+    if not name or len(name) > 200 or "\x00" in name:
+        raise BadRequest("name: expected 1 to 200 characters (no NUL)")
     org = Organization(kind=kind, name=name)
     s.add(org)
     s.flush()
@@ -238,9 +238,15 @@ def create_user(
     """A new user; ``admin=None`` only from the command line (the first administrator)."""
     if admin is not None:
         require_admin(admin)
+    # lower() may lengthen a string ("İ" → "i̇"): the limits apply to the stored form
     email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise BadRequest(f"email: expected an e-mail address, found {email!r}")
+    if not _EMAIL.match(email) or len(email) > 200:
+        raise BadRequest(
+            f"email: expected an e-mail address of at most 200 characters, found {email!r}"
+        )
+    name = name.strip()
+    if len(name) > 200 or "\x00" in name:
+        raise BadRequest("name: expected at most 200 characters (no NUL)")
     if role not in ("enterprise_member", "assessor", "admin"):
         raise BadRequest(f"role: expected enterprise_member, assessor or admin, found {role!r}")
     if len(password) < MIN_PASSWORD:
@@ -253,9 +259,7 @@ def create_user(
         want = "enterprise" if role == "enterprise_member" else "assessment_body"
         if org is None or org.kind != want:
             raise BadRequest(f"organization: a {role} belongs to an organization of kind {want}")
-    user = User(
-        email=email, name=name.strip() or email, password_hash=hash_password(password), role=role
-    )
+    user = User(email=email, name=name or email, password_hash=hash_password(password), role=role)
     s.add(user)
     s.flush()
     if org is not None:
@@ -340,6 +344,7 @@ def add_upload(
     """Register an upload already written to ``stored`` (a server-named temporary file) and
     queue its import."""
     ent = enterprise(s, user, enterprise_id)
+    filename = display_name(filename)
     low = filename.lower()
     if low.endswith(".xlsx"):
         kind = "xlsx"
@@ -356,7 +361,7 @@ def add_upload(
     ds = Dataset(
         enterprise_id=ent.id,
         uploaded_by=user.id,
-        original_name=filename[-300:],
+        original_name=filename,
         kind=kind,
         size=stored.stat().st_size,
         sha256=h.hexdigest(),
@@ -383,6 +388,14 @@ def add_upload(
         detail={"name": ds.original_name, "size": ds.size, "sha256": ds.sha256, "job": j.id},
     )
     return ds, j
+
+
+def display_name(filename: str) -> str:
+    """The client's file name as shown in lists: its last path component (some browsers send
+    a whole path), without control or unprintable characters (PostgreSQL refuses NUL in
+    text), at most 300 characters. It never names a file on the server."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[-300:]
 
 
 def start_assessment(

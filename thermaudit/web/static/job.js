@@ -3,6 +3,8 @@
   var box = document.getElementById("job");
   if (!box) return;
   var state = box.dataset.state;
+  var labels = {};
+  try { labels = JSON.parse(box.dataset.labels || "{}"); } catch (e) { labels = {}; }
   if (state !== "queued" && state !== "running") return;
   function tick() {
     fetch("/api/jobs/" + box.dataset.job, { credentials: "same-origin" })
@@ -12,7 +14,7 @@
         document.getElementById("job-progress").textContent = j.progress;
         document.getElementById("job-message").textContent = j.message;
         var s = document.getElementById("job-state");
-        s.textContent = j.state;
+        s.textContent = labels[j.state] || j.state;
         s.className = "status-" + j.state;
         box.dataset.state = j.state;
         if (j.state === "queued" || j.state === "running") { setTimeout(tick, 1000); return; }
