@@ -30,6 +30,7 @@ import ibis
 import ibis.expr.types as ir
 
 from thermaudit.dataset.site import Site
+from thermaudit.engine import materialize, release
 from thermaudit.quality.intervals import interval_amounts
 from thermaudit.reference import density
 from thermaudit.units import to_canonical
@@ -65,6 +66,48 @@ class MeterConsumption:
         return self.intervals_received / self.intervals_expected
 
 
+def _totals_and_notable(
+    con: ibis.BaseBackend, iv: ir.Table, s_lit: ir.Value, e_lit: ir.Value
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Per-meter totals, and the intervals that a finding must name."""
+    per_meter = iv.group_by("meter_id").aggregate(
+        consumption=(iv.amount * iv.share).sum(),
+        received=iv.received.sum(),
+        readings_in_period=iv.in_period.sum(),
+        first_ts=iv.ts.min(),
+        last_ts=iv.ts.max(),
+        median_spacing=(iv.ts.epoch_seconds() - iv.prev_ts.epoch_seconds()).median(),
+    )
+    totals = {row["meter_id"]: row for row in con.to_pyarrow(per_meter).to_pylist()}
+
+    # the few rows that need a word in a finding: boundary interpolation, wraps, events,
+    # exclusions inside or straddling the period
+    notable = iv.filter(
+        (iv.share > 0)
+        & (
+            (iv.kind.isin(["wrap", "event", "excluded"]))
+            | ((iv.kind != "interval") & ((iv.prev_ts < s_lit) | (iv.ts > e_lit)))
+        )
+        | (iv.in_period & (iv.kind == "excluded"))
+    ).select(
+        "meter_id",
+        "ts",
+        "prev_ts",
+        "value",
+        "prev_value",
+        "delta",
+        "kind",
+        "amount",
+        "share",
+        "ev_name",
+        "event_count",
+        "rollover",
+        "multiplier",
+    )
+    notable_rows = con.to_pyarrow(notable.order_by(["meter_id", "ts"])).to_pylist()
+    return totals, notable_rows
+
+
 def meter_consumption(
     con: ibis.BaseBackend, readings: ir.Table, events: ir.Table | None, site: Site
 ) -> dict[str, MeterConsumption]:
@@ -87,43 +130,12 @@ def meter_consumption(
     )
     in_period = (iv.ts > s_lit) & (iv.ts <= e_lit)
     received = in_period & ((iv.kind == "interval") | iv.prev_ts.notnull())
-    iv = iv.mutate(share=share, in_period=in_period, received=received)
-
-    per_meter = iv.group_by("meter_id").aggregate(
-        consumption=(iv.amount * iv.share).sum(),
-        received=iv.received.sum(),
-        readings_in_period=iv.in_period.sum(),
-        first_ts=iv.ts.min(),
-        last_ts=iv.ts.max(),
-        median_spacing=(iv.ts.epoch_seconds() - iv.prev_ts.epoch_seconds()).median(),
-    )
-    totals = {row["meter_id"]: row for row in con.to_pyarrow(per_meter).to_pylist()}
-
-    # the few rows that need a word in a finding: boundary interpolation, wraps, events,
-    # exclusions inside or straddling the period
-    notable = iv.filter(
-        (iv.share > 0)
-        & (
-            (iv.kind.isin(["wrap", "event", "excluded"]))
-            | ((iv.kind != "interval") & ((iv.prev_ts < s_lit) | (iv.ts > e_lit)))
-        )
-        | (in_period & (iv.kind == "excluded"))
-    ).select(
-        "meter_id",
-        "ts",
-        "prev_ts",
-        "value",
-        "prev_value",
-        "delta",
-        "kind",
-        "amount",
-        "share",
-        "ev_name",
-        "event_count",
-        "rollover",
-        "multiplier",
-    )
-    notable_rows = con.to_pyarrow(notable.order_by(["meter_id", "ts"])).to_pylist()
+    # computed once: the totals and the notable rows both read the differenced intervals
+    iv = materialize(con, iv.mutate(share=share, in_period=in_period, received=received))
+    try:
+        totals, notable_rows = _totals_and_notable(con, iv, s_lit, e_lit)
+    finally:
+        release(con, iv)
 
     dups = readings.group_by(["meter_id", "ts"]).aggregate(
         n=readings.count(), nvals=readings.value.nunique()

@@ -40,7 +40,7 @@ _REQUIRED: dict[str, str] = {
 }
 #: engine memory per sample that the three window passes over one batch of controllers
 #: need without spilling to disk, measured at scale M (28 M samples, 9 controllers)
-WINDOW_BYTES_PER_ROW = 200
+WINDOW_BYTES_PER_ROW = 100
 #: columns of :func:`_annotate` that :func:`_statistics` reads
 _ANNOTATED = (
     "controller_id",
