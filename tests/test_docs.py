@@ -35,6 +35,9 @@ def test_every_table_and_coefficient_is_documented() -> None:
         "meter_events",
         "energy_purchases",
         "green_certificates",
+        "customers",
+        "certifications",
+        "weather",
     ):
         assert f"### {name}" in contract
     for coefficient in (

@@ -21,6 +21,7 @@ from thermaudit.dataset.site import (
     Process,
     Role,
 )
+from thermaudit.diagnosis.weather import DEGREE_DAY_BASES, MIN_COVERAGE
 from thermaudit.metrics.spec import load_spec
 from thermaudit.quality.findings import catalogue
 from thermaudit.reference import table
@@ -57,9 +58,12 @@ ROLES = {
 }
 
 
-def _kind(kind: str) -> str:
+def _kind(kind: str, limits: tuple[float, float] | None = None) -> str:
     if kind.startswith("enum:"):
         return "one of " + ", ".join(f"`{v}`" for v in kind[5:].split("|"))
+    if limits is not None:
+        lo, hi = (f"{x:g}".replace("-", "−") for x in limits)
+        return f"{_KIND_TEXT[kind].split(',')[0]}, {lo} to {hi}"
     return _KIND_TEXT[kind]
 
 
@@ -169,6 +173,13 @@ def render_contract() -> str:
                 "is required).",
                 "",
             ]
+        if t.unique:
+            parts += [
+                " and ".join(f"`{c}`" for c in t.unique)
+                + " identifies a row: two rows with the same value are an error "
+                "(timestamps are compared as instants).",
+                "",
+            ]
         parts.append(
             _md_table(
                 ["column", "required", "type", "unit", "note"],
@@ -176,7 +187,7 @@ def render_contract() -> str:
                     [
                         f"`{c.name}`",
                         "yes" if c.required else "no",
-                        _kind(c.kind),
+                        _kind(c.kind, c.limits),
                         c.unit,
                         c.doc + (f" (an id of {c.ref})" if c.ref else ""),
                     ]
@@ -211,6 +222,14 @@ def render_contract() -> str:
         "- **Quantiles** are linear-interpolation quantiles.",
         "- **Good mass** = good_qty × unit_mass_kg; "
         "processed mass = (good + scrap) × unit_mass_kg.",
+        "- **Degree-days of a day** (`weather`, for the energy baseline): the samples with "
+        "a timestamp in (d 00:00, d+1 00:00] local time; T̄ = their mean; HDD = max(0, "
+        f"{DEGREE_DAY_BASES['heating_c']:g} − T̄), CDD = max(0, T̄ − "
+        f"{DEGREE_DAY_BASES['cooling_c']:g}) in K·d (mean-temperature method; bases "
+        "HDD18/CDD26 of the Chinese building climate zoning). A day whose samples number "
+        f"fewer than {100 * MIN_COVERAGE:g} % of those expected at the median sample spacing "
+        "(18 of 24 hourly samples) has no value and is left out of a fit that uses "
+        "degree-days. Daily means are accepted too: stamp the mean of day d at d+1 00:00.",
         "",
     ]
     return "\n".join(parts)

@@ -924,3 +924,110 @@ def test_invalid_site_still_checks_the_tables(tmp_path: Path) -> None:
     set_cell(folder, "readings", 4, "value", "x")
     found = failures(folder, tmp_path)
     assert [(p.file, p.row) for p in found] == [("site.yaml", None), ("readings.csv", 4)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the optional weather table (outdoor temperature for the baseline's degree-days)
+
+
+def _weather(folder: Path, *rows: tuple[str, str, str]) -> None:
+    write_rows(
+        folder / "weather.csv",
+        [["timestamp", "temperature_c", "station"], *[list(r) for r in rows]],
+    )
+
+
+_HOURS = [(f"2025-10-06 {h:02d}:00:00", f"{20 + h / 10:.1f}", "on-site") for h in range(1, 6)]
+
+
+def test_weather_is_normalized_like_other_timestamped_tables(tmp_path: Path) -> None:
+    folder = copy_plant(tmp_path)
+    _weather(folder, *_HOURS, ("2025-10-06T06:00:00Z", "-59.5", ""))
+    ds = run(folder, tmp_path)
+    got = tables(ds)["weather"]
+    assert got.schema.names == SCHEMAS["weather"].names
+    # naive = local time of the site (Asia/Shanghai), the same rule as readings
+    assert got.column("ts").to_pylist()[:2] == [local(_HOURS[0][0]), local(_HOURS[1][0])]
+    assert got.column("ts").to_pylist()[-1] == dt.datetime(2025, 10, 6, 6, tzinfo=UTC)
+    assert got.column("temperature_c").to_pylist() == [20.1, 20.2, 20.3, 20.4, 20.5, -59.5]
+    assert got.column("station").to_pylist() == ["on-site"] * 5 + [None]
+    assert got.column("_row").to_pylist() == list(range(2, 8))
+    assert {i.file: i.rows for i in ds.inputs}["weather.csv"] == 6
+
+
+def test_weather_table_absent_is_not_an_error(tmp_path: Path) -> None:
+    ds = run(copy_plant(tmp_path), tmp_path)
+    assert not ds.has("weather")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "found"),
+    [
+        ("warm", "a temperature in °C", "'warm'"),
+        ("", "a temperature in °C", "(empty)"),
+        ("nan", "a finite number", "'nan'"),
+        ("61", "a temperature in °C from −60 to 60 (outdoor dry-bulb air temperature)", "'61'"),
+        ("-60.5", "a temperature in °C from −60 to 60", "'-60.5'"),
+        ("-300", "a temperature above absolute zero (−273.15 °C)", "'-300'"),
+    ],
+)
+def test_weather_temperature_errors_name_file_row_column(
+    tmp_path: Path, value: str, expected: str, found: str
+) -> None:
+    folder = copy_plant(tmp_path)
+    rows = list(_HOURS)
+    rows[2] = (rows[2][0], value, "on-site")  # spreadsheet row 4
+    _weather(folder, *rows)
+    p = one_failure(folder, tmp_path)
+    assert (p.file, p.row, p.column) == ("weather.csv", 4, "temperature_c")
+    assert p.expected.startswith(expected), p.expected
+    assert p.found == found
+
+
+def test_weather_limits_are_inclusive(tmp_path: Path) -> None:
+    folder = copy_plant(tmp_path)
+    _weather(folder, (_HOURS[0][0], "-60", ""), (_HOURS[1][0], "60", ""))
+    assert tables(run(folder, tmp_path))["weather"].column("temperature_c").to_pylist() == [
+        -60.0,
+        60.0,
+    ]
+
+
+def test_weather_duplicate_instant_names_the_first_row(tmp_path: Path) -> None:
+    folder = copy_plant(tmp_path)
+    # row 7 repeats row 3 as written; row 8 is row 2's instant with its UTC offset
+    _weather(
+        folder,
+        *_HOURS,
+        (_HOURS[1][0], "25.0", "on-site"),
+        ("2025-10-06T01:00:00+08:00", "25.0", "airport"),
+    )
+    found = failures(folder, tmp_path)
+    assert [(p.file, p.row, p.column) for p in found] == [
+        ("weather.csv", 7, "timestamp"),
+        ("weather.csv", 8, "timestamp"),
+    ]
+    assert found[0].expected == "a timestamp no other row has (row 3 has the same instant)"
+    assert found[0].found == "'2025-10-06 02:00:00'"
+    assert "(row 2 has the same instant)" in found[1].expected
+    assert found[1].found == "'2025-10-06T01:00:00+08:00'"
+
+
+def test_unreadable_weather_timestamps_are_not_duplicates(tmp_path: Path) -> None:
+    folder = copy_plant(tmp_path)
+    _weather(folder, *_HOURS, ("yesterday", "20.0", ""), ("", "21.0", ""))
+    found = failures(folder, tmp_path)
+    assert [(p.row, p.column) for p in found] == [(7, "timestamp"), (8, "timestamp")]
+    assert all(p.expected.startswith("an ISO 8601 date-time") for p in found)
+
+
+def test_weather_duplicate_across_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from thermaudit.dataset import reader
+
+    folder = copy_plant(tmp_path)
+    hours = [(f"2025-10-06 {h:02d}:00:00", "20.0", "s") for h in range(1, 24)]
+    _weather(folder, *hours, hours[0])  # the last row (25) repeats the first (2)
+    monkeypatch.setattr(reader, "CSV_BLOCK_SIZE", 128)  # a few rows per batch
+    p = one_failure(folder, tmp_path)
+    assert (p.file, p.row, p.column) == ("weather.csv", 25, "timestamp")
+    assert "(row 2 has the same instant)" in p.expected

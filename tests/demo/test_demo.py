@@ -164,11 +164,26 @@ def test_every_table_follows_the_contract(demo: DemoInfo, site: Site) -> None:
 def test_time_stamped_rows_lie_in_the_period(demo: DemoInfo) -> None:
     start = np.datetime64("2025-12-01T00:00:00")
     after = np.datetime64("2026-01-01T00:00:00")
-    for name in ("mold_temperature", "heat_streams", "melting"):
+    for name in ("mold_temperature", "heat_streams", "melting", "weather"):
         t = _local(_read(demo.path, name).column("timestamp"))
         assert (t > start).all() and (t <= after).all(), name  # (start 00:00, end + 1 00:00]
     t = _local(_read(demo.path, "readings").column("timestamp"))
     assert t.min() == start and t.max() == after  # cumulative meters start at the boundary
+
+
+def test_weather_is_hourly_and_plausible_for_foshan_in_december(demo: DemoInfo) -> None:
+    w = _read(demo.path, "weather")
+    t = _local(w.column("timestamp"))
+    temp = _floats(w.column("temperature_c"))
+    # one sample at the end of every hour of the 31 days, none repeated
+    assert len(t) == demo.rows["weather"] == 31 * 24 == len(np.unique(t))
+    assert (np.diff(np.sort(t)) == np.timedelta64(3600, "s")).all()
+    # Foshan in December: normal ≈ 15 °C (CMA normals of Guangzhou, about 14–16 °C); the
+    # month's mean within 4 K of it, hours within the plausible 0–30 °C, a diurnal cycle
+    assert abs(temp.mean() - 15.5) < 4.0
+    assert temp.min() > 0.0 and temp.max() < 30.0
+    by_hour = temp.reshape(31, 24).mean(axis=0)  # hour 1 ... 24
+    assert by_hour.argmax() + 1 in range(12, 17) and by_hour.argmin() + 1 in range(3, 8)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -236,6 +236,15 @@ def test_demo_baseline_section(demo: tuple[Any, ...]) -> None:
     s = doc["savings"]
     assert abs(s["savings_kgce"]) < 3 * s["uncertainty_kgce"]
     json.dumps(doc)  # JSON-ready: no NaN objects, no numpy scalars
+    # the demo writes an hourly weather table: HDD18 is non-zero on most December days and
+    # enters the default model, CDD26 never does; the demo's energy has no weather
+    # dependence, so the HDD term is found insignificant
+    w = doc["weather"]
+    assert doc["enpi"]["regressors"] == ["processed_t", "hdd"] and w["used"] == ["hdd"]
+    assert w["days"]["with_value"] == 60 and w["left_out_of_fit"] == []
+    assert {t["name"]: t["used"] for t in w["terms"]} == {"hdd": True, "cdd": False}
+    hdd = {t["name"]: t for t in doc["model"]["terms"]}["hdd"]
+    assert hdd["significant"] is False and hdd["p_value"] > 0.05
     with pytest.raises(BaselineError, match="2026-03-01"):
         baseline_section(ds, split=dt.date(2026, 3, 1))
 

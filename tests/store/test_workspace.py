@@ -342,6 +342,28 @@ def test_adjacent_imports_are_both_current_and_merge(ws, early, late):
     assert ws.current_dataset().tables["readings"].stat().st_mtime_ns == mtime
 
 
+def test_adjacent_imports_keep_each_own_period_of_weather(ws, early, late):
+    """Both imports carry the same three days of hourly outdoor temperature (an export of
+    the whole month): the merged weather holds each hour once, each from the import whose
+    period holds it ((start 00:00, day after end 00:00], the rule of the period tables)."""
+    import datetime as dt
+
+    start = dt.datetime(2025, 10, 6)
+    lines = ["timestamp,temperature_c"] + [
+        f"{start + dt.timedelta(hours=h):%Y-%m-%d %H:%M:%S},{15 + h % 7}" for h in range(1, 73)
+    ]
+    for folder in (early, late):
+        (folder / "weather.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    ws.import_dataset(early)
+    ws.import_dataset(late)
+    merged = pq.read_table(ws.current_dataset().tables["weather"])
+    ts = merged.column("ts").to_pylist()
+    assert len(ts) == len(set(ts)) == 72
+    # 2025-10-07 00:00 local closes the first day: it comes from the early import
+    assert min(ts) == dt.datetime(2025, 10, 5, 17, tzinfo=dt.UTC)  # 10-06 01:00 +08:00
+    assert max(ts) == dt.datetime(2025, 10, 8, 16, tzinfo=dt.UTC)  # 10-09 00:00 +08:00
+
+
 def test_adjacent_imports_assess_like_the_whole_dataset(ws, early, late):
     """Two adjacent periods imported one after the other give the metrics of the whole
     dataset: each import contributes the output of its own period, the readings of both

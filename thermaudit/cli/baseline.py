@@ -35,7 +35,13 @@ def baseline(
     ] = None,
     regressor: Annotated[
         list[str] | None,
-        typer.Option("--regressor", help="good_mass_t, processed_t (default) or pieces."),
+        typer.Option(
+            "--regressor",
+            help=(
+                "good_mass_t, processed_t, pieces, hdd or cdd (repeat for several); default "
+                "processed_t plus the degree-days (hdd, cdd) a weather table supports."
+            ),
+        ),
     ] = None,
 ) -> None:
     """Fit the daily energy baseline, judge it (ASHRAE Guideline 14) and, with --split or
@@ -51,7 +57,7 @@ def baseline(
             ds,
             baseline_days=baseline_days,
             split=split_date,
-            regressors=tuple(regressor or ("processed_t",)),
+            regressors=tuple(regressor) if regressor else None,
         )
     _print(doc)
     if out is not None:
@@ -91,6 +97,19 @@ def _print(doc: dict[str, Any]) -> None:
         f"valid: {valid}",
         highlight=False,
     )
+    w = doc.get("weather")
+    if w is not None:
+        used = ", ".join(w["used"]) or "none"
+        console.print(
+            f"weather: degree-days (HDD{w['base_heating_c']:g}, CDD{w['base_cooling_c']:g}) on "
+            f"{w['days']['with_value']} of {w['days']['total']} days; terms used: {used}"
+            + (
+                f"; {len(w['left_out_of_fit'])} day(s) without enough temperature samples left out"
+                if w["left_out_of_fit"]
+                else ""
+            ),
+            highlight=False,
+        )
     if doc["days"]["incomplete"]:
         console.print(
             f"{len(doc['days']['incomplete'])} incomplete day(s) left out", highlight=False

@@ -15,6 +15,9 @@ Column kinds
 ``temp``       a finite temperature in °C, above absolute zero
 ``enum:a|b``   one of the listed words
 
+A column may also name ``limits`` (a plausible range, both ends included: a value outside is
+an error), and a table ``unique`` columns (a value repeated in two rows is an error).
+
 A table whose rows may be dated either by day or by instant (``production``,
 ``melting``) accepts a ``date`` column or a ``timestamp`` column (at least one).
 """
@@ -40,6 +43,8 @@ class Column:
     doc: str = ""
     #: references another list of site.yaml / table ("meters", "products", ...)
     ref: str | None = None
+    #: plausible range (low, high), both included, in ``unit``; a value outside is an error
+    limits: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class Table:
     mandatory: bool = False
     extra_doc: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: columns whose value identifies a row: a value that two rows share is an error
+    unique: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -233,6 +240,31 @@ TABLES: dict[str, Table] = {
                 Column("renewal_due", "date", doc="local date the renewal file is due"),
                 Column("body", "str", required=False, doc="notified or certification body"),
             ),
+        ),
+        Table(
+            "weather",
+            "optional",
+            "one outdoor air temperature of the site: the sample (or the mean over the "
+            "logger's interval) ending at the timestamp; one series, each instant once "
+            "(degree-days of the energy baseline)",
+            (
+                Column("timestamp", "timestamp", doc="end of the sample's interval"),
+                Column(
+                    "temperature_c",
+                    "temp",
+                    unit="°C",
+                    doc="outdoor dry-bulb air temperature",
+                    limits=(-60.0, 60.0),
+                ),
+                Column(
+                    "station",
+                    "str",
+                    required=False,
+                    doc="where the temperature comes from (on-site sensor, weather station "
+                    "name or WMO id)",
+                ),
+            ),
+            unique=("timestamp",),
         ),
     )
 }

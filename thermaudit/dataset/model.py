@@ -136,6 +136,14 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("_row", pa.int64()),
         ]
     ),
+    "weather": pa.schema(
+        [
+            ("ts", TS),  # end of the sample's interval
+            ("temperature_c", pa.float64()),  # outdoor dry-bulb air temperature [°C]
+            ("station", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
 }
 
 

@@ -32,6 +32,9 @@ Choices where the contract is silent
   is the local date of the timestamp.
 - ``heat_streams``: an empty ``t_cold_c`` is allowed only on an ``available`` stream that has
   ``t_ref_c`` in ``site.yaml``.
+- A column with ``limits`` (``weather.temperature_c``: −60 to 60 °C) rejects a value outside
+  them. A table's ``unique`` column (``weather.timestamp``) rejects a value an earlier row of
+  the same file has, naming that row; timestamps are compared as instants.
 - ``inputs`` holds one :class:`~thermaudit.dataset.model.InputFile` for ``site.yaml`` and one
   per table file; a workbook gives one per table sheet, named ``dataset.xlsx[readings]``, all
   carrying the workbook's sha256.
@@ -284,6 +287,8 @@ class _Context:
     factor: dict[str, float] = field(default_factory=dict)
     reading: dict[str, str] = field(default_factory=dict)
     stream_t_ref: dict[str, bool] = field(default_factory=dict)  # stream id -> t_cold optional
+    #: values of a table's unique column met so far (sorted) and the row of each
+    seen: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, site: Site | None, site_path: Path) -> _Context:
@@ -763,6 +768,8 @@ def _convert(
         values[col.name] = value
         empties[col.name] = empty
     _check_table(table, values, empties, sources, layout, ctx, issues)
+    if table.unique:
+        _check_unique(table, values, sources, layout, ctx, issues)
     issues.report(problems)
     out = _assemble(table, values, numbers, ctx)
     out.extend(_as_string(arrays[pos]) for _, pos in layout.extras)
@@ -892,7 +899,21 @@ def _convert_number(
                 "a temperature above absolute zero (−273.15 °C)",
                 found,
             )
+        if col.limits is not None:
+            lo, hi = col.limits
+            outside = finite & ((v < lo) | (v > hi))
+            if kind == "temp":  # below absolute zero is reported once, above
+                outside &= v > _ABS_ZERO_C
+            issues.add(outside, pos, col.name, _limits_text(col, kind), found)
     return value, empty
+
+
+def _limits_text(col: Column, kind: str) -> str:
+    """``a temperature in °C from −60 to 60 (outdoor dry-bulb air temperature)``."""
+    assert col.limits is not None
+    lo, hi = (f"{x:g}".replace("-", "−") for x in col.limits)
+    what = f" ({col.doc})" if col.doc else ""
+    return f"{_NUMBER_TEXT[kind]} from {lo} to {hi}{what}"
 
 
 def _ts_expected(ctx: _Context) -> str:
@@ -1365,6 +1386,64 @@ def _check_table(
         if start in values and end in values and start in pos and end in pos:
             early = _np_mask(pc.less(values[end], values[start]))
             issues.add(early, pos[end], end, _after_text(start, values[start]), found(end))
+
+
+def _check_unique(
+    table: Table,
+    values: dict[str, pa.Array],
+    sources: dict[str, pa.Array],
+    layout: _Layout,
+    ctx: _Context,
+    issues: _Issues,
+) -> None:
+    """A value of the table's ``unique`` column that an earlier row already has (in this
+    batch or an earlier one of the same file) is reported on the later row, naming the
+    first. Timestamps are compared as instants: ``08:00+08:00`` repeats ``00:00Z``."""
+    (name,) = table.unique  # one column is all the contract needs so far
+    if name not in layout.known:
+        return
+    arr = values[name]
+    what = "value"
+    if pa.types.is_timestamp(arr.type):
+        arr = pc.cast(arr, pa.int64())
+        what = "instant"
+    keys = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False))
+    rows = issues.numbers
+    filled = _np_mask(pc.is_valid(values[name]))  # empty and unreadable cells: reported
+    keys, rows = keys[filled], rows[filled]
+    at = np.flatnonzero(filled)
+    seen_keys, seen_rows = ctx.seen.get(table.name, (keys[:0], rows[:0]))
+    # earlier batches (seen_keys is sorted)
+    i = np.clip(np.searchsorted(seen_keys, keys), 0, max(len(seen_keys) - 1, 0))
+    earlier = seen_keys[i] == keys if len(seen_keys) else np.zeros(len(keys), dtype=bool)
+    first = np.where(earlier, seen_rows[i] if len(seen_rows) else 0, 0)
+    # this batch: the first row of each value in row order
+    order = np.argsort(keys, kind="stable")
+    k_sorted = keys[order]
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = k_sorted[1:] != k_sorted[:-1]
+    group_first = order[np.maximum.accumulate(np.where(starts, np.arange(len(keys)), 0))]
+    repeat = np.zeros(len(keys), dtype=bool)
+    repeat[order[~starts]] = True
+    first_here = np.empty(len(keys), dtype=rows.dtype)
+    first_here[order] = rows[group_first]
+    first = np.where(earlier, first, first_here)
+    dup = earlier | repeat
+    mask = np.zeros(len(issues.numbers), dtype=bool)
+    mask[at[dup]] = True
+    first_of = dict(zip(at[dup].tolist(), first[dup].tolist(), strict=True))
+    issues.add(
+        mask,
+        layout.known[name],
+        name,
+        lambda j: f"a {name} no other row has (row {first_of[j]} has the same {what})",
+        _found(sources[name]),
+    )
+    new = ~earlier & ~repeat
+    all_keys = np.concatenate([seen_keys, keys[new]])
+    all_rows = np.concatenate([seen_rows, rows[new]])
+    o = np.argsort(all_keys, kind="stable")
+    ctx.seen[table.name] = (all_keys[o], all_rows[o])
 
 
 def _after_text(start: str, starts: pa.Array) -> Callable[[int], str]:

@@ -56,6 +56,7 @@ import yaml
 from thermaudit.dataset.contract import CONTRACT
 from thermaudit.dataset.site import credit_code_check_digit
 from thermaudit.demo.commerce import write_commerce
+from thermaudit.demo.weather import write_weather
 from thermaudit.errors import ThermauditError
 
 __all__ = ["SCALES", "DemoInfo", "PlantedEvent", "Scale", "UnknownScale", "write_demo"]
@@ -1001,7 +1002,9 @@ class _Generator:
         nbytes = sum(s.path.stat().st_size for s in sinks.values())
         nbytes += (self.out / "site.yaml").stat().st_size
         # the commercial tables (customers, certifications) feed the export priorities
-        for table, n in write_commerce(self.out).items():
+        # the hourly outdoor temperature gives the baseline its degree-days
+        written = {**write_commerce(self.out), **write_weather(self.out, self.seed)}
+        for table, n in written.items():
             files[table] = f"{table}.csv"
             rows[table] = n
             nbytes += (self.out / files[table]).stat().st_size

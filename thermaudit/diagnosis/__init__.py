@@ -9,6 +9,7 @@ from thermaudit.diagnosis.baseline import (
     fit_baseline,
     normalized_savings,
 )
+from thermaudit.diagnosis.weather import daily_weather, degree_days
 
 __all__ = [
     "BaselineError",
@@ -16,6 +17,8 @@ __all__ = [
     "Savings",
     "baseline_section",
     "daily_series",
+    "daily_weather",
+    "degree_days",
     "fit_baseline",
     "normalized_savings",
 ]

@@ -2,9 +2,10 @@
 savings against it (ISO 50006:2014, ISO 50015:2014, ASHRAE Guideline 14-2014).
 
 The daily series of the site's comprehensive energy E (GB/T 2589-2020: supply + generation −
-excluded − export, in kgce) is regressed on daily production; the model is judged with the
-ASHRAE Guideline 14 statistics and, when a reporting period is given, used to compute
-normalized savings (adjusted baseline − actual) with their uncertainty.
+excluded − export, in kgce) is regressed on daily production and, where a ``weather`` table
+gives them, on daily heating and cooling degree-days (:mod:`thermaudit.diagnosis.weather`);
+the model is judged with the ASHRAE Guideline 14 statistics and, when a reporting period is
+given, used to compute normalized savings (adjusted baseline − actual) with their uncertainty.
 
 Everything heavy (the readings) runs as ibis expressions on DuckDB by default; what comes back
 to Python is one row per (day, meter) and per (day, SKU).
@@ -13,6 +14,7 @@ to Python is one row per (day, meter) and per (day, SKU).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,9 @@ import numpy as np
 import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
-from thermaudit.dataset.site import Meter, Site
+from thermaudit.dataset.site import Meter
+from thermaudit.diagnosis.days import local_days as _days
+from thermaudit.diagnosis.weather import DEGREE_DAY_BASES, daily_weather
 from thermaudit.errors import ThermauditError
 from thermaudit.metrics.coefficients import Coefficients, resolve
 from thermaudit.metrics.energy import ROLE_SIGN
@@ -33,6 +37,8 @@ from thermaudit.quality.intervals import interval_amounts
 
 __all__ = [
     "GUIDELINE14_LIMITS",
+    "REGRESSORS",
+    "WEATHER_REGRESSORS",
     "BaselineError",
     "BaselineModel",
     "Savings",
@@ -54,6 +60,23 @@ REGRESSORS = {
     "processed_t": "t",
     "pieces": "piece",
 }
+
+#: Degree-day columns of :func:`~thermaudit.diagnosis.weather.daily_weather` usable as
+#: regressors (they need a ``weather`` table), with their units.
+WEATHER_REGRESSORS = {
+    "hdd": "K·d",
+    "cdd": "K·d",
+}
+
+#: The production regressor of the default model (degree-day terms join it when present).
+DEFAULT_REGRESSORS = ("processed_t",)
+
+#: A degree-day term enters the default model when non-zero on at least this share of the
+#: baseline days: below it the column is near-constant and the design near-singular. [1]
+MIN_DEGREE_DAY_SHARE = 0.10
+
+#: Level at which a term's p-value is called significant. [1]
+SIGNIFICANCE = 0.05
 
 #: Statistical criteria applied to a baseline model (the limits are package data with a source,
 #: the single place the code, the JSON and the report read them from).
@@ -103,20 +126,6 @@ def _coefficients(dataset: NormalizedDataset, con: ibis.BaseBackend) -> Coeffici
     if dataset.has("energy_purchases"):
         purchases = con.to_pyarrow(con.read_parquet(dataset.tables["energy_purchases"])).to_pylist()
     return resolve(dataset.site, load_spec(None).parameters, _invoice_ncv(purchases))
-
-
-def _days(site: Site) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
-    """Local days of the period with their UTC bounds (start, end]; 23 h and 25 h days at a
-    daylight-saving change keep their true length."""
-    z = site.zone
-    out = []
-    d = site.period.start
-    while d <= site.period.end:
-        lo = dt.datetime.combine(d, dt.time(), z).astimezone(dt.UTC)
-        hi = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), z).astimezone(dt.UTC)
-        out.append((d, lo, hi))
-        d += dt.timedelta(days=1)
-    return out
 
 
 def _days_table(days: list[tuple[dt.date, dt.datetime, dt.datetime]]) -> ir.Table:
@@ -741,19 +750,69 @@ def _f(v: Any) -> Any:
     return v
 
 
+def _term_reason(used: bool, default: bool, share: float) -> str:
+    if not default:
+        return "asked for" if used else "not asked for"
+    if used:
+        return "non-zero on enough baseline days"
+    return f"non-zero on fewer than {100 * share:g} % of the baseline days (a near-constant column)"
+
+
+def _weather_doc(
+    wx: pa.Table,
+    terms: list[dict[str, Any]],
+    used: list[str],
+    left_out: list[dict[str, Any]],
+) -> dict[str, Any]:
+    meta = {k.decode(): v.decode() for k, v in (wx.schema.metadata or {}).items()}
+    step = float(meta.get("step_s", "nan"))
+    rows = wx.to_pylist()
+    return {
+        "table": "weather",
+        "stations": json.loads(meta.get("stations", "[]")),
+        "method": (
+            "mean-temperature method per local day (d 00:00, d+1 00:00]: T = mean of the "
+            "day's samples, HDD = max(0, base_heating - T), CDD = max(0, T - base_cooling)"
+        ),
+        "base_heating_c": float(meta["base_heating_c"]),
+        "base_cooling_c": float(meta["base_cooling_c"]),
+        "bases_source": DEGREE_DAY_BASES["source"],
+        "step_s": _f(step),
+        "min_coverage": float(meta["min_coverage"]),
+        "days": {
+            "total": len(rows),
+            "with_value": sum(r["hdd"] is not None for r in rows),
+            "without_value": [
+                {
+                    "date": r["date"].isoformat(),
+                    "samples": r["samples"],
+                    "coverage": _f(r["coverage"]),
+                }
+                for r in rows
+                if r["hdd"] is None
+            ],
+        },
+        "terms": terms,
+        "used": used,
+        "left_out_of_fit": left_out,
+    }
+
+
 def baseline_section(
     dataset: NormalizedDataset,
     *,
     baseline_days: int | None = None,
     split: dt.date | None = None,
-    regressors: Sequence[str] = ("processed_t",),
+    regressors: Sequence[str] | None = None,
     confidence: float = 0.68,
     con: ibis.BaseBackend | None = None,
     coefficients: Coefficients | None = None,
     series: pa.Table | None = None,
+    weather: pa.Table | None = None,
+    min_degree_day_share: float = MIN_DEGREE_DAY_SHARE,
 ) -> dict[str, Any]:
-    """The ``diagnosis.baseline`` section: the EnPI model, its validity and, with a reporting
-    period, the normalized savings.
+    """The ``diagnosis.baseline`` section: the EnPI model, its validity, the weather terms and,
+    with a reporting period, the normalized savings.
 
     Parameters
     ----------
@@ -764,22 +823,61 @@ def baseline_section(
     split : datetime.date, optional
         Days before ``split`` are the baseline, days from ``split`` on the reporting period.
         Without ``split`` and ``baseline_days`` the whole period is the baseline.
-    regressors : sequence of str
+    regressors : sequence of str, optional
         Columns of :func:`daily_series` to regress E on (``good_mass_t``, ``processed_t``,
-        ``pieces``).
+        ``pieces``) and degree-days of :func:`~thermaudit.diagnosis.weather.daily_weather`
+        (``hdd``, ``cdd``; they need a ``weather`` table). By default ``processed_t`` plus
+        each degree-day term the weather supports (see Notes).
     confidence : float
         Confidence level of the savings uncertainty. [1]
     series : pyarrow.Table, optional
         A :func:`daily_series` already computed.
+    weather : pyarrow.Table, optional
+        A :func:`~thermaudit.diagnosis.weather.daily_weather` already computed.
+    min_degree_day_share : float
+        A degree-day term enters the default model only when it is non-zero on at least
+        this share of the baseline days that have a value. [1]
 
-    Only ``complete`` days enter the fit and the savings; the others are listed.
+    Returns
+    -------
+    dict
+        JSON-ready; ``enpi.regressors`` lists the regressors used, ``model.terms`` their
+        coefficients, standard errors, t and p-values, and ``weather`` (None without a
+        weather table) the degree-day method, the days without a value, each term's
+        non-zero share and whether it was used, and the days left out of the fit.
+
+    Notes
+    -----
+    Only ``complete`` days enter the fit and the savings; the others are listed. With a
+    degree-day term in the model, a day without a degree-day value (its temperature
+    samples cover less than ``min_coverage`` of it) is left out as well and counted.
+
+    A degree-day term that is zero on almost every day (CDD26 in a winter baseline) is a
+    near-constant column: the design matrix is singular or nearly so and its coefficient
+    meaningless. The default model therefore includes ``hdd`` and ``cdd`` only when each is
+    non-zero on at least ``min_degree_day_share`` of the baseline days; a term asked for by
+    name that fails the test is refused. ISO 50006:2014 (clause 6.5 and Annex C (check))
+    asks relevant variables to be tested for significance: each term reports its p-value and
+    whether it is significant at 5 %; an insignificant term stays in the model (it costs a
+    degree of freedom, it does not bias the fit) and is flagged.
     """
-    unknown = [r for r in regressors if r not in REGRESSORS]
-    if unknown or not regressors:
+    default = regressors is None
+    wanted = list(regressors) if regressors is not None else list(DEFAULT_REGRESSORS)
+    known = {**REGRESSORS, **WEATHER_REGRESSORS}
+    unknown = [r for r in wanted if r not in known]
+    if unknown or not wanted:
         raise BaselineError(
             "unknown regressor",
-            expected="one or more of " + ", ".join(REGRESSORS),
+            expected="one or more of " + ", ".join(known),
             found=", ".join(unknown) or "none",
+        )
+    asked_weather = [r for r in wanted if r in WEATHER_REGRESSORS]
+    if asked_weather and not dataset.has("weather") and weather is None:
+        raise BaselineError(
+            f"the regressor {asked_weather[0]} needs outdoor temperatures",
+            expected="a weather table in the dataset (timestamp, temperature_c)",
+            found="none",
+            hint="add weather.csv, or leave hdd and cdd out of --regressor",
         )
     if baseline_days is not None and split is not None:
         raise BaselineError(
@@ -788,7 +886,14 @@ def baseline_section(
     site = dataset.site
     if series is None:
         series = daily_series(dataset, con, coefficients=coefficients)
+    if weather is None and dataset.has("weather"):
+        weather = daily_weather(dataset, con)
     rows = series.to_pylist()
+    if weather is not None:
+        by_day = {r["date"]: r for r in weather.to_pylist()}
+        for r in rows:
+            w = by_day.get(r["date"]) or {}
+            r["hdd"], r["cdd"] = w.get("hdd"), w.get("cdd")
     if baseline_days is not None:
         if baseline_days < 1 or baseline_days >= len(rows):
             raise BaselineError(
@@ -807,15 +912,65 @@ def baseline_section(
     base = [r for r in complete if split is None or r["date"] < split]
     rep = [r for r in complete if split is not None and r["date"] >= split]
 
+    # degree-day terms: offered when the weather gives them on enough baseline days
+    terms_doc: list[dict[str, Any]] = []
+    if weather is not None:
+        for name in WEATHER_REGRESSORS:
+            valued = [r[name] for r in base if r[name] is not None]
+            nonzero = sum(v > 0 for v in valued)
+            share = nonzero / len(valued) if valued else 0.0
+            enough = bool(valued) and share >= min_degree_day_share and nonzero >= 2
+            if default and enough:
+                wanted.append(name)
+            elif name in wanted and not enough:
+                raise BaselineError(
+                    f"the regressor {name} is zero on almost every baseline day",
+                    expected=(
+                        f"non-zero on at least {100 * min_degree_day_share:g} % (and 2) of the "
+                        "baseline days with a degree-day value"
+                    ),
+                    found=f"{nonzero} of {len(valued)} days",
+                    hint=f"leave {name} out of the regressors",
+                )
+            terms_doc.append(
+                {
+                    "name": name,
+                    "days_with_value": len(valued),
+                    "nonzero_days": nonzero,
+                    "nonzero_share": _f(share),
+                    "used": name in wanted,
+                    "reason": _term_reason(name in wanted, default, min_degree_day_share),
+                }
+            )
+    used_weather = [r for r in wanted if r in WEATHER_REGRESSORS]
+    left_out: list[dict[str, Any]] = []
+    if used_weather:
+
+        def has_weather(r: dict[str, Any]) -> bool:
+            return all(r[k] is not None for k in used_weather)
+
+        left_out = [
+            {"date": r["date"].isoformat(), "period": period}
+            for period, rs in (("baseline", base), ("reporting", rep))
+            for r in rs
+            if not has_weather(r)
+        ]
+        base = [r for r in base if has_weather(r)]
+        rep = [r for r in rep if has_weather(r)]
+
     def xy(rs: list[dict[str, Any]]) -> tuple[dict[str, np.ndarray], np.ndarray]:
         return (
-            {k: np.array([r[k] for r in rs], float) for k in regressors},
+            {k: np.array([r[k] for r in rs], float) for k in wanted},
             np.array([r["energy_kgce"] for r in rs], float),
         )
 
     bx, by = xy(base)
     model = fit_baseline(bx, by)
-    units = {"intercept": "kgce/d", **{k: f"kgce/{u}" for k, u in REGRESSORS.items()}}
+    units = {
+        "intercept": "kgce/d",
+        **{k: f"kgce/{u}" for k, u in REGRESSORS.items()},
+        **{k: f"kgce/({u})" for k, u in WEATHER_REGRESSORS.items()},
+    }
     terms = [
         {
             "name": name,
@@ -824,6 +979,11 @@ def baseline_section(
             "std_error": _f(model.std_errors[i]),
             "t": _f(model.t_values[i]),
             "p_value": _f(model.p_values[i]),
+            "significant": (
+                bool(model.p_values[i] < SIGNIFICANCE)
+                if math.isfinite(float(model.p_values[i]))
+                else None
+            ),
         }
         for i, name in enumerate(model.names)
     ]
@@ -836,11 +996,12 @@ def baseline_section(
             "electricity_basis": (series.schema.metadata or {})
             .get(b"electricity_basis", b"")
             .decode(),
-            "regressors": list(regressors),
+            "regressors": list(wanted),
             "standard": "ISO 50006:2014 (EnB and EnPI), ISO 50015:2014 (M&V)",
         },
         "model": {
             "terms": terms,
+            "significance_level": SIGNIFICANCE,
             "n": model.n,
             "parameters": model.p,
             "dof": model.dof,
@@ -862,6 +1023,9 @@ def baseline_section(
                 if not r["complete"]
             ],
         },
+        "weather": None
+        if weather is None
+        else _weather_doc(weather, terms_doc, used_weather, left_out),
         "baseline_period": {
             "start": base[0]["date"].isoformat(),
             "end": base[-1]["date"].isoformat(),

@@ -788,7 +788,7 @@ class Workspace:
 
 #: tables whose rows are output or samples of a period: each import contributes only the
 #: rows of its own period, so adjacent imports never count a day twice
-_PERIOD_TABLES = ("production", "melting", "mold_temperature", "heat_streams")
+_PERIOD_TABLES = ("production", "melting", "mold_temperature", "heat_streams", "weather")
 #: tables of documents (certificates, invoices) that several imports may repeat
 _DOCUMENT_TABLES = (
     "calibrations",
