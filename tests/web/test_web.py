@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import shutil
 import zipfile
 from pathlib import Path
@@ -619,3 +620,20 @@ def test_the_answer_is_sent_only_after_its_transaction_commits(site: Site) -> No
     assert r.status_code == 202, r.text
     assert seen["jobs"] == before + 1
     site.wait(r.json()["job"]["id"], "member_beta")
+
+
+def test_compare_treats_float_noise_as_no_change() -> None:
+    """Same data, same specification: a parallel float sum may differ in the last bit (one
+    ulp of 1234.5 is 2.3e-13), which is the same figure; a difference of 1e-9 relative is a
+    change and is reported."""
+    from types import SimpleNamespace
+
+    from thermaudit.web.services import compare
+
+    def one(v: float) -> Any:
+        return SimpleNamespace(summary={"metrics": [{"id": "m", "value": v}]})
+
+    same = compare(one(1234.5), one(math.nextafter(1234.5, 2000.0)))
+    assert same[0]["delta"] == 0.0 and same[0]["delta_pct"] == 0.0
+    moved = compare(one(1234.5), one(1234.5 * (1 + 1e-9)))
+    assert moved[0]["delta"] == pytest.approx(1234.5e-9)

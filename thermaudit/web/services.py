@@ -605,6 +605,11 @@ def summarize(doc: dict[str, Any], spec_metrics: dict[str, tuple[str, str]]) -> 
     }
 
 
+#: relative difference below which two values of a metric are the same figure (float64 keeps
+#: about 16 digits; a different summation order moves the last one or two)
+FLOAT_NOISE = 1e-12
+
+
 def compare(a: Assessment, b: Assessment) -> list[dict[str, Any]]:
     """The six metrics of two assessments side by side, with b − a and its percentage."""
     ma = {m["id"]: m for m in (a.summary or {}).get("metrics", [])}
@@ -614,7 +619,13 @@ def compare(a: Assessment, b: Assessment) -> list[dict[str, Any]]:
         x, y = ma.get(mid), mb.get(mid)
         va = x.get("value") if x else None
         vb = y.get("value") if y else None
-        delta = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
+        delta = None
+        if isinstance(va, int | float) and isinstance(vb, int | float):
+            delta = vb - va
+            if abs(delta) <= FLOAT_NOISE * max(abs(va), abs(vb)):
+                # DuckDB sums floats in parallel, in an order that depends on thread
+                # scheduling: the same data may differ in the last bits, the same figure
+                delta = 0.0
         pct = delta / va * 100 if delta is not None and va else None
         ref = x or y or {}
         rows.append(
