@@ -532,11 +532,6 @@ def test_heat_unit_medium_mismatch(demo: DemoInfo, clean: list[Finding], tmp_pat
     assert news == {("quality.heat.unit_medium_mismatch", "HS-COMP-AV")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream_heat keeps max(flow_unit) of the wrongly-unitted rows: with two wrong "
-    "units the finding names one and counts the rows of both",
-)
 def test_heat_unit_medium_mismatch_names_every_wrong_unit(demo: DemoInfo, tmp_path: Path) -> None:
     """HS-FLUE-1 (flue gas) is logged in m3/h on 3 Dec and in t/h on 4 Dec: 720 rows each,
     1440 ignored; the finding must name both units, not only the one that sorts last."""

@@ -116,21 +116,27 @@ def stream_heat(
 ) -> dict[str, StreamHeat]:
     """Heat of every declared stream over the period. [GJ]"""
     rows = stream_rows(streams, site, spec)
-    agg = rows.group_by(["stream_id", "status"]).aggregate(
-        heat_gj=rows.heat_gj.sum(),
-        rows=rows.count(),
-        flow_unit=rows.flow_unit.max(),
+    # per unit too: a stream logged in two wrong units names both
+    agg = rows.group_by(["stream_id", "status", "flow_unit"]).aggregate(
+        heat_gj=rows.heat_gj.sum(), rows=rows.count()
     )
     by: dict[str, dict[str, Any]] = {}
     for row in con.to_pyarrow(agg).to_pylist():
-        by.setdefault(row["stream_id"], {})[row["status"]] = row
+        part = by.setdefault(row["stream_id"], {}).setdefault(
+            row["status"], {"heat_gj": None, "rows": 0, "units": set()}
+        )
+        if row["heat_gj"] is not None:
+            part["heat_gj"] = (part["heat_gj"] or 0.0) + row["heat_gj"]
+        part["rows"] += row["rows"]
+        part["units"].add(row["flow_unit"])
     out = {}
     for s in site.heat_streams:
         parts = by.get(s.id, {})
         ok = parts.get("ok", {})
+        wrong = sorted(u for u in parts.get("unit", {}).get("units", ()) if u is not None)
         facts = {
             "rows_wrong_unit": int(parts.get("unit", {}).get("rows", 0)),
-            "wrong_unit": parts.get("unit", {}).get("flow_unit"),
+            "wrong_unit": ", ".join(wrong) or None,
             "rows_no_cold": int(parts.get("no_cold", {}).get("rows", 0)),
         }
         out[s.id] = StreamHeat(
