@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import json
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +15,7 @@ from thermaudit.diagnosis.baseline import BaselineError, baseline_section
 from thermaudit.diagnosis.priorities import certification_plan, sku_priorities
 from thermaudit.diagnosis.recommend import CONSTANT_SOURCES, resolve_tariffs, screen
 from thermaudit.diagnosis.waste import DETECTORS, Waste
-from thermaudit.metrics.assess import Assessment
+from thermaudit.metrics.assess import Assessment, json_ready
 
 __all__ = ["SCHEMA", "detect_wastes", "diagnosis_section"]
 
@@ -46,22 +44,6 @@ def _rows(con: ibis.BaseBackend, dataset: NormalizedDataset, name: str) -> list[
     if not dataset.has(name):
         return []
     return con.to_pyarrow(con.read_parquet(dataset.tables[name])).to_pylist()
-
-
-def _json(o: Any) -> Any:
-    if isinstance(o, dt.date | dt.datetime):
-        return o.isoformat()
-    raise TypeError(type(o).__name__)
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 def diagnosis_section(
@@ -128,5 +110,5 @@ def diagnosis_section(
         if dataset.has("certifications")
         else None,
     }
-    out: dict[str, Any] = _clean(json.loads(json.dumps(doc, default=_json, ensure_ascii=False)))
+    out: dict[str, Any] = json_ready(doc)
     return out

@@ -78,6 +78,11 @@ def _json(o: Any) -> Any:
     raise TypeError(type(o).__name__)
 
 
+def json_ready(obj: Any) -> Any:
+    """``obj`` as plain JSON values: dates and times as ISO text, NaN and inf as null."""
+    return _clean(json.loads(json.dumps(obj, default=_json, ensure_ascii=False)))
+
+
 def _clean(x: Any) -> Any:
     """NaN/inf never reach JSON: they become null."""
     if isinstance(x, float) and not math.isfinite(x):

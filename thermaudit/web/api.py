@@ -357,13 +357,28 @@ def upload_dataset(
     replace: Annotated[bool, Form()] = False,
 ) -> UploadOut:
     """Queue the import of an uploaded dataset; follow ``job`` at ``/api/jobs/{id}``."""
-    services.enterprise(s, auth.user, enterprise_id)  # 404 before the bytes are stored
+    d, j = accept_upload(request, s, auth.user, enterprise_id, file, replace=replace)
+    return UploadOut(dataset=dataset_out(d), job=job_out(j))
+
+
+def accept_upload(
+    request: Request,
+    s: Session,
+    user: User,
+    enterprise_id: int,
+    file: UploadFile,
+    *,
+    replace: bool,
+) -> tuple[Dataset, Job]:
+    """Store an upload, record the dataset and queue its import (API and page alike); the
+    enterprise is checked (404) before a byte is written."""
+    services.enterprise(s, user, enterprise_id)
     stored = save_upload(request, file)
     try:
         d, j = services.add_upload(
             s,
             request.app.state.paths,
-            auth.user,
+            user,
             enterprise_id,
             filename=file.filename or "",
             stored=stored,
@@ -374,7 +389,7 @@ def upload_dataset(
         stored.unlink(missing_ok=True)
     s.flush()
     wake(request)
-    return UploadOut(dataset=dataset_out(d), job=job_out(j))
+    return d, j
 
 
 def save_upload(request: Request, file: UploadFile) -> Path:

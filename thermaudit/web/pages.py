@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from thermaudit.web import services
-from thermaudit.web.api import file_response, save_upload, wake
+from thermaudit.web.api import accept_upload, file_response, wake
 from thermaudit.web.app import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -214,23 +214,7 @@ def upload(
     replace: Annotated[bool, Form()] = False,
 ) -> Response:
     check_csrf(auth, csrf_token)
-    services.enterprise(s, auth.user, enterprise_id)
-    stored = save_upload(request, file)
-    try:
-        _d, j = services.add_upload(
-            s,
-            request.app.state.paths,
-            auth.user,
-            enterprise_id,
-            filename=file.filename or "",
-            stored=stored,
-            replace=replace,
-            address=client_address(request),
-        )
-    finally:
-        stored.unlink(missing_ok=True)
-    s.flush()
-    wake(request)
+    _d, j = accept_upload(request, s, auth.user, enterprise_id, file, replace=replace)
     return back(f"/jobs/{j.id}")
 
 

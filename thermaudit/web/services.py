@@ -23,7 +23,7 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -174,37 +174,32 @@ def require_admin(user: User) -> None:
         raise Forbidden("only an administrator may do this")
 
 
-def assessment(s: Session, user: User, assessment_id: int) -> Assessment:
-    a = s.get(Assessment, assessment_id)
-    if a is None:
-        raise NotFound(f"no assessment {assessment_id}")
+_Owned = TypeVar("_Owned", Assessment, Dataset, Job)
+
+
+def _visible(s: Session, user: User, model: type[_Owned], row_id: int, noun: str) -> _Owned:
+    """The row, when its enterprise is visible to ``user``; otherwise the same 404 as a row
+    that does not exist (an id says nothing about another body's enterprises)."""
+    row = s.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {noun} {row_id}")
     try:
-        enterprise(s, user, a.enterprise_id)
+        enterprise(s, user, row.enterprise_id)
     except NotFound:
-        raise NotFound(f"no assessment {assessment_id}") from None
-    return a
+        raise NotFound(f"no {noun} {row_id}") from None
+    return row
+
+
+def assessment(s: Session, user: User, assessment_id: int) -> Assessment:
+    return _visible(s, user, Assessment, assessment_id, "assessment")
 
 
 def dataset(s: Session, user: User, dataset_id: int) -> Dataset:
-    d = s.get(Dataset, dataset_id)
-    if d is None:
-        raise NotFound(f"no dataset {dataset_id}")
-    try:
-        enterprise(s, user, d.enterprise_id)
-    except NotFound:
-        raise NotFound(f"no dataset {dataset_id}") from None
-    return d
+    return _visible(s, user, Dataset, dataset_id, "dataset")
 
 
 def job(s: Session, user: User, job_id: int) -> Job:
-    j = s.get(Job, job_id)
-    if j is None:
-        raise NotFound(f"no job {job_id}")
-    try:
-        enterprise(s, user, j.enterprise_id)
-    except NotFound:
-        raise NotFound(f"no job {job_id}") from None
-    return j
+    return _visible(s, user, Job, job_id, "job")
 
 
 # ---------------------------------------------------------------------------------------------
