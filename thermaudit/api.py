@@ -3,11 +3,12 @@ and assess it. No logic lives only in a command or a route."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.reader import normalize
@@ -73,6 +74,23 @@ def assess_path(
     if strict and result.disqualified():
         raise DataNotQualified(result.disqualified(), written=str(path))
     return result
+
+
+def diagnose_path(
+    path: Path,
+    *,
+    spec: Specification | str | Path | None = None,
+    as_of: dt.date | None = None,
+) -> dict[str, Any]:
+    """The ``diagnosis`` section of a dataset folder or workspace (wastes, ranked measures,
+    export priorities, certificate plan as of ``as_of``, default the period end)."""
+    from thermaudit.diagnosis.section import diagnosis_section
+
+    spec = spec if isinstance(spec, Specification) else load_spec(spec)
+    with open_dataset(path) as ds:
+        con = connect()
+        result = assess(ds, spec=spec, con=con)
+        return diagnosis_section(ds, con, result, as_of=as_of)
 
 
 def report_path(

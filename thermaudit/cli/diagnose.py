@@ -12,12 +12,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from thermaudit.api import open_dataset
+from thermaudit.api import diagnose_path
 from thermaudit.cli import app, console
 from thermaudit.cli.assess import SpecOption
-from thermaudit.engine import connect
-from thermaudit.metrics.assess import assess
-from thermaudit.metrics.spec import load_spec
 
 
 def _n(v: Any, fmt: str = ",.0f") -> str:
@@ -43,19 +40,14 @@ def diagnose(
 ) -> None:
     """Find where energy is wasted, rank the measures against it (kgce, tCO2e, CNY,
     payback) and plan the export priorities; with -o, write OUT/diagnosis.json."""
-    from thermaudit.diagnosis.section import diagnosis_section
-
     when = None
     if as_of is not None:
         try:
             when = dt.date.fromisoformat(as_of)
         except ValueError:
             raise typer.BadParameter(f"expected YYYY-MM-DD, found {as_of!r}") from None
-    specification = load_spec(spec)
-    with console.status("assessing"), open_dataset(dataset) as ds:
-        con = connect()
-        result = assess(ds, spec=specification, con=con)
-        doc = diagnosis_section(ds, con, result, as_of=when)
+    with console.status("assessing"):
+        doc = diagnose_path(dataset, spec=spec, as_of=when)
     print_diagnosis(doc)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

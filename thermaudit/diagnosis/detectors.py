@@ -48,7 +48,7 @@ from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Meter, Site
 from thermaudit.diagnosis.waste import DETECTORS, Waste
 from thermaudit.metrics.assess import Assessment
-from thermaudit.metrics.melting import material_for, melting_meters
+from thermaudit.metrics.melting import material_for, melting_meters, top_level
 from thermaudit.quality.checks import BUCKET_S, _day_buckets
 from thermaudit.quality.intervals import interval_amounts
 
@@ -295,24 +295,6 @@ def _meter_lines(site: Site, m: Meter) -> set[str]:
     return lines
 
 
-def _top_level(site: Site, chosen: list[Meter]) -> list[Meter]:
-    """Drop a meter below another chosen meter (no double counting)."""
-    ids = {m.id for m in chosen}
-    out = []
-    for m in chosen:
-        parent, seen = m.parent, set()
-        below = False
-        while parent and parent not in seen:
-            if parent in ids:
-                below = True
-                break
-            seen.add(parent)
-            parent = site.meter(parent).parent
-        if not below:
-            out.append(m)
-    return out
-
-
 def _furnace_meters(site: Site) -> list[Meter]:
     furnaces = {e.id for e in site.equipment if e.type in FURNACE_TYPES}
     chosen = [
@@ -322,7 +304,7 @@ def _furnace_meters(site: Site) -> list[Meter]:
         and m.role in ("supply", "submeter")
         and (m.process in ("holding", "melting") or any(e in furnaces for e in m.equipment))
     ]
-    return _top_level(site, chosen)
+    return top_level(site, chosen)
 
 
 def _compressor_meters(site: Site) -> list[Meter]:
@@ -335,7 +317,7 @@ def _compressor_meters(site: Site) -> list[Meter]:
         and m.role in ("supply", "submeter")
         and (m.process == "compressed_air" or any(e in comps for e in m.equipment))
     ]
-    return _top_level(site, chosen)
+    return top_level(site, chosen)
 
 
 def _rate_unit(unit: str) -> str:

@@ -72,17 +72,22 @@ def melting_meters(site: Site) -> list[Meter]:
         if m.role in ("supply", "submeter")
         and (m.process == "melting" or any(e in furnaces for e in m.equipment))
     ]
+    return top_level(site, chosen)
+
+
+def top_level(site: Site, chosen: list[Meter]) -> list[Meter]:
+    """``chosen`` without the meters below another chosen meter (no double counting)."""
     ids = {m.id for m in chosen}
     out = []
     for m in chosen:
         parent, seen = m.parent, set()
-        skip = False
+        below = False
         while parent and parent not in seen:
             if parent in ids:
-                skip = True
+                below = True
                 break
             seen.add(parent)
             parent = site.meter(parent).parent
-        if not skip:
+        if not below:
             out.append(m)
     return out
