@@ -2,8 +2,8 @@
 
 The definitions are ibis expressions, so the same text runs on DuckDB (default) and on a
 distributed engine. The steady-state filter is a fixed number of window passes over the
-samples of each controller in time order (lag, cumulative max, cumulative sum): no loop over
-rows, no pandas.
+samples of each controller in time order (lag; cumulative max and sums) and a running max
+over the few event candidates joined back: no loop over rows, no pandas.
 
 Public names: :func:`mold_temperature_accuracy`, :func:`steady_samples`, :class:`MoldResult`.
 """
@@ -136,10 +136,13 @@ def _in_period(samples: ir.Table, site: Site) -> ir.BooleanValue:
 
 
 def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.Table:
-    """Every sample in the period with its steady-state status and cpk segment.
+    """The samples in the period that can be steady or are counted, with their steady-state
+    status and cpk segment.
 
-    The result carries ``controller_id``, ``ts``, ``setpoint_c``, ``_row``, ``e``, the
-    flags below and the input columns named in ``keep``.
+    The result carries ``controller_id``, ``ts``, ``setpoint_c``, ``e``, the flags below and
+    the input columns named in ``keep``: every producing sample with an e,
+    every event row and every repeated timestamp (``dup_extra``); the other rows are never
+    steady and nothing counts them.
 
     Notes
     -----
@@ -153,8 +156,16 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
       previous producing sample are not, and the first of them is more than ``gap_min``
       before it.
 
-    anchor = time of the last event at or before the row (a cumulative max); the sample is
-    steady when it is producing (state ``producing`` or null) and ``ts − anchor ≥ warmup_min``.
+    anchor = time of the last event at or before the row; the sample is steady when it is
+    producing (state ``producing`` or null) and ``ts − anchor ≥ warmup_min``.
+
+    Two window passes over the samples: neighbours (lag), then running counts and the start
+    of the current non-producing run. Every event is a *candidate* (first sample, setpoint
+    change, end of a time gap, first producing sample after a non-producing one); the second
+    pass numbers the stretches each candidate opens, and the anchor of a stretch is a
+    running max over the candidates alone, joined back by stretch. The same passes written as
+    DuckDB SQL over the scale-M demo (28 M samples) took 9.0–9.8 s against 12.2–13.4 s for
+    three passes with the anchor as a third cumulative max over every sample.
 
     Segments (metrics.md section 3): a maximal run of consecutive steady samples with one
     setpoint. segment = running count of samples that are non-producing, have no e, change
@@ -201,30 +212,62 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
     ev_sp = ~first & ~a.setpoint_c.identical_to(a.prev_sp)
     ev_time_gap = ~first & (a.ts > a.prev_ts + gap)
     np_start = ~a.producing & (first | a.prev_prod)
+    np_end = a.producing & ~first & ~a.prev_prod
+    # every event is one of these; whether an np_end is one needs its run's start (pass 2)
+    candidate = first | ev_sp | ev_time_gap | np_end
     # what ends a cpk segment (see Notes); time gaps end it only through the warm-up after them
     seg_break = ~a.producing | a.e.isnull() | ev_sp
     if warm_us > 0:
         seg_break = seg_break | ev_time_gap
-    # pass 2: start of the current non-producing run; running count of segment breaks
+    # pass 2: start of the current non-producing run (for an np_end row, the start of the
+    # run it ends: run starts and ends alternate); running counts of segment breaks and of
+    # candidates, the latter numbering the stretch that each candidate opens
     b = a.mutate(
         first=first,
         ev_setpoint=ev_sp,
         ev_time_gap=ev_time_gap,
+        np_end=np_end,
+        candidate=candidate,
         run_start=ibis.ifelse(np_start, a.ts, no_ts).max().over(cw),
         segment=seg_break.cast("int64").sum().over(cw),
+        stretch=candidate.cast("int64").sum().over(cw),
         # a repeated timestamp: every row after the first of its group
         dup_extra=(a.ts == a.prev_ts).fill_null(False),
     )
-    ev_np_gap = (b.producing & ~b.first & ~b.prev_prod & (b.ts > b.run_start + gap)).fill_null(
-        False
+    b = b.mutate(ev_np_gap=(b.np_end & (b.ts > b.run_start + gap)).fill_null(False))
+    # a row that is neither producing with an e, nor a candidate, nor a repeated timestamp
+    # is never steady and never counted: drop it before the rest reads the passes' output
+    b = b.filter((b.producing & b.e.notnull()) | b.candidate | b.dup_extra).select(
+        "controller_id",
+        "ts",
+        "setpoint_c",
+        *keep,
+        "e",
+        "producing",
+        "first",
+        "ev_setpoint",
+        "ev_time_gap",
+        "ev_np_gap",
+        "candidate",
+        "segment",
+        "stretch",
+        "dup_extra",
     )
-    event = b.first | b.ev_setpoint | b.ev_time_gap | ev_np_gap
-    # pass 3: the last event (first sample, setpoint change, end of a gap)
-    c = b.mutate(
-        ev_np_gap=ev_np_gap,
-        anchor=ibis.ifelse(event, b.ts, no_ts).max().over(cw),
+    # the anchor of a stretch: the last event at or before its candidate, a running max over
+    # the candidates alone (a few per hour of samples) instead of a third pass over every row
+    c = b.filter(b.candidate)
+    event = c.first | c.ev_setpoint | c.ev_time_gap | c.ev_np_gap
+    kw = ibis.cumulative_window(group_by=c.controller_id, order_by=c.stretch)
+    anchors = c.select(
+        anchor_controller_id=c.controller_id,
+        anchor_stretch=c.stretch,
+        anchor=ibis.ifelse(event, c.ts, no_ts).max().over(kw),
     )
-    return c.mutate(steady=c.producing & c.e.notnull() & (c.ts >= c.anchor + warm))
+    d = b.inner_join(
+        anchors,
+        (b.controller_id == anchors.anchor_controller_id) & (b.stretch == anchors.anchor_stretch),
+    ).drop("anchor_controller_id", "anchor_stretch")
+    return d.mutate(steady=d.producing & d.e.notnull() & (d.ts >= d.anchor + warm))
 
 
 def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
@@ -409,8 +452,7 @@ def _batched_statistics(
         return out
 
     if len(batches) <= 1:
-        coded = _coded(samples, ids)
-        narrow = materialize(con, _kept(_annotate(coded, site)).select(*_ANNOTATED))
+        narrow = materialize(con, _kept(_annotate(_coded(samples, ids), site)).select(*_ANNOTATED))
         try:
             table = rows(_statistics(narrow, tol))
         finally:
