@@ -96,7 +96,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +106,7 @@ import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Meter, Site
-from thermaudit.engine import connect
+from thermaudit.engine import connect, materialize, release
 from thermaudit.quality.findings import Finding, finding
 from thermaudit.quality.intervals import interval_amounts
 from thermaudit.reference import density
@@ -225,7 +224,9 @@ class _Context:
         )
         iv = interval_amounts(readings, events, site)
         spacing = (iv.ts.epoch_seconds() - iv.prev_ts.epoch_seconds()).cast("float64")
-        iv = iv.mutate(spacing=spacing)
+        # computed once: the medians below and the table every check reads both need it
+        base = materialize(con, iv.mutate(spacing=spacing))
+        iv = base
         med = iv.group_by("meter_id").aggregate(median_spacing=iv.spacing.median())
         medians = {r["meter_id"]: r["median_spacing"] for r in con.to_pyarrow(med).to_pylist()}
         steps: dict[str, float] = {}
@@ -252,7 +253,8 @@ class _Context:
             in_period=(iv.ts > ibis.literal(start)) & (iv.ts <= ibis.literal(end)),
         )
         iv = iv.left_join(bucket_tbl, iv.bucket == bucket_tbl.b).drop("b")
-        iv = _materialize(con, iv)
+        iv = materialize(con, iv)
+        release(con, base)
         return cls(
             con, dataset, site, params, start, end, iv, steps, units, days, bounds, bucket_tbl
         )
@@ -316,11 +318,6 @@ class _Context:
                     )
                 )
         return self._prod_days
-
-
-def _materialize(con: ibis.BaseBackend, expr: ir.Table) -> ir.Table:
-    """Compute ``expr`` once into a temporary table of the engine (every check reads it)."""
-    return con.create_table(f"_thermaudit_{uuid.uuid4().hex}", expr, temp=True)
 
 
 def _day_buckets(
@@ -600,7 +597,7 @@ def _clock_lag(ctx: _Context) -> list[Finding]:
     hourly = x.group_by(["meter_id", "h"]).aggregate(
         rate=x.amount.sum() / x.duration.sum(), covered=x.duration.sum()
     )
-    hourly = _materialize(
+    hourly = materialize(
         ctx.con, hourly.filter(hourly.covered == 3600).select("meter_id", "h", "rate")
     )
     node_col, meter_col, sign_col, size_col = [], [], [], []
@@ -625,24 +622,33 @@ def _clock_lag(ctx: _Context) -> list[Finding]:
         base=(j.sign * j.rate).sum(), n=j.count(), size=j.size.max()
     )
     base = base.filter(base.n == base.size).select("node", "h", "base")
-    lags = ibis.memtable(pa.table({"lag": pa.array(range(-12, 13), pa.int64())}))
-    own = hourly.join(mem, hourly.meter_id == mem.member).select(
-        o_node="node", o_member="member", o_sign="sign", o_h="h", o_rate="rate"
+    # Residual of the node at hour h with the member's series moved by lag:
+    # res(h) = A(h) + B(h − lag), A = base − sign·own rate (lag-free), B = sign·rate.
+    # Roughness sums the squared hour-to-hour steps d(h) = dA(h) + dB(h − lag), so both
+    # steps are taken once on the hourly series (where hour h − 1 exists too) and only
+    # the join with the 25 lags is per lag: no window over the lag-expanded rows.
+    a = base.join(j, [base.node == j.node, base.h == j.h]).select(
+        "node", "member", "h", a=base.base - j.sign * j.rate
     )
-    cand = base.join(own, [base.node == own.o_node, base.h == own.o_h])
-    cand = cand.cross_join(lags)
-    moved = hourly.select(s_meter="meter_id", s_h="h", s_rate="rate")
-    cand = cand.join(moved, [cand.o_member == moved.s_meter, moved.s_h == cand.h - cand.lag])
-    cand = cand.mutate(res=cand.base + cand.o_sign * (cand.s_rate - cand.o_rate))
-    w = ibis.window(group_by=[cand.node, cand.o_member, cand.lag], order_by=cand.h)
-    cand = cand.mutate(prev_h=cand.h.lag().over(w), prev_res=cand.res.lag().over(w))
-    cand = cand.filter(cand.prev_h == cand.h - 1)
-    d = cand.res - cand.prev_res
-    rough = cand.group_by(["node", "o_member", "lag"]).aggregate(r=(d * d).sum(), n=cand.count())
+    wa = ibis.window(group_by=[a.node, a.member], order_by=a.h)
+    a = a.mutate(prev_h=a.h.lag().over(wa), da=a.a - a.a.lag().over(wa))
+    a = a.filter(a.prev_h == a.h - 1).select("node", "member", "h", "da")
+    b = j.select(b_node="node", b_member="member", b_h="h", b=j.sign * j.rate)
+    wb = ibis.window(group_by=[b.b_node, b.b_member], order_by=b.b_h)
+    b = b.mutate(prev_h=b.b_h.lag().over(wb), db=b.b - b.b.lag().over(wb))
+    b = b.filter(b.prev_h == b.b_h - 1).drop("prev_h", "b")
+    lags = ibis.memtable(pa.table({"lag": pa.array(range(-12, 13), pa.int64())}))
+    cand = a.cross_join(lags)
+    cand = cand.join(
+        b,
+        [cand.node == b.b_node, cand.member == b.b_member, b.b_h == cand.h - cand.lag],
+    )
+    d = cand.da + cand.db
+    rough = cand.group_by(["node", "member", "lag"]).aggregate(r=(d * d).sum(), n=cand.count())
     rows = ctx.rows(rough)
     table: dict[tuple[str, str], dict[int, tuple[float, int]]] = {}
     for r in rows:
-        table.setdefault((r["node"], r["o_member"]), {})[r["lag"]] = (r["r"], r["n"])
+        table.setdefault((r["node"], r["member"]), {})[r["lag"]] = (r["r"], r["n"])
     need = ctx.params["dst_min_improvement"]
     best_by_meter: dict[str, dict[str, Any]] = {}
     for (node, member), rs in table.items():
