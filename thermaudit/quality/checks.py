@@ -1005,39 +1005,58 @@ def _mold_no_output(ctx: _Context) -> list[Finding]:
         return []
     x = samples.filter((samples.state == "producing") & samples.controller_id.isin(sorted(lines)))
     x = x.mutate(b=((x.ts.epoch_seconds() + (BUCKET_S - 1)) // BUCKET_S).cast("int64"))
-    per_b = x.group_by(["controller_id", "b"]).aggregate(
-        n=x.count(), first=x.ts.min(), last=x.ts.max(), row=x._row.min()
-    )
+    # a count per 15-min bucket is all the scan computes (first, last and row over every
+    # sample took four times as long); the details are looked up for the listed days only
+    per_b = x.group_by(["controller_id", "b"]).aggregate(n=x.count())
     bt = ctx.buckets
     j = per_b.join(bt, per_b.b == bt.b)
-    per_day = j.group_by(["controller_id", "day"]).aggregate(
-        n=j.n.sum(), first=j.first.min(), last=j.last.max(), row=j.row.min()
-    )
+    per_day = j.group_by(["controller_id", "day"]).aggregate(n=j.n.sum())
     _, by_line = _production_day_set(ctx)
     rows = ctx.rows(per_day.order_by(["controller_id", "day"]))
+    bad: dict[str, list[dict[str, Any]]] = {}
+    for c in site.temperature_controllers:
+        if c.id in lines:
+            made = by_line.get(c.line or "", set())
+            bad[c.id] = [r for r in rows if r["controller_id"] == c.id and r["day"] not in made]
+    listed = [(cid, r["day"]) for cid, rs in bad.items() for r in rs[:EXAMPLES]]
+    detail: dict[tuple[str, dt.date], dict[str, Any]] = {}
+    if listed:
+        keys = ibis.memtable(
+            pa.table(
+                {
+                    "k_controller": pa.array([k[0] for k in listed], pa.string()),
+                    "k_day": pa.array([k[1] for k in listed], pa.date32()),
+                }
+            )
+        )
+        kb = bt.join(keys, bt.day == keys.k_day)
+        y = x.join(kb, (x.controller_id == kb.k_controller) & (x.b == kb.b))
+        for r in ctx.rows(
+            y.group_by(["controller_id", "day"]).aggregate(
+                first=y.ts.min(), last=y.ts.max(), row=y._row.min()
+            )
+        ):
+            detail[(r["controller_id"], r["day"])] = r
     out = []
     for c in site.temperature_controllers:
-        if c.id not in lines:
-            continue
-        made = by_line.get(c.line or "", set())
-        bad = [r for r in rows if r["controller_id"] == c.id and r["day"] not in made]
-        if bad:
+        rs = bad.get(c.id)
+        if rs:
             out.append(
                 finding(
                     "quality.mold.no_output",
                     controller=c.id,
                     line=c.line,
-                    count=len(bad),
-                    samples=int(sum(r["n"] for r in bad)),
+                    count=len(rs),
+                    samples=int(sum(r["n"] for r in rs)),
                     days=[
                         {
                             "day": r["day"].isoformat(),
                             "producing_samples": int(r["n"]),
-                            "first": ctx.local(r["first"]),
-                            "last": ctx.local(r["last"]),
-                            "_row": r["row"],
+                            "first": ctx.local(detail[(c.id, r["day"])]["first"]),
+                            "last": ctx.local(detail[(c.id, r["day"])]["last"]),
+                            "_row": detail[(c.id, r["day"])]["row"],
                         }
-                        for r in bad[:EXAMPLES]
+                        for r in rs[:EXAMPLES]
                     ],
                 )
             )
@@ -1093,12 +1112,14 @@ def _calibration(ctx: _Context) -> list[Finding]:
             inst=t[col], ts=t.ts, _row=t._row
         )
         j = t.join(cuts, t.inst == cuts.c_id)
+        after = j.ts >= j.after_cut
+        # no argmin for the first row here: it would sort every row; the finding looks
+        # the row up (_first_row)
         agg = j.group_by("inst").aggregate(
             first=j.ts.min(),
-            first_row=j._row.argmin(j.ts),
             n_before=(j.ts < j.before_cut).sum(),
-            n_after=(j.ts >= j.after_cut).sum(),
-            first_after=ibis.cases((j.ts >= j.after_cut, j.ts), else_=ibis.null()).min(),
+            n_after=after.sum(),
+            first_after=j.ts.min(where=after),
         )
         for r in ctx.rows(agg):
             stats[r["inst"]] = {**r, "table": name}
@@ -1119,7 +1140,7 @@ def _calibration(ctx: _Context) -> list[Finding]:
                     rows_before=int(s["n_before"]),
                     table=s["table"],
                     _row=c0["_row"],
-                    first_data_row=s["first_row"],
+                    first_data_row=_first_row(ctx, s["table"], inst, s["first"]),
                 )
             )
         lv = last_valid[inst]
@@ -1138,6 +1159,16 @@ def _calibration(ctx: _Context) -> list[Finding]:
                 )
             )
     return out_issued + out_expired
+
+
+def _first_row(ctx: _Context, name: str, inst: str, ts: dt.datetime) -> int | None:
+    """``_row`` of an instrument's first in-period sample (the smallest of equal times)."""
+    t = ctx.table(name)
+    if t is None:
+        return None
+    col = {"readings": "meter_id", "mold_temperature": "controller_id"}.get(name, "stream_id")
+    x = t.filter((t[col] == inst) & (t.ts == ibis.literal(ts)))
+    return ctx.con.to_pyarrow(x._row.min()).as_py()
 
 
 # ---------------------------------------------------------------------------------------------
