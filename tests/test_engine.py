@@ -29,10 +29,11 @@ def test_limit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _settings(connect().con)[0] == "953.6 MiB"
 
 
-def test_epoch_seconds_of_utc_timestamps() -> None:
-    """``epoch_seconds()`` of a UTC timestamp compiles to ``epoch(ts)`` (no cast through
-    the session's wall clock, 6x cheaper) and gives seconds since 1970 UTC, across DST
-    changes and in a session whose time zone is not UTC; naive timestamps keep ibis's rule."""
+def test_utc_timestamp_rules() -> None:
+    """``epoch_seconds()`` and ``ts ± fixed interval`` of UTC timestamps compile without a
+    trip through the session's wall clock (``thermaudit.engine._utc_timestamp_rules``) and
+    give the same instants, across DST changes and in a session whose time zone is not
+    UTC; naive timestamps and calendar units keep ibis's rules."""
     import datetime as dt
 
     import ibis
@@ -45,14 +46,25 @@ def test_epoch_seconds_of_utc_timestamps() -> None:
         dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
     ]
     t = ibis.memtable(pa.table({"ts": pa.array(instants, pa.timestamp("us", tz="UTC"))}))
-    expr = t.select(e=t.ts.epoch_seconds().cast("float64"))
+    expr = t.select(
+        e=t.ts.epoch_seconds().cast("float64"),
+        later=t.ts + ibis.interval(microseconds=600_000_001),
+        earlier=t.ts - ibis.interval(hours=2),
+        day=t.ts + ibis.interval(days=1),
+    )
     sql = str(ibis.to_sql(expr, dialect="duckdb"))
     assert 'EPOCH("t0"."ts")' in sql and "AS TIMESTAMP" not in sql
+    assert "MAKE_TIMESTAMPTZ(EPOCH_US(" in sql and "INTERVAL '1' DAY" in sql
     naive = ibis.table({"n": "timestamp"}, name="n")
-    assert "AS TIMESTAMP" in str(
-        ibis.to_sql(naive.select(e=naive.n.epoch_seconds()), dialect="duckdb")
+    naive_sql = ibis.to_sql(
+        naive.select(e=naive.n.epoch_seconds(), m=naive.n + ibis.interval(seconds=1)),
+        dialect="duckdb",
     )
+    assert "AS TIMESTAMP" in str(naive_sql) and "INTERVAL '1' SECOND" in str(naive_sql)
     con = connect()
     con.raw_sql("SET TimeZone = 'Europe/Berlin'")
-    got = con.to_pyarrow(expr).column("e").to_pylist()
-    assert got == [x.timestamp() for x in instants]
+    got = con.to_pyarrow(expr).to_pylist()
+    for x, r in zip(instants, got, strict=True):
+        assert r["e"] == x.timestamp()
+        assert r["later"] == x + dt.timedelta(microseconds=600_000_001)
+        assert r["earlier"] == x - dt.timedelta(hours=2)
