@@ -14,8 +14,10 @@ peak RSS (``os.wait4`` → ``ru_maxrss``) is its own:
 ``sql``
     one raw ``duckdb`` connection over ``read_parquet`` of the normalized files: per-meter
     period consumption (dedup, lag differencing, multiplier, meter events, rollover, boundary
-    share), heat per stream, the mold steady-state filter with the window passes of
-    ``thermaudit.metrics.mold._annotate`` written as SQL, per-controller P95/max/bias/RMS/
+    share), heat per stream, the mold steady-state filter of
+    ``thermaudit.metrics.mold._annotate`` written as SQL in its straightforward form (three
+    window passes over every sample; ``_annotate`` does two and a join over the few event
+    rows), per-controller P95/max/bias/RMS/
     within-tolerance/Cpk and pooled P95, good/processed mass per SKU, metal melted.
 ``pandas``
     the same aggregates with ``pd.read_parquet``, ``groupby``/``shift``/``cummax``/``cumsum``.
@@ -314,8 +316,10 @@ WHERE h.ts > $s AND h.ts <= $e
 GROUP BY h.stream_id ORDER BY h.stream_id
 """
 
-# The steady-state filter of thermaudit.metrics.mold._annotate, one window pass per level of
-# dependence (neighbours; running max/count; anchor). Times as epoch microseconds (exact).
+# The steady-state filter of thermaudit.metrics.mold._annotate written the straightforward way,
+# one window pass over every sample per level of dependence (neighbours; running max/count;
+# anchor); _annotate takes the anchor from the event rows alone instead of a third pass.
+# Times as epoch microseconds (exact).
 SQL_MOLD_ANNOTATE = """
 CREATE TEMP TABLE steady AS
 WITH t AS (
@@ -569,7 +573,7 @@ def pandas_worker(plan: dict[str, Any]) -> dict[str, Any]:
         h["gj"] = kj / 1e6
         out["heat_gj"] = {k: float(v) for k, v in h.groupby("stream_id")["gj"].sum().items()}
 
-    # --- mold: the three window passes of mold._annotate as groupby shift/cummax/cumsum
+    # --- mold: the steady-state filter as three groupby shift/cummax/cumsum passes (as the SQL)
     m = pd.read_parquet(
         tables["mold_temperature"],
         columns=["ts", "controller_id", "setpoint_c", "actual_c", "state", "_row"],

@@ -38,7 +38,7 @@ _REQUIRED: dict[str, str] = {
     "setpoint_c": "floating-point number [°C]",
     "actual_c": "floating-point number [°C]",
 }
-#: engine memory per sample that the three window passes over one batch of controllers
+#: engine memory per sample that the two window passes over one batch of controllers
 #: need without spilling to disk, measured at scale M (28 M samples, 9 controllers)
 WINDOW_BYTES_PER_ROW = 100
 #: columns of :func:`_annotate` that :func:`_statistics` reads
