@@ -196,7 +196,6 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
     )
     order = [t.ts, t._row] if "_row" in cols else [t.ts]
     w = ibis.window(group_by=t.controller_id, order_by=order)
-    cw = ibis.cumulative_window(group_by=t.controller_id, order_by=order)
     # interval arithmetic on the UTC timestamps: exact (microseconds) and cheap in every engine
     gap = ibis.interval(microseconds=gap_us)
     warm = ibis.interval(microseconds=warm_us)
@@ -219,20 +218,37 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
     seg_break = ~a.producing | a.e.isnull() | ev_sp
     if warm_us > 0:
         seg_break = seg_break | ev_time_gap
-    # pass 2: start of the current non-producing run (for an np_end row, the start of the
-    # run it ends: run starts and ends alternate); running counts of segment breaks and of
-    # candidates, the latter numbering the stretch that each candidate opens
-    b = a.mutate(
+    # the flags as columns and the neighbours dropped: the second pass sorts booleans
+    # instead of carrying two timestamps and a setpoint per sample through its sort, and
+    # spills less under the engine's limit (one controller of scale L, 31.5 M samples, at
+    # 3 GB: 28.9 -> 25.3 s)
+    f = a.select(
+        "controller_id",
+        "ts",
+        *(["_row"] if "_row" in cols else []),
+        "setpoint_c",
+        *keep,
+        "producing",
+        "e",
         first=first,
         ev_setpoint=ev_sp,
         ev_time_gap=ev_time_gap,
+        np_start=np_start,
         np_end=np_end,
         candidate=candidate,
-        run_start=ibis.ifelse(np_start, a.ts, no_ts).max().over(cw),
-        segment=seg_break.cast("int64").sum().over(cw),
-        stretch=candidate.cast("int64").sum().over(cw),
+        seg_break=seg_break,
         # a repeated timestamp: every row after the first of its group
         dup_extra=(a.ts == a.prev_ts).fill_null(False),
+    )
+    order = [f.ts, f._row] if "_row" in cols else [f.ts]
+    cw = ibis.cumulative_window(group_by=f.controller_id, order_by=order)
+    # pass 2: start of the current non-producing run (for an np_end row, the start of the
+    # run it ends: run starts and ends alternate); running counts of segment breaks and of
+    # candidates, the latter numbering the stretch that each candidate opens
+    b = f.mutate(
+        run_start=ibis.ifelse(f.np_start, f.ts, no_ts).max().over(cw),
+        segment=f.seg_break.cast("int64").sum().over(cw),
+        stretch=f.candidate.cast("int64").sum().over(cw),
     )
     b = b.mutate(ev_np_gap=(b.np_end & (b.ts > b.run_start + gap)).fill_null(False))
     # a row that is neither producing with an e, nor a candidate, nor a repeated timestamp
