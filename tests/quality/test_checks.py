@@ -410,9 +410,10 @@ def test_mold_no_output(demo: DemoInfo, clean: list[Finding], tmp_path: Path) ->
     assert new_findings(clean, found) == {("quality.mold.no_output", "TCU-02")}
     e = only(found, "quality.mold.no_output").evidence
     day = dt.datetime(2025, 12, 2)
+    # (timestamp, file row: header is row 1) of the day's producing samples
     prod = sorted(
-        ts(r)
-        for r in read(folder, "mold_temperature")
+        (ts(r), i + 2)
+        for i, r in enumerate(read(folder, "mold_temperature"))
         if r["controller_id"] == "TCU-02"
         and r["state"] == "producing"
         and day < ts(r) <= day + dt.timedelta(days=1)
@@ -420,7 +421,8 @@ def test_mold_no_output(demo: DemoInfo, clean: list[Finding], tmp_path: Path) ->
     assert e["line"] == "DC-02"
     assert e["days"][0]["day"] == "2025-12-02"
     assert e["days"][0]["producing_samples"] == e["samples"] == len(prod)
-    assert (e["days"][0]["first"], e["days"][0]["last"]) == (iso(prod[0]), iso(prod[-1]))
+    assert (e["days"][0]["first"], e["days"][0]["last"]) == (iso(prod[0][0]), iso(prod[-1][0]))
+    assert e["days"][0]["_row"] == min(row for _, row in prod)
 
 
 def _set_cert(folder: Path, inst: str, **values: str) -> None:
@@ -454,6 +456,10 @@ def test_calibration_issued_after_data(
     cut = dt.datetime(2025, 12, 3) - dt.timedelta(seconds=1)
     assert e["rows_before"] == _readings_between(folder, "E-CNC", first, cut) == 191
     assert e["table"] == "readings"
+    rows = read(folder, "readings")
+    assert e["first_data_row"] == min(
+        i + 2 for i, r in enumerate(rows) if r["meter_id"] == "E-CNC" and ts(r) == first
+    )
 
 
 def test_calibration_expired_during_period(

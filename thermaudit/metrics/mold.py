@@ -194,8 +194,12 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
         producing=producing,
         e=t.actual_c - t.setpoint_c,
     )
-    order = [t.ts, t._row] if "_row" in cols else [t.ts]
-    w = ibis.window(group_by=t.controller_id, order_by=order)
+
+    def order(x: ir.Table) -> list[ir.Value]:
+        """Time order within a controller; ties in file order when ``_row`` exists."""
+        return [x.ts, x._row] if "_row" in cols else [x.ts]
+
+    w = ibis.window(group_by=t.controller_id, order_by=order(t))
     # interval arithmetic on the UTC timestamps: exact (microseconds) and cheap in every engine
     gap = ibis.interval(microseconds=gap_us)
     warm = ibis.interval(microseconds=warm_us)
@@ -240,8 +244,7 @@ def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.T
         # a repeated timestamp: every row after the first of its group
         dup_extra=(a.ts == a.prev_ts).fill_null(False),
     )
-    order = [f.ts, f._row] if "_row" in cols else [f.ts]
-    cw = ibis.cumulative_window(group_by=f.controller_id, order_by=order)
+    cw = ibis.cumulative_window(group_by=f.controller_id, order_by=order(f))
     # pass 2: start of the current non-producing run (for an np_end row, the start of the
     # run it ends: run starts and ends alternate); running counts of segment breaks and of
     # candidates, the latter numbering the stretch that each candidate opens

@@ -225,8 +225,7 @@ class _Context:
         iv = interval_amounts(readings, events, site)
         spacing = (iv.ts.epoch_seconds() - iv.prev_ts.epoch_seconds()).cast("float64")
         # computed once: the medians below and the table every check reads both need it
-        base = materialize(con, iv.mutate(spacing=spacing))
-        iv = base
+        iv = base = materialize(con, iv.mutate(spacing=spacing))
         med = iv.group_by("meter_id").aggregate(median_spacing=iv.spacing.median())
         medians = {r["meter_id"]: r["median_spacing"] for r in con.to_pyarrow(med).to_pylist()}
         steps: dict[str, float] = {}
@@ -1040,26 +1039,30 @@ def _mold_no_output(ctx: _Context) -> list[Finding]:
     out = []
     for c in site.temperature_controllers:
         rs = bad.get(c.id)
-        if rs:
-            out.append(
-                finding(
-                    "quality.mold.no_output",
-                    controller=c.id,
-                    line=c.line,
-                    count=len(rs),
-                    samples=int(sum(r["n"] for r in rs)),
-                    days=[
-                        {
-                            "day": r["day"].isoformat(),
-                            "producing_samples": int(r["n"]),
-                            "first": ctx.local(detail[(c.id, r["day"])]["first"]),
-                            "last": ctx.local(detail[(c.id, r["day"])]["last"]),
-                            "_row": detail[(c.id, r["day"])]["row"],
-                        }
-                        for r in rs[:EXAMPLES]
-                    ],
-                )
+        if not rs:
+            continue
+        days = []
+        for r in rs[:EXAMPLES]:
+            d = detail[(c.id, r["day"])]
+            days.append(
+                {
+                    "day": r["day"].isoformat(),
+                    "producing_samples": int(r["n"]),
+                    "first": ctx.local(d["first"]),
+                    "last": ctx.local(d["last"]),
+                    "_row": d["row"],
+                }
             )
+        out.append(
+            finding(
+                "quality.mold.no_output",
+                controller=c.id,
+                line=c.line,
+                count=len(rs),
+                samples=int(sum(r["n"] for r in rs)),
+                days=days,
+            )
+        )
     return out
 
 
@@ -1122,7 +1125,7 @@ def _calibration(ctx: _Context) -> list[Finding]:
             first_after=j.ts.min(where=after),
         )
         for r in ctx.rows(agg):
-            stats[r["inst"]] = {**r, "table": name}
+            stats[r["inst"]] = {**r, "table": name, "column": col}
     out_issued, out_expired = [], []
     for inst in sorted(certs):
         s = stats.get(inst)
@@ -1140,7 +1143,7 @@ def _calibration(ctx: _Context) -> list[Finding]:
                     rows_before=int(s["n_before"]),
                     table=s["table"],
                     _row=c0["_row"],
-                    first_data_row=_first_row(ctx, s["table"], inst, s["first"]),
+                    first_data_row=_first_row(ctx, s["table"], s["column"], inst, s["first"]),
                 )
             )
         lv = last_valid[inst]
@@ -1161,12 +1164,12 @@ def _calibration(ctx: _Context) -> list[Finding]:
     return out_issued + out_expired
 
 
-def _first_row(ctx: _Context, name: str, inst: str, ts: dt.datetime) -> int | None:
-    """``_row`` of an instrument's first in-period sample (the smallest of equal times)."""
+def _first_row(ctx: _Context, name: str, col: str, inst: str, ts: dt.datetime) -> int | None:
+    """``_row`` of the sample of ``inst`` (column ``col`` of table ``name``) at ``ts``, the
+    smallest of equal times: the first data row of a calibration finding."""
     t = ctx.table(name)
     if t is None:
         return None
-    col = {"readings": "meter_id", "mold_temperature": "controller_id"}.get(name, "stream_id")
     x = t.filter((t[col] == inst) & (t.ts == ibis.literal(ts)))
     return ctx.con.to_pyarrow(x._row.min()).as_py()
 
