@@ -45,12 +45,20 @@ def postgres_available() -> str | None:
 def live_server(app: Any, timeout: float = 30.0) -> Iterator[str]:
     """Serve ``app`` with uvicorn (a real HTTP server) on a free loopback port in a thread;
     yields the base URL, e.g. ``http://127.0.0.1:41234``. The app's lifespan (migrations,
-    worker) runs as under ``thermaudit serve``."""
+    worker) runs, and uvicorn is configured, as under ``thermaudit serve``."""
     import uvicorn
 
+    from thermaudit.web.server import uvicorn_config
+
     # port 0: the kernel picks a free port, read back from the listening socket (no race)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+    config = uvicorn_config(
+        app,
+        app.state.settings,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

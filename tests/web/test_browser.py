@@ -254,16 +254,21 @@ def test_whole_path_in_chromium(
         assert pages >= 3, info
 
     # the interface in Chinese, remembered across pages
-    page.click("header a.lang")
+    page.click('header a.lang[lang="zh"]')
     page.wait_for_url(f"{base}/assessments/{a_id}?lang=zh")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     assert "六项指标" in page.inner_text("main")
     assert "单位产品综合能耗" in page.inner_text("#metrics")
-    assert page.inner_text("header a.lang") == "English"
+    assert page.inner_text('header a.lang[lang="en"]') == "English"
     shot(page, output, "07-assessment-zh")
     page.goto(f"{base}/")
     assert page.inner_text("h1") == "企业"
     shot(page, output, "08-dashboard-zh")
+    # and in Korean
+    page.click('header a.lang[lang="ko"]')
+    page.wait_for_url(f"{base}/?lang=ko")
+    assert page.locator("html").get_attribute("lang") == "ko"
+    assert page.inner_text("h1") == "기업"
     page.context.close()
 
 

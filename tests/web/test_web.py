@@ -518,9 +518,9 @@ def test_restart_marks_running_jobs_failed(site: Site) -> None:
     assert got["finished_at"] is not None
 
 
-def test_pages_render_in_both_languages(site: Site, assessed: dict[str, Any]) -> None:
+def test_pages_render_in_three_languages(site: Site, assessed: dict[str, Any]) -> None:
     c = site.client("admin")
-    for lang, word in (("zh", "企业"), ("en", "Enterprises")):
+    for lang, word in (("zh", "企业"), ("en", "Enterprises"), ("ko", "기업")):
         for url in ("/", f"/enterprises/{site.ids['alpha']}", "/admin", "/audit"):
             r = c.get(f"{url}?lang={lang}")
             assert r.status_code == 200 and word in r.text, (url, lang)

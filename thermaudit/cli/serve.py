@@ -35,6 +35,7 @@ def serve(
     import uvicorn
 
     from thermaudit.web import Settings, create_app
+    from thermaudit.web.server import uvicorn_config
 
     settings = Settings.from_env(data)
     console.print(
@@ -42,7 +43,8 @@ def serve(
         highlight=False,
         soft_wrap=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    config = uvicorn_config(create_app(settings), settings, host=host, port=port, log_level="info")
+    uvicorn.Server(config).run()
 
 
 @app.command("user-add")

@@ -1,134 +1,525 @@
-"""The interface's words in English and Chinese; ``?lang=zh|en`` or the ``lang`` cookie
-chooses, else the browser's Accept-Language."""
+"""The interface's words in English, Chinese and Korean; ``?lang=en|zh|ko`` or the ``lang``
+cookie chooses, else the browser's Accept-Language.
+
+Every string a page shows comes from :data:`WORDS` (a test checks that each key has all three
+languages and the same ``{placeholders}`` in each). Messages the service keeps in the database
+(a job's reason for failing, a refusal) are stored as a key with parameters and translated when
+shown.
+"""
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "zh")
+LANGUAGES = ("en", "zh", "ko")
+#: the name of each language in itself, for the language switcher
+NATIVE = {"en": "English", "zh": "中文", "ko": "한국어"}
+#: the ``lang`` attribute of a page in each language
+HTML_LANG = {"en": "en", "zh": "zh-CN", "ko": "ko"}
 
-#: key → (English, Chinese)
-WORDS: dict[str, tuple[str, str]] = {
-    "app": ("thermaudit", "thermaudit 能效诊断"),
-    "sign_in": ("Sign in", "登录"),
-    "sign_out": ("Sign out", "退出"),
-    "email": ("E-mail", "电子邮箱"),
-    "password": ("Password", "密码"),
-    "bad_login": ("Wrong e-mail or password.", "邮箱或密码错误。"),
+#: key → (English, Chinese, Korean)
+WORDS: dict[str, tuple[str, str, str]] = {
+    "app": (
+        "thermaudit",
+        "thermaudit 能效诊断",
+        "thermaudit 에너지 효율 진단",
+    ),
+    "sign_in": (
+        "Sign in",
+        "登录",
+        "로그인",
+    ),
+    "sign_out": (
+        "Sign out",
+        "退出",
+        "로그아웃",
+    ),
+    "email": (
+        "E-mail",
+        "电子邮箱",
+        "이메일",
+    ),
+    "password": (
+        "Password",
+        "密码",
+        "비밀번호",
+    ),
+    "bad_login": (
+        "Wrong e-mail or password.",
+        "邮箱或密码错误。",
+        "이메일 또는 비밀번호가 올바르지 않습니다.",
+    ),
     "too_many": (
         "Too many failed sign-ins; try again in {s} s.",
         "登录失败次数过多，请 {s} 秒后再试。",
+        "로그인 실패가 너무 많습니다. {s}초 후에 다시 시도하십시오.",
     ),
-    "dashboard": ("Enterprises", "企业"),
+    "dashboard": (
+        "Enterprises",
+        "企业",
+        "기업",
+    ),
     "no_enterprises": (
         "No enterprise is visible to you yet.",
         "目前没有您可查看的企业。",
+        "아직 볼 수 있는 기업이 없습니다.",
     ),
-    "enterprise": ("Enterprise", "企业"),
-    "upload": ("Upload a dataset", "上传数据集"),
+    "enterprise": (
+        "Enterprise",
+        "企业",
+        "기업",
+    ),
+    "upload": (
+        "Upload a dataset",
+        "上传数据集",
+        "데이터셋 업로드",
+    ),
     "upload_help": (
-        "A .zip of the dataset folder (site.yaml and the tables) or an .xlsx workbook made "
-        "from the template.",
+        "A .zip of the dataset folder (site.yaml and the tables) or an .xlsx workbook made from the template.",
         "数据集文件夹的 .zip（site.yaml 和各数据表），或按模板填写的 .xlsx 工作簿。",
+        "데이터셋 폴더의 .zip(site.yaml과 각 테이블) 또는 템플릿으로 작성한 .xlsx 통합 문서.",
     ),
-    "template": ("Download the Excel template", "下载 Excel 模板"),
+    "template": (
+        "Download the Excel template",
+        "下载 Excel 模板",
+        "Excel 템플릿 다운로드",
+    ),
     "replace": (
         "Supersede overlapping imports",
         "替换时间重叠的已导入数据",
+        "기간이 겹치는 기존 가져오기 대체",
     ),
-    "datasets": ("Datasets", "数据集"),
-    "file": ("File", "文件"),
-    "status": ("Status", "状态"),
-    "size": ("Size", "大小"),
-    "uploaded": ("Uploaded", "上传时间"),
-    "assess": ("Run an assessment", "运行评估"),
-    "lang_report": ("Report language", "报告语言"),
-    "history": ("Assessment history", "评估历史"),
-    "version": ("Version", "版本"),
-    "period": ("Period", "期间"),
-    "signed": ("Signed", "已签名"),
-    "not_signed": ("Not signed", "未签名"),
-    "created": ("Created", "创建时间"),
-    "compare": ("Compare", "对比"),
-    "compare_two": ("Compare two assessments", "对比两次评估"),
-    "jobs": ("Background work", "后台任务"),
-    "job": ("Job", "任务"),
-    "progress": ("Progress", "进度"),
-    "message": ("Message", "信息"),
-    "access": ("Access of assessment bodies", "评估机构访问权限"),
-    "grant": ("Grant access", "授予访问"),
-    "revoke": ("Revoke", "撤销"),
-    "no_grants": ("No assessment body has access.", "尚无评估机构获得访问权限。"),
-    "metrics": ("The six metrics", "六项指标"),
-    "metric": ("Metric", "指标"),
-    "value": ("Value", "数值"),
-    "unit": ("Unit", "单位"),
-    "grade": ("Grade", "等级"),
-    "qualified": ("Data qualify", "数据合格"),
-    "yes": ("yes", "是"),
-    "no": ("no", "否"),
-    "uncertainty": ("U (k=2)", "扩展不确定度 U（k=2）"),
-    "findings": ("Data-quality findings", "数据质量发现"),
-    "severity": ("Severity", "严重程度"),
-    "code": ("Code", "代码"),
-    "sku_ranking": ("SKU ranking (energy per unit product)", "产品单耗排名"),
-    "good_qty": ("Good pieces", "合格品数量"),
-    "good_mass": ("Good mass [t]", "合格品质量 [t]"),
-    "charts": ("Charts", "图表"),
-    "downloads": ("Downloads", "下载"),
-    "bundle": ("signed bundle (.zip)", "签名包（.zip）"),
-    "fingerprint": ("Signing key fingerprint", "签名密钥指纹"),
+    "datasets": (
+        "Datasets",
+        "数据集",
+        "데이터셋",
+    ),
+    "file": (
+        "File",
+        "文件",
+        "파일",
+    ),
+    "status": (
+        "Status",
+        "状态",
+        "상태",
+    ),
+    "size": (
+        "Size",
+        "大小",
+        "크기",
+    ),
+    "uploaded": (
+        "Uploaded",
+        "上传时间",
+        "업로드 시각",
+    ),
+    "assess": (
+        "Run an assessment",
+        "运行评估",
+        "평가 실행",
+    ),
+    "lang_report": (
+        "Report language",
+        "报告语言",
+        "보고서 언어",
+    ),
+    "history": (
+        "Assessment history",
+        "评估历史",
+        "평가 이력",
+    ),
+    "version": (
+        "Version",
+        "版本",
+        "버전",
+    ),
+    "period": (
+        "Period",
+        "期间",
+        "기간",
+    ),
+    "signed": (
+        "Signed",
+        "已签名",
+        "서명됨",
+    ),
+    "not_signed": (
+        "Not signed",
+        "未签名",
+        "서명되지 않음",
+    ),
+    "created": (
+        "Created",
+        "创建时间",
+        "생성 시각",
+    ),
+    "compare": (
+        "Compare",
+        "对比",
+        "비교",
+    ),
+    "compare_two": (
+        "Compare two assessments",
+        "对比两次评估",
+        "두 평가 비교",
+    ),
+    "jobs": (
+        "Background work",
+        "后台任务",
+        "백그라운드 작업",
+    ),
+    "job": (
+        "Job",
+        "任务",
+        "작업",
+    ),
+    "progress": (
+        "Progress",
+        "进度",
+        "진행률",
+    ),
+    "message": (
+        "Message",
+        "信息",
+        "메시지",
+    ),
+    "access": (
+        "Access of assessment bodies",
+        "评估机构访问权限",
+        "평가 기관의 접근 권한",
+    ),
+    "grant": (
+        "Grant access",
+        "授予访问",
+        "접근 권한 부여",
+    ),
+    "revoke": (
+        "Revoke",
+        "撤销",
+        "철회",
+    ),
+    "no_grants": (
+        "No assessment body has access.",
+        "尚无评估机构获得访问权限。",
+        "접근 권한을 가진 평가 기관이 없습니다.",
+    ),
+    "metrics": (
+        "The six metrics",
+        "六项指标",
+        "6개 지표",
+    ),
+    "metric": (
+        "Metric",
+        "指标",
+        "지표",
+    ),
+    "value": (
+        "Value",
+        "数值",
+        "값",
+    ),
+    "unit": (
+        "Unit",
+        "单位",
+        "단위",
+    ),
+    "grade": (
+        "Grade",
+        "等级",
+        "등급",
+    ),
+    "qualified": (
+        "Data qualify",
+        "数据合格",
+        "데이터 적격",
+    ),
+    "yes": (
+        "yes",
+        "是",
+        "예",
+    ),
+    "no": (
+        "no",
+        "否",
+        "아니요",
+    ),
+    "uncertainty": (
+        "U (k=2)",
+        "扩展不确定度 U（k=2）",
+        "확장 불확도 U (k=2)",
+    ),
+    "findings": (
+        "Data-quality findings",
+        "数据质量发现",
+        "데이터 품질 발견 사항",
+    ),
+    "severity": (
+        "Severity",
+        "严重程度",
+        "심각도",
+    ),
+    "code": (
+        "Code",
+        "代码",
+        "코드",
+    ),
+    "sku_ranking": (
+        "SKU ranking (energy per unit product)",
+        "产品单耗排名",
+        "SKU 순위(제품 단위당 에너지)",
+    ),
+    "good_qty": (
+        "Good pieces",
+        "合格品数量",
+        "양품 수량",
+    ),
+    "good_mass": (
+        "Good mass [t]",
+        "合格品质量 [t]",
+        "양품 질량 [t]",
+    ),
+    "charts": (
+        "Charts",
+        "图表",
+        "차트",
+    ),
+    "downloads": (
+        "Downloads",
+        "下载",
+        "다운로드",
+    ),
+    "bundle": (
+        "signed bundle (.zip)",
+        "签名包（.zip）",
+        "서명 패키지(.zip)",
+    ),
+    "fingerprint": (
+        "Signing key fingerprint",
+        "签名密钥指纹",
+        "서명 키 지문",
+    ),
     "rerun": (
         "Run again (creates a new version)",
         "重新运行（生成新版本）",
+        "다시 실행(새 버전 생성)",
     ),
     "immutable": (
         "A signed assessment never changes; running it again creates version {v}.",
         "已签名的评估不会被修改；重新运行将生成第 {v} 版。",
+        "서명된 평가는 변경되지 않습니다. 다시 실행하면 버전 {v}이(가) 생성됩니다.",
     ),
-    "problems": ("Problems found", "发现的问题"),
-    "row": ("Row", "行"),
-    "column": ("Column", "列"),
-    "expected": ("Expected", "应为"),
-    "found": ("Found", "实际"),
-    "working": ("Working…", "处理中…"),
-    "open_result": ("Open the result", "查看结果"),
-    "admin": ("Administration", "管理"),
-    "organizations": ("Organizations", "组织"),
-    "users": ("Users", "用户"),
-    "kind": ("Kind", "类型"),
-    "name": ("Name", "名称"),
-    "role": ("Role", "角色"),
-    "create": ("Create", "创建"),
-    "organization": ("Organization", "组织"),
-    "audit": ("Audit log", "审计日志"),
-    "when": ("When (UTC)", "时间（UTC）"),
-    "user": ("User", "用户"),
-    "action": ("Action", "操作"),
-    "target": ("Target", "对象"),
-    "a": ("A", "A"),
-    "b": ("B", "B"),
-    "delta": ("B − A", "B − A"),
-    "delta_pct": ("Change", "变化"),
-    "not_found": ("Not found.", "未找到。"),
-    "enterprise_kind": ("enterprise", "企业"),
-    "assessment_body_kind": ("assessment body", "评估机构"),
-    "enterprise_member_role": ("enterprise member", "企业成员"),
-    "assessor_role": ("assessor", "评估员"),
-    "admin_role": ("administrator", "管理员"),
-    "queued": ("queued", "排队中"),
-    "running": ("running", "运行中"),
-    "done": ("done", "完成"),
-    "failed": ("failed", "失败"),
-    "importing": ("importing", "导入中"),
-    "imported": ("imported", "已导入"),
-    "unchanged": ("unchanged", "未变化"),
-    "rejected": ("rejected", "已拒绝"),
-    "error": ("Error", "错误"),
+    "problems": (
+        "Problems found",
+        "发现的问题",
+        "발견된 문제",
+    ),
+    "row": (
+        "Row",
+        "行",
+        "행",
+    ),
+    "column": (
+        "Column",
+        "列",
+        "열",
+    ),
+    "expected": (
+        "Expected",
+        "应为",
+        "기대값",
+    ),
+    "found": (
+        "Found",
+        "实际",
+        "실제값",
+    ),
+    "working": (
+        "Working…",
+        "处理中…",
+        "처리 중…",
+    ),
+    "open_result": (
+        "Open the result",
+        "查看结果",
+        "결과 보기",
+    ),
+    "admin": (
+        "Administration",
+        "管理",
+        "관리",
+    ),
+    "organizations": (
+        "Organizations",
+        "组织",
+        "조직",
+    ),
+    "users": (
+        "Users",
+        "用户",
+        "사용자",
+    ),
+    "kind": (
+        "Kind",
+        "类型",
+        "유형",
+    ),
+    "name": (
+        "Name",
+        "名称",
+        "이름",
+    ),
+    "role": (
+        "Role",
+        "角色",
+        "역할",
+    ),
+    "create": (
+        "Create",
+        "创建",
+        "생성",
+    ),
+    "organization": (
+        "Organization",
+        "组织",
+        "조직",
+    ),
+    "audit": (
+        "Audit log",
+        "审计日志",
+        "감사 로그",
+    ),
+    "when": (
+        "When (UTC)",
+        "时间（UTC）",
+        "시각(UTC)",
+    ),
+    "user": (
+        "User",
+        "用户",
+        "사용자",
+    ),
+    "action": (
+        "Action",
+        "操作",
+        "작업",
+    ),
+    "target": (
+        "Target",
+        "对象",
+        "대상",
+    ),
+    "a": (
+        "A",
+        "A",
+        "A",
+    ),
+    "b": (
+        "B",
+        "B",
+        "B",
+    ),
+    "delta": (
+        "B − A",
+        "B − A",
+        "B − A",
+    ),
+    "delta_pct": (
+        "Change",
+        "变化",
+        "변화",
+    ),
+    "not_found": (
+        "Not found.",
+        "未找到。",
+        "찾을 수 없습니다.",
+    ),
+    "enterprise_kind": (
+        "enterprise",
+        "企业",
+        "기업",
+    ),
+    "assessment_body_kind": (
+        "assessment body",
+        "评估机构",
+        "평가 기관",
+    ),
+    "enterprise_member_role": (
+        "enterprise member",
+        "企业成员",
+        "기업 구성원",
+    ),
+    "assessor_role": (
+        "assessor",
+        "评估员",
+        "평가자",
+    ),
+    "admin_role": (
+        "administrator",
+        "管理员",
+        "관리자",
+    ),
+    "queued": (
+        "queued",
+        "排队中",
+        "대기 중",
+    ),
+    "running": (
+        "running",
+        "运行中",
+        "실행 중",
+    ),
+    "done": (
+        "done",
+        "完成",
+        "완료",
+    ),
+    "failed": (
+        "failed",
+        "失败",
+        "실패",
+    ),
+    "importing": (
+        "importing",
+        "导入中",
+        "가져오는 중",
+    ),
+    "imported": (
+        "imported",
+        "已导入",
+        "가져옴",
+    ),
+    "unchanged": (
+        "unchanged",
+        "未变化",
+        "변경 없음",
+    ),
+    "rejected": (
+        "rejected",
+        "已拒绝",
+        "거부됨",
+    ),
+    "error": (
+        "Error",
+        "错误",
+        "오류",
+    ),
 }
 
 
 def translate(key: str, lang: str, **kw: object) -> str:
-    pair = WORDS.get(key)
-    if pair is None:
+    """The text of ``key`` in ``lang`` (English for an unknown language), formatted with
+    ``kw``; an unknown key is returned as it is."""
+    words = WORDS.get(key)
+    if words is None:
         return key
-    text = pair[1] if lang == "zh" else pair[0]
+    text = words[LANGUAGES.index(lang)] if lang in LANGUAGES else words[0]
     return text.format(**kw) if kw else text
+
+
+def accepted(header: str) -> str:
+    """The first language of an Accept-Language header that the interface speaks."""
+    for part in header.split(","):
+        tag = part.split(";", 1)[0].strip().lower()
+        primary = tag.split("-", 1)[0]
+        if primary in LANGUAGES:
+            return primary
+    return "en"

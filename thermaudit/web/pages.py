@@ -31,7 +31,7 @@ from thermaudit.web.app import (
     require,
     sign_in,
 )
-from thermaudit.web.i18n import LANGUAGES, translate
+from thermaudit.web.i18n import HTML_LANG, LANGUAGES, NATIVE, accepted, translate
 from thermaudit.web.models import AuditEntry, Organization, SessionRow, User
 from thermaudit.web.security import new_token, same
 
@@ -51,7 +51,7 @@ def lang_of(request: Request) -> str:
     c = request.cookies.get("lang")
     if c in LANGUAGES:
         return c
-    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+    return accepted(request.headers.get("accept-language", ""))
 
 
 def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -61,6 +61,8 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         request=request,
         lang=lang,
         t=lambda key, **kw: translate(key, lang, **kw),
+        html_lang=HTML_LANG[lang],
+        other_langs=[(x, NATIVE[x]) for x in LANGUAGES if x != lang],
         me=viewer,
         csrf=viewer.csrf if viewer else "",
         utc=services.utc,

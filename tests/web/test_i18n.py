@@ -1,0 +1,55 @@
+"""The interface speaks English, Chinese and Korean: every word in all three, the same
+placeholders in each, and every key the templates and the code use is defined."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from importlib import resources
+from pathlib import Path
+
+from thermaudit.web.i18n import LANGUAGES, WORDS, accepted, translate
+
+WEB = Path(str(resources.files("thermaudit.web")))
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_word_in_three_languages_with_the_same_placeholders() -> None:
+    assert LANGUAGES == ("en", "zh", "ko")
+    for key, words in WORDS.items():
+        assert len(words) == 3 and all(w.strip() for w in words), key
+        assert _fields(words[1]) == _fields(words[0]) == _fields(words[2]), key
+    # Korean is Korean, not a copy of the English (keys whose words are symbols aside)
+    same = [k for k, (en, _zh, ko) in WORDS.items() if en == ko]
+    assert set(same) <= {"a", "b", "delta"}, same
+
+
+def test_every_key_used_by_templates_and_code_exists() -> None:
+    used: set[str] = set()
+    for html in (WEB / "templates").glob("*.html"):
+        used |= set(re.findall(r"\bt\('([a-z_]+)'", html.read_text("utf-8")))
+    for py in WEB.glob("*.py"):
+        for node in ast.walk(ast.parse(py.read_text("utf-8"))):
+            # translate("key", …) and i18n keys handed to exceptions: key="…"
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "translate":
+                if node.args and isinstance(node.args[0], ast.Constant):
+                    used.add(node.args[0].value)
+            if isinstance(node, ast.keyword) and node.arg == "key":
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    used.add(node.value.value)
+    missing = sorted(k for k in used if k not in WORDS)
+    assert not missing, missing
+    assert len(used) > 50
+
+
+def test_language_from_accept_language() -> None:
+    assert accepted("ko-KR,ko;q=0.9,en;q=0.8") == "ko"
+    assert accepted("zh-CN,zh;q=0.9") == "zh"
+    assert accepted("fr-FR, de;q=0.5") == "en"
+    assert accepted("fr, zh-TW;q=0.5") == "zh"
+    assert translate("too_many", "ko", s=7) == "로그인 실패가 너무 많습니다. 7초 후에 다시 시도하십시오."
+    assert translate("too_many", "xx", s=7).startswith("Too many")
