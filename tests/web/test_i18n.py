@@ -28,19 +28,30 @@ def test_every_word_in_three_languages_with_the_same_placeholders() -> None:
     assert set(same) <= {"a", "b", "delta"}, same
 
 
+def _keys(node: ast.AST) -> set[str]:
+    """i18n keys in code: translate("key", …), key="…" and {"key": "…"} (stored reasons)."""
+    found: list[ast.expr] = []
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "translate" and node.args:
+        found.append(node.args[0])
+    if isinstance(node, ast.keyword) and node.arg == "key":
+        found.append(node.value)
+    if isinstance(node, ast.Dict):
+        found += [v for k, v in zip(node.keys, node.values, strict=True) if _const(k) == "key"]
+    return {v for v in map(_const, found) if v}
+
+
+def _const(node: ast.expr | None) -> str:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+
+
 def test_every_key_used_by_templates_and_code_exists() -> None:
     used: set[str] = set()
     for html in (WEB / "templates").glob("*.html"):
         used |= set(re.findall(r"\bt\('([a-z_]+)'", html.read_text("utf-8")))
+    assert "sign_in" in used
     for py in WEB.glob("*.py"):
         for node in ast.walk(ast.parse(py.read_text("utf-8"))):
-            # translate("key", …) and i18n keys handed to exceptions: key="…"
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "translate":
-                if node.args and isinstance(node.args[0], ast.Constant):
-                    used.add(node.args[0].value)
-            if isinstance(node, ast.keyword) and node.arg == "key":
-                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                    used.add(node.value.value)
+            used |= _keys(node)
     missing = sorted(k for k in used if k not in WORDS)
     assert not missing, missing
     assert len(used) > 50
@@ -51,5 +62,8 @@ def test_language_from_accept_language() -> None:
     assert accepted("zh-CN,zh;q=0.9") == "zh"
     assert accepted("fr-FR, de;q=0.5") == "en"
     assert accepted("fr, zh-TW;q=0.5") == "zh"
-    assert translate("too_many", "ko", s=7) == "로그인 실패가 너무 많습니다. 7초 후에 다시 시도하십시오."
+    assert (
+        translate("too_many", "ko", s=7)
+        == "로그인 실패가 너무 많습니다. 7초 후에 다시 시도하십시오."
+    )
     assert translate("too_many", "xx", s=7).startswith("Too many")

@@ -66,7 +66,7 @@ def user_add(
     from sqlalchemy.orm import sessionmaker
 
     from thermaudit.web import Settings, services
-    from thermaudit.web.models import Organization, make_engine, upgrade
+    from thermaudit.web.models import Organization, make_engine, name_key, upgrade
 
     settings = Settings.from_env(data)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -81,10 +81,13 @@ def user_add(
                     raise UserError(f"a {role} needs --organization")
                 kind = "enterprise" if role == "enterprise_member" else "assessment_body"
                 org = s.scalars(
-                    sa.select(Organization).where(
-                        Organization.name == organization, Organization.kind == kind
-                    )
+                    sa.select(Organization).where(Organization.name_key == name_key(organization))
                 ).first()
+                if org is not None and org.kind != kind:
+                    raise UserError(
+                        f"--organization: the organization {org.name!r} exists already and is "
+                        f"an {org.kind.replace('_', ' ')}; a {role} belongs to an {kind}"
+                    )
                 if org is None:
                     org = Organization(kind=kind, name=organization)
                     s.add(org)

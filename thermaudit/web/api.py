@@ -119,6 +119,9 @@ class JobOut(BaseModel):
     state: str
     progress: int
     message: str
+    #: why it failed: an i18n key (``job_timeout``, ``job_interrupted``, ``job_crashed``,
+    #: ``job_refused``, ``job_error``, ``rejected_summary``, …) and its parameters
+    reason: dict[str, str] | None = None
     enterprise_id: int
     dataset_id: int | None
     assessment_id: int | None
@@ -426,6 +429,22 @@ def get_dataset(dataset_id: Id, auth: Reader, s: DB) -> DatasetOut:
     return dataset_out(services.dataset(s, auth.user, dataset_id))
 
 
+@router.post(
+    "/datasets/{dataset_id}/retry",
+    response_model=UploadOut,
+    status_code=202,
+    responses={404: {}, 409: {}},
+)
+def retry_dataset(dataset_id: Id, request: Request, auth: Writer, s: DB) -> UploadOut:
+    """Run a failed import (interrupted, stopped at the time limit, crashed) again from the
+    upload the server kept; 409 for a dataset that did not fail."""
+    d, j = services.retry_import(
+        s, request.app.state.paths, auth.user, dataset_id, address=client_address(request)
+    )
+    wake(request)
+    return UploadOut(dataset=dataset_out(d), job=job_out(j))
+
+
 @router.get("/jobs/{job_id}", response_model=JobOut, responses={404: {}})
 def get_job(job_id: Id, auth: Reader, s: DB) -> JobOut:
     return job_out(services.job(s, auth.user, job_id))
@@ -512,14 +531,12 @@ def download(
 def file_response(
     request: Request, s: Session, u: User, assessment_id: int, kind: str
 ) -> FileResponse:
+    """A file of a signed assessment, checked against its signed manifest before it is
+    served (:func:`services.signed_file`)."""
     a = services.assessment(s, u, assessment_id)
     paths: services.Paths = request.app.state.paths
-    if kind not in services.FILES:
-        raise services.NotFound(f"no file kind {kind!r}")
+    path = services.signed_file(paths, a, kind)
     name, media = services.FILES[kind]
-    path = paths.bundle(a.id) if kind == "bundle" else paths.signed(a.id) / name
-    if a.status != "done" or not path.is_file():
-        raise services.NotFound(f"assessment {a.id} has no {kind} yet")
     services.audit(
         s,
         u,

@@ -5,24 +5,27 @@ in :mod:`thermaudit.web.pages`, the JSON API in :mod:`thermaudit.web.api`)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from thermaudit._version import __version__
 from thermaudit.web import services
+from thermaudit.web.i18n import translate
 from thermaudit.web.models import SessionRow, User, make_engine, mark_interrupted, now, upgrade
 from thermaudit.web.security import RateLimiter, new_token, same, token_id
 from thermaudit.web.settings import Settings
@@ -50,22 +53,33 @@ class Auth:
 
 @dataclass(frozen=True)
 class Viewer:
+    id: int
     name: str
     role: str
     csrf: str
 
 
-class _TooLarge(Exception):
-    pass
+#: what every answer may load: only this server's own files, no inline script (styles may
+#: be inline: the report's SVG charts and Swagger UI set style attributes)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+#: paths whose answers may be cached: the package's static files (no user data)
+CACHEABLE = ("/static/", "/vendor/")
 
 
 class BodyLimit:
     """Refuse request bodies larger than ``limit`` bytes with 413, by Content-Length and
-    by counting the bytes actually received (chunked uploads)."""
+    by counting the bytes actually received (chunked uploads, which have none). The answer
+    names the configured upload limit ``stated`` (``limit`` allows for the multipart
+    envelope around the file)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, stated: int) -> None:
         self.app = app
         self.limit = limit
+        self.stated = stated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,48 +88,54 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            await _too_large(self.limit, send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    # answer now, then tell the application the client has gone: the
+                    # body parser stops, and whatever it answers is dropped
+                    refused = True
+                    if not started:
+                        await self._refuse(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return msg
 
-        async def tracking_send(msg: Message) -> None:
+        async def guarded_send(msg: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if msg["type"] == "http.response.start":
                 started = True
             await send(msg)
 
         try:
-            await self.app(scope, counted, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _too_large(self.limit, send)
+            await self.app(scope, counted, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exc = services.UploadTooLarge(self.stated)
+        request = Request(scope, receive)
+        if scope.get("path", "").startswith("/api"):
+            response: Response = JSONResponse({"detail": str(exc)}, status_code=413)
+        else:
+            from thermaudit.web.pages import error_page, lang_of
 
-async def _too_large(limit: int, send: Send) -> None:
-    body = (
-        f'{{"detail": "the upload is larger than the limit of {limit // (1 << 20)} MB"}}'
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+            response = error_page(request, 413, exc.say(lang_of(request)))
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -132,7 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with sessions.begin() as s:
             n = mark_interrupted(s)
         if n:
-            log.warning("%d job(s) interrupted by a server restart were marked failed", n)
+            log.warning(
+                "%d job(s), dataset(s) or assessment(s) left unfinished by a stopped "
+                "server were marked failed (interrupted)",
+                n,
+            )
         worker = None
         if settings.worker:
             from thermaudit.web.jobs import Worker
@@ -156,7 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "X-CSRF-Token header) or with `Authorization: Bearer <token>` from POST /api/token."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the package's own files, no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -167,7 +191,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.paths = services.Paths(settings.data_dir)
     app.state.limiter = RateLimiter(settings.login_attempts, settings.login_window)
     app.state.worker = None
-    app.add_middleware(BodyLimit, limit=settings.upload_limit + (1 << 20))
+    app.add_middleware(
+        BodyLimit, limit=settings.upload_limit + (1 << 20), stated=settings.upload_limit
+    )
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
@@ -175,6 +201,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        if not request.url.path.startswith(CACHEABLE):
+            # pages, API answers and downloads hold a user's data: never kept by a cache
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     from thermaudit.web import api, pages
@@ -183,6 +213,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     static = resources.files("thermaudit.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.mount("/vendor/swagger-ui", StaticFiles(directory=str(swagger_ui_dir())), name="swagger")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        from thermaudit.web.pages import templates
+
+        return templates.TemplateResponse(request, "api_docs.html", {"version": __version__})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return FileResponse(str(static / "favicon.svg"), media_type="image/svg+xml")
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -194,12 +235,50 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, _exc: CsrfFailed) -> Response:
-        msg = "missing or wrong CSRF token"
         if request.url.path.startswith("/api"):
-            return JSONResponse({"detail": msg}, status_code=403)
-        from thermaudit.web.pages import error_page
+            return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+        from thermaudit.web.pages import error_page, lang_of
 
-        return error_page(request, 403, msg + "; reload the page and try again")
+        return error_page(request, 403, translate("csrf_failed", lang_of(request)))
+
+    @app.exception_handler(sa.exc.IntegrityError)
+    async def _integrity(request: Request, exc: sa.exc.IntegrityError) -> Response:
+        """A unique key (e-mail, organization name, grant, assessment version) taken by a
+        concurrent request between this request's check and its write: the same 409 as
+        the check gives, for every route at once."""
+        log.info("conflicting concurrent write on %s: %s", request.url.path, exc.orig)
+        return await _handler(409)(
+            request,
+            services.Conflict(
+                "another request made the same change at the same moment (a duplicate?); "
+                "reload to see the current state",
+                key="conflict_concurrent",
+            ),
+        )
+
+    @app.exception_handler(services.Tampered)
+    async def _tampered(request: Request, exc: services.Tampered) -> Response:
+        """A changed file of a signed assessment: refused, logged, and written to the audit
+        log in a transaction of its own (the request's is rolled back)."""
+        log.error("%s", exc)
+        viewer: Viewer | None = getattr(request.state, "viewer", None)
+        p = exc.params
+        with request.app.state.sessions.begin() as s:
+            services.audit(
+                s,
+                None,
+                "assessment.tampered",
+                enterprise_id=int(str(p["enterprise"])),
+                target=f"assessment:{p['assessment']}",
+                address=client_address(request),
+                detail={
+                    "file": p["file"],
+                    "expected": p["expected"],
+                    "found": p["found"],
+                    "user": viewer.id if viewer else None,
+                },
+            )
+        return await _handler(409)(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -229,11 +308,22 @@ def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
-        from thermaudit.web.pages import error_page
+        from thermaudit.web.pages import error_page, lang_of
 
-        return error_page(request, status, str(exc))
+        lang = lang_of(request)
+        text = exc.say(lang) if isinstance(exc, services.Refusal) else str(exc)
+        return error_page(request, status, text)
 
     return handle
+
+
+def swagger_ui_dir() -> Path:
+    """The folder of Swagger UI's files in the ``swagger-ui-py`` package (found without
+    importing it: its ``__init__`` wires web frameworks this app does not use)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +365,7 @@ def require(request: Request, s: Session) -> Auth:
     if auth is None:
         raise NotSignedIn
     # plain values for pages rendered after a rollback (error pages)
-    request.state.viewer = Viewer(auth.user.name, auth.user.role, auth.session.csrf)
+    request.state.viewer = Viewer(auth.user.id, auth.user.name, auth.user.role, auth.session.csrf)
     return auth
 
 

@@ -73,7 +73,8 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "데이터셋 업로드",
     ),
     "upload_help": (
-        "A .zip of the dataset folder (site.yaml and the tables) or an .xlsx workbook made from the template.",
+        "A .zip of the dataset folder (site.yaml and the tables) or an .xlsx workbook made "
+        "from the template.",
         "数据集文件夹的 .zip（site.yaml 和各数据表），或按模板填写的 .xlsx 工作簿。",
         "데이터셋 폴더의 .zip(site.yaml과 각 테이블) 또는 템플릿으로 작성한 .xlsx 통합 문서.",
     ),
@@ -501,6 +502,118 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "Error",
         "错误",
         "오류",
+    ),
+    "reason": (
+        "Reason",
+        "原因",
+        "사유",
+    ),
+    "job_interrupted": (
+        "Interrupted by a server restart; run it again.",
+        "因服务器重启而中断，请重新运行。",
+        "서버 재시작으로 중단되었습니다. 다시 실행하십시오.",
+    ),
+    "job_timeout": (
+        "Stopped after the time limit of {s} s; nothing unfinished was kept. Run it again, or "
+        "ask the operator to raise THERMAUDIT_JOB_TIMEOUT_S.",
+        "运行超过 {s} 秒的时间上限而被停止；未完成的内容均未保留。请重新运行，或请运维人员调高 "
+        "THERMAUDIT_JOB_TIMEOUT_S。",
+        "제한 시간 {s}초를 넘어 중지되었습니다. 완료되지 않은 내용은 남기지 않았습니다. 다시 실"
+        "행하거나 운영자에게 THERMAUDIT_JOB_TIMEOUT_S를 늘려 달라고 요청하십시오.",
+    ),
+    "job_crashed": (
+        "The job's process ended unexpectedly (exit code {code}); nothing unfinished was kept. "
+        "Run it again.",
+        "任务进程意外终止（退出码 {code}）；未完成的内容均未保留。请重新运行。",
+        "작업 프로세스가 예기치 않게 종료되었습니다(종료 코드 {code}). 완료되지 않은 내용은 남"
+        "기지 않았습니다. 다시 실행하십시오.",
+    ),
+    "job_refused": (
+        "Refused: {detail}",
+        "已拒绝：{detail}",
+        "거부됨: {detail}",
+    ),
+    "job_error": (
+        "An internal error stopped the job; the details are in the server log. Run it again; "
+        "if it fails again, tell the operator.",
+        "内部错误导致任务停止，详情见服务器日志。请重新运行；如再次失败，请联系运维人员。",
+        "내부 오류로 작업이 중지되었습니다. 자세한 내용은 서버 로그에 있습니다. 다시 실행하고, "
+        "또 실패하면 운영자에게 알리십시오.",
+    ),
+    "rejected_summary": (
+        "The dataset was rejected: {n} problem(s); nothing was stored.",
+        "数据集被拒绝：发现 {n} 个问题；未保存任何内容。",
+        "데이터셋이 거부되었습니다: 문제 {n}건. 아무것도 저장되지 않았습니다.",
+    ),
+    "rejected_because": (
+        "The dataset was rejected: {detail}; nothing was stored.",
+        "数据集被拒绝：{detail}；未保存任何内容。",
+        "데이터셋이 거부되었습니다: {detail}. 아무것도 저장되지 않았습니다.",
+    ),
+    "retry_import": (
+        "Import again",
+        "重新导入",
+        "다시 가져오기",
+    ),
+    "retry_refused": (
+        "Only a failed import can be run again.",
+        "只有失败的导入才能重新运行。",
+        "실패한 가져오기만 다시 실행할 수 있습니다.",
+    ),
+    "upload_gone": (
+        "The uploaded file is no longer on the server; upload it again.",
+        "服务器上已没有该上传文件，请重新上传。",
+        "업로드한 파일이 서버에 더 이상 없습니다. 다시 업로드하십시오.",
+    ),
+    "too_large": (
+        "The upload is larger than the limit of {limit}.",
+        "上传文件超过 {limit} 的上限。",
+        "업로드 파일이 한도 {limit}보다 큽니다.",
+    ),
+    "conflict_concurrent": (
+        "Another request made the same change at the same moment (a duplicate?); reload the "
+        "page to see the current state.",
+        "另一请求在同一时刻做了同样的更改（重复提交？）；请刷新页面查看当前状态。",
+        "다른 요청이 같은 순간에 같은 변경을 했습니다(중복 제출?). 페이지를 새로 고쳐 현재 상태"
+        "를 확인하십시오.",
+    ),
+    "tampered": (
+        "The file {file} of this signed assessment no longer matches its signed manifest, so "
+        "it is not served. The incident was logged; ask the operator to restore the file from "
+        "a backup.",
+        "该已签名评估的文件 {file} 与其签名清单不再一致，因此不予提供。此事件已记录；请联系运维"
+        "人员从备份恢复该文件。",
+        "이 서명된 평가의 파일 {file}이(가) 서명된 매니페스트와 더 이상 일치하지 않아 제공하지 "
+        "않습니다. 이 사건은 기록되었습니다. 운영자에게 백업에서 파일을 복원해 달라고 요청하십"
+        "시오.",
+    ),
+    "assessment_busy": (
+        "An assessment of this enterprise is already queued or running (version {v}); wait "
+        "until it has finished.",
+        "该企业已有评估在排队或运行中（第 {v} 版）；请等待其完成。",
+        "이 기업의 평가가 이미 대기 중이거나 실행 중입니다(버전 {v}). 끝날 때까지 기다리십시오.",
+    ),
+    "org_exists": (
+        "An organization named {name} exists already (names are compared ignoring case and "
+        "spacing).",
+        "名为 {name} 的组织已存在（名称比较不区分大小写和空格）。",
+        "{name}(이)라는 이름의 조직이 이미 있습니다(이름은 대소문자와 공백을 구분하지 않고 비교"
+        "합니다).",
+    ),
+    "user_exists": (
+        "A user with e-mail {email} exists already.",
+        "电子邮箱为 {email} 的用户已存在。",
+        "이메일이 {email}인 사용자가 이미 있습니다.",
+    ),
+    "slow_down": (
+        "Too many failed sign-ins for this account; try again in {s} s.",
+        "该账户登录失败次数过多，请 {s} 秒后再试。",
+        "이 계정의 로그인 실패가 너무 많습니다. {s}초 후에 다시 시도하십시오.",
+    ),
+    "csrf_failed": (
+        "Missing or wrong security token; reload the page and try again.",
+        "安全令牌缺失或错误；请刷新页面后重试。",
+        "보안 토큰이 없거나 올바르지 않습니다. 페이지를 새로 고친 후 다시 시도하십시오.",
     ),
 }
 

@@ -9,18 +9,27 @@ assessments (immutable signed versions), jobs (background work with progress) an
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from importlib import resources
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, validates
 
 ROLES = ("enterprise_member", "assessor", "admin")
 ORG_KINDS = ("enterprise", "assessment_body")
 JOB_STATES = ("queued", "running", "done", "failed")
 #: what a job left running becomes at start-up
-INTERRUPTED = "interrupted by a server restart"
+INTERRUPTED = "interrupted by a server restart; run it again"
+
+
+def name_key(name: str) -> str:
+    """What makes two organization names the same: Unicode compatibility form, case folded,
+    runs of white space as one space ("ALPHA  Ａｌｐｈａ" and "alpha alpha" are one name).
+    Computed here, not by the database, so that SQLite (whose ``lower()`` folds ASCII only)
+    and PostgreSQL agree."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def now() -> dt.datetime:
@@ -56,8 +65,15 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20))
     name: Mapped[str] = mapped_column(sa.String(200))
+    #: :func:`name_key` of ``name``, unique: one name, one organization
+    name_key: Mapped[str | None] = mapped_column(sa.String(400), index=True, unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     __table_args__ = (sa.CheckConstraint("kind IN ('enterprise', 'assessment_body')"),)
+
+    @validates("name")
+    def _keyed(self, _field: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
 
 
 class User(Base):
@@ -159,6 +175,9 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    #: why a job failed, as an i18n key and its parameters (``{"key": "job_timeout", "s":
+    #: 60}``); the page shows it in the reader's language, ``message`` says it in English
+    reason: Mapped[dict[str, Any] | None]
 
 
 class AuditEntry(Base):
@@ -198,6 +217,11 @@ def _refuse_signed_delete(_mapper: Any, _connection: sa.Connection, target: Asse
 
 
 def make_engine(url: str) -> sa.Engine:
+    """The engine of ``url``. On SQLite every transaction starts with ``BEGIN IMMEDIATE``:
+    it takes the write lock at once (waiting up to the busy timeout), so two requests that
+    each read, then write, run one after the other and the second sees what the first
+    committed. With SQLite's default deferred ``BEGIN`` the second would fail at its first
+    write ("database is locked", no waiting) when the first had committed meanwhile."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
@@ -205,11 +229,16 @@ def make_engine(url: str) -> sa.Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_con: Any, _record: Any) -> None:
+            dbapi_con.isolation_level = None  # the driver leaves BEGIN to SQLAlchemy (below)
             cur = dbapi_con.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(con: sa.Connection) -> None:
+            con.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -228,11 +257,35 @@ def upgrade(engine: sa.Engine) -> None:
 
 
 def mark_interrupted(session: Session) -> int:
-    """Jobs left ``running`` by a stopped server become ``failed``; returns how many."""
-    rows = session.execute(
+    """After a start: work a stopped server left unfinished becomes ``failed`` with the
+    reason "interrupted" (and may be run again); returns how many jobs, datasets and
+    assessments changed. Jobs still ``queued`` stay queued for the worker, and so do the
+    dataset or assessment they will produce."""
+    reason = {"key": "job_interrupted"}
+    jobs = session.execute(
         sa.update(Job)
         .where(Job.state == "running")
-        .values(state="failed", message=INTERRUPTED, finished_at=now())
+        .values(state="failed", message=INTERRUPTED, reason=reason, finished_at=now())
         .returning(Job.id)
     ).all()
-    return len(rows)
+    queued = sa.select(Job.id).where(Job.state == "queued")
+    datasets = session.execute(
+        sa.update(Dataset)
+        .where(
+            Dataset.status.in_(("queued", "importing")),
+            ~sa.exists(queued.where(Job.dataset_id == Dataset.id)),
+        )
+        .values(status="failed")
+        .returning(Dataset.id)
+    ).all()
+    assessments = session.execute(
+        sa.update(Assessment)
+        .where(
+            Assessment.status.in_(("queued", "running")),
+            Assessment.signed.is_(False),
+            ~sa.exists(queued.where(Job.assessment_id == Assessment.id)),
+        )
+        .values(status="failed")
+        .returning(Assessment.id)
+    ).all()
+    return len(jobs) + len(datasets) + len(assessments)

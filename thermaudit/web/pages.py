@@ -61,6 +61,7 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         request=request,
         lang=lang,
         t=lambda key, **kw: translate(key, lang, **kw),
+        say=lambda reason, fallback="": _say(reason, lang, fallback),
         html_lang=HTML_LANG[lang],
         other_langs=[(x, NATIVE[x]) for x in LANGUAGES if x != lang],
         me=viewer,
@@ -72,6 +73,17 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+def _say(reason: Any, lang: str, fallback: str) -> str:
+    """A stored reason (``{"key": …, params}``) in ``lang``; ``fallback`` without one."""
+    if isinstance(reason, dict) and isinstance(reason.get("key"), str):
+        params = {k: v for k, v in reason.items() if k != "key"}
+        try:
+            return translate(reason["key"], lang, **params)
+        except (KeyError, IndexError, ValueError):  # a reason of an older version
+            return fallback or reason["key"]
+    return fallback
 
 
 def _fmt(x: Any, digits: int = 2) -> str:
@@ -260,7 +272,26 @@ def grants(
 def dataset_page(dataset_id: Id, request: Request, s: DB, auth: Page) -> HTMLResponse:
     d = services.dataset(s, auth.user, dataset_id)
     org = services.enterprise(s, auth.user, d.enterprise_id)
-    return render(request, "dataset.html", d=d, org=org, problems=d.problems or {})
+    return render(
+        request,
+        "dataset.html",
+        d=d,
+        org=org,
+        problems=d.problems or {},
+        job=services.last_job(s, dataset_id=d.id),
+    )
+
+
+@router.post("/datasets/{dataset_id}/retry")
+def retry_dataset(
+    dataset_id: Id, request: Request, s: DB, auth: Page, csrf_token: Csrf
+) -> Response:
+    check_csrf(auth, csrf_token)
+    _d, j = services.retry_import(
+        s, request.app.state.paths, auth.user, dataset_id, address=client_address(request)
+    )
+    wake(request)
+    return back(f"/jobs/{j.id}")
 
 
 @router.get("/jobs/{job_id}")
@@ -293,6 +324,7 @@ def assessment_page(assessment_id: Id, request: Request, s: DB, auth: Page) -> H
         findings=(doc or {}).get("findings", []),
         charts=services.charts(paths, a),
         others=others,
+        job=services.last_job(s, assessment_id=a.id) if a.status == "failed" else None,
         next_version=(
             max((x.version for x in services.history(s, a.enterprise_id)), default=0) + 1
         ),

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from thermaudit.web.i18n import translate
 from thermaudit.web.models import (
     Assessment,
     AuditEntry,
@@ -37,9 +38,12 @@ from thermaudit.web.models import (
     Membership,
     Organization,
     User,
+    name_key,
     now,
 )
 from thermaudit.web.security import MIN_PASSWORD, hash_password
+
+MB = 1 << 20
 
 LANGS = ("zh+en", "zh", "en")
 #: downloadable files of an assessment: kind → (file in the signed folder, media type)
@@ -56,25 +60,54 @@ FILES: dict[str, tuple[str, str]] = {
 _EMAIL = re.compile(r"^[^@\s\x00]{1,100}@[^@\s\x00]{1,100}$")
 
 
-class NotFound(LookupError):
+class Refusal(Exception):
+    """A request the service refuses. ``str()`` is the English message (the API's
+    ``detail``); :meth:`say` is the message in a page's language when ``key`` names it in
+    :data:`thermaudit.web.i18n.WORDS` (with ``params``)."""
+
+    def __init__(self, message: str, *, key: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    def say(self, lang: str) -> str:
+        return translate(self.key, lang, **self.params) if self.key else str(self)
+
+
+class NotFound(Refusal, LookupError):
     """Absent, or not visible to this user (the two are answered alike)."""
 
 
-class Forbidden(PermissionError):
+class Forbidden(Refusal, PermissionError):
     """Visible, but this user's role may not do this."""
 
 
-class Conflict(ValueError):
+class Conflict(Refusal, ValueError):
     """The request contradicts the state (a signed assessment, a duplicate e-mail, …)."""
 
 
-class BadRequest(ValueError):
+class BadRequest(Refusal, ValueError):
     """A value the user entered is not acceptable; the message says what is expected."""
 
 
 class UploadTooLarge(BadRequest):
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the upload is larger than the limit of {limit // (1 << 20)} MB")
+        size = size_text(limit)
+        super().__init__(
+            f"the upload is larger than the limit of {size}", key="too_large", limit=size
+        )
+
+
+class Tampered(Conflict):
+    """A file of a signed assessment differs from what its signed manifest lists."""
+
+
+def size_text(n: int) -> str:
+    """A byte count as an operator configured it: whole MB as "200 MB", anything else
+    with its exact number of bytes ("0.5 MB (524,288 bytes)")."""
+    if n % MB == 0:
+        return f"{n // MB} MB"
+    return f"{n / MB:.6g} MB ({n:,} bytes)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +246,14 @@ def create_organization(s: Session, admin: User, kind: str, name: str) -> Organi
         raise BadRequest(f"kind: expected enterprise or assessment_body, found {kind!r}")
     if not name or len(name) > 200 or "\x00" in name:
         raise BadRequest("name: expected 1 to 200 characters (no NUL)")
+    same = s.scalar(sa.select(Organization.name).where(Organization.name_key == name_key(name)))
+    if same is not None:  # a concurrent twin is caught by the unique index (IntegrityError)
+        raise Conflict(
+            f"an organization named {same!r} exists already (names are compared ignoring "
+            "case and spacing)",
+            key="org_exists",
+            name=same,
+        )
     org = Organization(kind=kind, name=name)
     s.add(org)
     s.flush()
@@ -247,7 +288,7 @@ def create_user(
     if len(password) < MIN_PASSWORD:
         raise BadRequest(f"password: expected at least {MIN_PASSWORD} characters")
     if s.scalars(sa.select(User).where(User.email == email)).first() is not None:
-        raise Conflict(f"a user with e-mail {email} exists already")
+        raise Conflict(f"a user with e-mail {email} exists already", key="user_exists", email=email)
     org = None
     if role != "admin":
         org = s.get(Organization, organization_id) if organization_id is not None else None
@@ -413,6 +454,18 @@ def start_assessment(
     ).first()
     if imported is None:
         raise Conflict("the enterprise has no imported dataset yet; upload one first")
+    pending = s.scalar(
+        sa.select(Assessment.version).where(
+            Assessment.enterprise_id == ent.id, Assessment.status.in_(("queued", "running"))
+        )
+    )
+    if pending is not None:  # a double submission; a concurrent twin hits (enterprise, version)
+        raise Conflict(
+            f"an assessment of this enterprise is already queued or running (version "
+            f"{pending}); wait until it has finished",
+            key="assessment_busy",
+            v=pending,
+        )
     last = s.scalar(
         sa.select(sa.func.max(Assessment.version)).where(Assessment.enterprise_id == ent.id)
     )
@@ -456,6 +509,64 @@ def rerun(
     return start_assessment(
         s, user, old.enterprise_id, lang=old.lang, previous=old, address=address
     )
+
+
+def retry_import(
+    s: Session, paths: Paths, user: User, dataset_id: int, *, address: str = ""
+) -> tuple[Dataset, Job]:
+    """Queue the import of a failed dataset again (interrupted, timed out, crashed), from
+    the upload the server kept."""
+    ds = dataset(s, user, dataset_id)
+    if ds.status != "failed":
+        raise Conflict(
+            f"only a failed import can be run again; dataset {ds.id} is {ds.status}",
+            key="retry_refused",
+        )
+    if not paths.upload(ds.id, ds.kind).is_file():
+        raise Conflict(
+            f"the upload of dataset {ds.id} is no longer on the server; upload it again",
+            key="upload_gone",
+        )
+    queued = s.execute(
+        sa.update(Dataset)
+        .where(Dataset.id == ds.id, Dataset.status == "failed")
+        .values(status="queued", problems=None)
+        .returning(Dataset.id)
+    ).all()
+    if not queued:  # a concurrent retry took it
+        raise Conflict(f"dataset {ds.id} is queued already", key="conflict_concurrent")
+    s.refresh(ds)
+    j = Job(
+        kind="import",
+        enterprise_id=ds.enterprise_id,
+        dataset_id=ds.id,
+        created_by=user.id,
+        message="queued",
+    )
+    s.add(j)
+    s.flush()
+    audit(
+        s,
+        user,
+        "dataset.retry",
+        enterprise_id=ds.enterprise_id,
+        target=f"dataset:{ds.id}",
+        address=address,
+        detail={"job": j.id},
+    )
+    return ds, j
+
+
+def last_job(
+    s: Session, *, dataset_id: int | None = None, assessment_id: int | None = None
+) -> Job | None:
+    """The newest job of a dataset or an assessment (its state says how it went)."""
+    q = sa.select(Job).order_by(Job.id.desc()).limit(1)
+    if dataset_id is not None:
+        q = q.where(Job.dataset_id == dataset_id)
+    else:
+        q = q.where(Job.assessment_id == assessment_id)
+    return s.scalars(q).first()
 
 
 def refuse_change(
@@ -517,10 +628,54 @@ def jobs(s: Session, enterprise_id: int, limit: int = 20) -> list[Job]:
 # Reading a finished assessment
 
 
+def signed_file(paths: Paths, a: Assessment, kind: str) -> Path:
+    """The file ``kind`` (:data:`FILES`) of a signed assessment, checked against the signed
+    manifest first: :class:`Tampered` when a byte differs (never serve a changed file)."""
+    if kind not in FILES:
+        raise NotFound(f"no file kind {kind!r}")
+    name = FILES[kind][0]
+    path = paths.bundle(a.id) if kind == "bundle" else paths.signed(a.id) / name
+    if a.status != "done" or not a.signed or not path.is_file():
+        raise NotFound(f"assessment {a.id} has no {kind} yet")
+    check_signed(paths, a, name, path)
+    return path
+
+
+def check_signed(paths: Paths, a: Assessment, name: str, path: Path) -> None:
+    """``path`` holds what was signed: the manifest (``manifest.json`` and ``.sig``) is the
+    one whose SHA-256 the database recorded when the assessment was signed, and the file's
+    SHA-256 is the manifest's (the bundle's, the one recorded with it)."""
+    recorded = a.files or {}
+    folder = paths.signed(a.id)
+    for part in ("manifest.json", "manifest.sig"):
+        found = sha256_file(folder / part) if (folder / part).is_file() else "missing"
+        if found != recorded.get(part):
+            raise _tampered(a, part, recorded.get(part), found)
+    if name == "bundle.zip":
+        listed = recorded.get(name)
+    else:
+        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        listed = next((f["sha256"] for f in manifest.get("files", []) if f["path"] == name), None)
+    found = sha256_file(path)
+    if listed is None or found != listed:
+        raise _tampered(a, name, listed, found)
+
+
+def _tampered(a: Assessment, name: str, expected: str | None, found: str) -> Tampered:
+    return Tampered(
+        f"the file {name} of signed assessment {a.id} no longer matches its signed manifest "
+        f"(sha256 {found}, signed {expected}); it is not served",
+        key="tampered",
+        file=name,
+        assessment=a.id,
+        enterprise=a.enterprise_id,
+        expected=expected or "",
+        found=found,
+    )
+
+
 def document(paths: Paths, a: Assessment) -> dict[str, Any]:
-    path = paths.signed(a.id) / "assessment.json"
-    if a.status != "done" or not path.is_file():
-        raise NotFound(f"assessment {a.id} has no result yet")
+    path = signed_file(paths, a, "json")
     doc: dict[str, Any] = json.loads(path.read_text("utf-8"))
     return doc
 
@@ -539,6 +694,7 @@ def charts(paths: Paths, a: Assessment) -> list[dict[str, str]]:
     html = paths.signed(a.id) / "report.html"
     out = []
     if a.status == "done" and html.is_file():
+        signed_file(paths, a, "html")
         for m in _FIGURE.finditer(html.read_text("utf-8")):
             body = m.group(1)
             cap = _CAPTION.search(body)

@@ -19,7 +19,8 @@
         box.dataset.state = j.state;
         if (j.state === "queued" || j.state === "running") { setTimeout(tick, 1000); return; }
         document.getElementById("job-result").hidden = false;
-        if (j.state === "done" || j.dataset_id) { window.location.href = box.dataset.target; }
+        if (j.state === "done" || j.dataset_id) { window.location.href = box.dataset.target; return; }
+        window.location.reload(); // a failed assessment: the page says why, in its language
       })
       .catch(function () { setTimeout(tick, 3000); });
   }
