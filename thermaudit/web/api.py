@@ -126,6 +126,7 @@ class JobOut(BaseModel):
     dataset_id: int | None
     assessment_id: int | None
     created_at: dt.datetime
+    started_at: dt.datetime | None = None
     finished_at: dt.datetime | None
 
 

@@ -27,7 +27,7 @@ from thermaudit._version import __version__
 from thermaudit.web import services
 from thermaudit.web.i18n import translate
 from thermaudit.web.models import SessionRow, User, make_engine, mark_interrupted, now, upgrade
-from thermaudit.web.security import RateLimiter, new_token, same, token_id
+from thermaudit.web.security import LoginLimits, new_token, same, token_id
 from thermaudit.web.settings import Settings
 
 log = logging.getLogger("thermaudit.web")
@@ -189,7 +189,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.secret = secret
     app.state.paths = services.Paths(settings.data_dir)
-    app.state.limiter = RateLimiter(settings.login_attempts, settings.login_window)
+    app.state.limiter = LoginLimits(
+        settings.login_attempts, settings.login_window, delay_max=settings.login_delay_max
+    )
     app.state.worker = None
     app.add_middleware(
         BodyLimit, limit=settings.upload_limit + (1 << 20), stated=settings.upload_limit
@@ -403,46 +405,60 @@ def _aware(t: dt.datetime) -> dt.datetime:
 
 
 class LoginRefused(Exception):
-    def __init__(self, retry_after: float = 0.0) -> None:
+    """A refused sign-in; ``retry_after`` > 0 when rate-limited, ``why`` then "address"
+    (this address failed too often) or "account" (the account is slowed down)."""
+
+    def __init__(self, retry_after: float = 0.0, why: str = "") -> None:
         super().__init__(
-            "wrong e-mail or password" if not retry_after else "too many failed sign-ins"
+            "wrong e-mail or password"
+            if not retry_after
+            else "too many failed sign-ins for this account; try again later"
+            if why == "account"
+            else "too many failed sign-ins"
         )
         self.retry_after = retry_after
+        self.why = why
+
+    def say(self, lang: str) -> str:
+        if not self.retry_after:
+            return translate("bad_login", lang)
+        key = "slow_down" if self.why == "account" else "too_many"
+        return translate(key, lang, s=int(self.retry_after) + 1)
 
 
 def sign_in(request: Request, s: Session, email: str, password: str) -> User:
-    """Check a password, counting failures per client address and per e-mail; raises
-    :class:`LoginRefused` (with ``retry_after`` when rate-limited)."""
+    """Check a password under the sign-in limits (:class:`~thermaudit.web.security.
+    LoginLimits`); raises :class:`LoginRefused` (with ``retry_after`` when limited)."""
     from thermaudit.web.security import verify_password
 
-    limiter: RateLimiter = request.app.state.limiter
+    limits: LoginLimits = request.app.state.limiter
     email = email.strip().lower()[:200]
-    keys = (f"ip:{client_address(request)}", f"email:{email}")
-    wait = limiter.blocked(*keys)
+    address = client_address(request)
+    wait, why = limits.refused(email, address)
     if wait > 0:
         services.audit(
             s,
             None,
             "login.blocked",
-            address=client_address(request),
-            detail={"email": email.replace("\x00", "")},
+            address=address,
+            detail={"email": email.replace("\x00", ""), "limit": why},
         )
-        raise LoginRefused(wait)
+        raise LoginRefused(wait, why)
     # PostgreSQL refuses NUL in text: no account has such an address, so it is a failure
     user = (
         None if "\x00" in email else s.scalars(sa.select(User).where(User.email == email)).first()
     )
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        limiter.fail(*keys)
+        limits.failed(email, address)
         services.audit(
             s,
             None,
             "login.failed",
-            address=client_address(request),
+            address=address,
             detail={"email": email.replace("\x00", "")},
         )
         raise LoginRefused()
-    limiter.reset(f"email:{email}")
-    services.audit(s, user, "login", address=client_address(request))
+    limits.succeeded(email, address)
+    services.audit(s, user, "login", address=address)
     return user

@@ -212,10 +212,10 @@ class Worker:
             message = f"failed: the job's process ended unexpectedly (exit code {exitcode})"
             reason = {"key": "job_crashed", "code": str(exitcode)}
         log.error("job %s: %s", job_id, message)
+        self._clean(job_id)  # first: whoever sees the job failed finds the workspace clean
         runner = JobRun(self.settings, self.sessions)
         if runner.finish(job_id, "failed", message, reason=reason, only_running=True):
             runner.fail_target(job_id)
-        self._clean(job_id)
 
     def _clean(self, job_id: int) -> None:
         """Remove what a stopped job left: the unpacked upload, the unsigned output, and

@@ -138,12 +138,7 @@ def login(
     try:
         user = sign_in(request, s, email, password)
     except LoginRefused as exc:
-        lang = lang_of(request)
-        msg = (
-            translate("too_many", lang, s=int(exc.retry_after) + 1)
-            if exc.retry_after
-            else translate("bad_login", lang)
-        )
+        msg = exc.say(lang_of(request))
         return render(
             request,
             "login.html",

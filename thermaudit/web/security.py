@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -43,42 +45,105 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-class RateLimiter:
-    """At most ``limit`` failures per key in a sliding window of ``window`` seconds.
+class LoginLimits:
+    """Failed sign-ins, counted in the server process (a restart forgets them; documented
+    in docs/web.md, *Sign-in limits*).
 
-    Kept in the server process: a restart forgets the count (documented in docs/web.md).
+    - **Per address**, whatever the account: ``limit`` failures in ``window`` seconds and
+      the address is refused (429) until the oldest of them is ``window`` old, even with the
+      right password.
+    - **Per account and address**: the same, for that pair only. Nobody can lock an account
+      by failing it from elsewhere: locks are never per account alone.
+    - **Per account, slowed down**: after ``limit`` failures of the account in
+      ``account_window`` seconds, from any addresses, each further attempt from an address
+      the account has not signed in from must wait ``2 ** (n - limit)`` seconds (at most
+      ``delay_max``) after the last failure; earlier attempts are refused (429, Retry-After)
+      without the password being checked. An address the account signed in from within
+      ``known_for`` seconds is not slowed, so the account's owner signs in while someone
+      elsewhere guesses.
+
+    ``clock`` gives seconds (monotonic); tests pass their own.
     """
 
-    def __init__(self, limit: int, window: float) -> None:
+    #: entries kept per account of addresses it signed in from
+    KNOWN_MAX = 20
+    #: keys kept before old ones are pruned
+    KEYS_MAX = 20_000
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        delay_max: float = 60.0,
+        account_window: float = 3600.0,
+        known_for: float = 30 * 86400.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.window = window
-        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self.delay_max = delay_max
+        self.account_window = account_window
+        self.known_for = known_for
+        self.clock = clock
+        self._fails: dict[tuple[str, ...], deque[float]] = defaultdict(deque)
+        self._known: dict[str, dict[str, float]] = defaultdict(dict)
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, t: float) -> deque[float]:
-        q = self._events[key]
-        while q and q[0] <= t - self.window:
+    def _recent(self, key: tuple[str, ...], span: float, t: float) -> deque[float]:
+        q = self._fails[key]
+        while q and q[0] <= t - span:
             q.popleft()
         return q
 
-    def blocked(self, *keys: str) -> float:
-        """Seconds until every key may try again (0 when none is blocked)."""
-        t = time.monotonic()
-        wait = 0.0
+    def refused(self, account: str, address: str) -> tuple[float, str]:
+        """``(seconds, why)`` until this attempt may be made, ``why`` "address" or
+        "account"; ``(0.0, "")`` when it may be made now."""
+        t = self.clock()
         with self._lock:
-            for key in keys:
-                q = self._trim(key, t)
+            wait = 0.0
+            for key in (("ip", address), ("pair", account, address)):
+                q = self._recent(key, self.window, t)
                 if len(q) >= self.limit:
                     wait = max(wait, q[0] + self.window - t)
-        return wait
+            if wait > 0:
+                return wait, "address"
+            known = self._known.get(account, {})
+            if t - known.get(address, -math.inf) < self.known_for:
+                return 0.0, ""
+            q = self._recent(("account", account), self.account_window, t)
+            if len(q) >= self.limit:
+                delay = min(self.delay_max, 2.0 ** (len(q) - self.limit))
+                left = q[-1] + delay - t
+                if left > 0:
+                    return left, "account"
+        return 0.0, ""
 
-    def fail(self, *keys: str) -> None:
-        t = time.monotonic()
+    def failed(self, account: str, address: str) -> None:
+        t = self.clock()
         with self._lock:
-            for key in keys:
-                self._trim(key, t).append(t)
+            if len(self._fails) > self.KEYS_MAX:
+                self._prune(t)
+            for key in (("ip", address), ("pair", account, address), ("account", account)):
+                self._fails[key].append(t)
 
-    def reset(self, *keys: str) -> None:
+    def succeeded(self, account: str, address: str) -> None:
+        """A right password: the pair's failures are forgotten and the address is known."""
+        t = self.clock()
         with self._lock:
-            for key in keys:
-                self._events.pop(key, None)
+            self._fails.pop(("pair", account, address), None)
+            known = self._known[account]
+            known[address] = t
+            if len(known) > self.KNOWN_MAX:
+                del known[min(known, key=known.__getitem__)]
+
+    def reset(self) -> None:
+        """Forget every count (tests; an operator restarting the server does the same)."""
+        with self._lock:
+            self._fails.clear()
+            self._known.clear()
+
+    def _prune(self, t: float) -> None:
+        span = max(self.window, self.account_window)
+        for key in [k for k, q in self._fails.items() if not q or q[-1] <= t - span]:
+            del self._fails[key]

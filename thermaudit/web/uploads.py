@@ -15,10 +15,13 @@ column A, as the template does); the tables are its sheets of the contract's nam
 
 from __future__ import annotations
 
+import lzma
 import re
 import shutil
 import stat
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +33,19 @@ from thermaudit.errors import InvalidDataset, Problem
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}$")
 _TABLE_FILES = {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
 _CHUNK = 1 << 16
+#: what reading a damaged member raises: a bad CRC-32 or header (BadZipFile), a broken
+#: deflate/bzip2/lzma stream, a truncated member (EOFError), an unknown compression method
+#: (NotImplementedError), an encrypted member (RuntimeError: "password required")
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,7 @@ def check_zip(path: Path, label: str, limits: Limits) -> list[zipfile.ZipInfo]:
     """The members of a safe archive, or :class:`UnsafeArchive` naming the first refusal."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _CORRUPT as exc:
         raise _refuse(
             label, "a zip archive of the dataset folder", str(exc) or "not a zip"
         ) from None
@@ -119,25 +135,54 @@ def extract_zip(path: Path, label: str, dest: Path, limits: Limits) -> Path:
             if p.parent != folder or not _wanted(p.name):
                 continue
             target = dest / p.name  # p.name passed _wanted: plain, no separator
-            with zf.open(info) as src, target.open("wb") as out:
-                size = 0
-                while chunk := src.read(_CHUNK):
-                    size += len(chunk)
-                    written += len(chunk)
-                    if size > info.file_size or written > limits.limit:
-                        raise _refuse(
-                            f"{label}[{info.filename}]",
-                            "the size its header declares, within the upload limits",
-                            "more bytes than declared",
-                        )
-                    out.write(chunk)
+            with target.open("wb") as out:
+                written += _copy_member(zf, info, label, out.write, limits.limit - written)
     return dest
+
+
+def _copy_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    label: str,
+    write: Callable[[bytes], object],
+    budget: int,
+) -> int:
+    """Stream one member to ``write``, at most its declared size and ``budget`` bytes;
+    returns the bytes read. A damaged member (bad CRC, broken stream, truncated, encrypted,
+    unknown method) is refused naming it, never an exception of the zip library."""
+    size = 0
+    try:
+        with zf.open(info) as src:
+            while chunk := src.read(_CHUNK):
+                size += len(chunk)
+                if size > info.file_size or size > budget:
+                    raise _refuse(
+                        f"{label}[{info.filename}]",
+                        "the size its header declares, within the upload limits",
+                        "more bytes than declared",
+                    )
+                write(chunk)
+    except InvalidDataset:
+        raise
+    except _CORRUPT as exc:
+        raise _refuse(
+            f"{label}[{info.filename}]",
+            "an intact archive member (save or zip the dataset again)",
+            f"a damaged member: {exc}",
+        ) from None
+    return size
 
 
 def workbook_dataset(path: Path, label: str, dest: Path, limits: Limits) -> Path:
     """A dataset folder from one uploaded workbook: ``dataset.xlsx`` and the ``site.yaml``
     of its ``site`` sheet."""
-    check_zip(path, label, limits)  # an .xlsx is a zip: the same bomb checks apply
+    infos = check_zip(path, label, limits)  # an .xlsx is a zip: the same bomb checks apply
+    # and every member must be intact (CRC-32) before the workbook reader sees it
+    read = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in infos:
+            if not info.is_dir():
+                read += _copy_member(zf, info, label, lambda _chunk: None, limits.limit - read)
     dest.mkdir(parents=True, exist_ok=True)
     book = dest / "dataset.xlsx"
     shutil.copyfile(path, book)
