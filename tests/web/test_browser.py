@@ -321,3 +321,36 @@ def test_assessor_of_another_body_is_refused_by_url(
     assert "Alpha Die Casting" in granted.inner_text("main h1")
     shot(granted, output, "10-assessor-granted")
     granted.context.close()
+
+
+def test_api_docs_load_from_this_server_only(
+    browser: Any, server: tuple[str, Site], output: Path
+) -> None:
+    """Regression: /api/docs loaded Swagger UI, its stylesheet and its favicon from a CDN.
+    In Chromium, every request the page makes goes to this server, Swagger UI renders the
+    operations, and the Content-Security-Policy reports no violation; an app page loads its
+    favicon from this server too."""
+    from urllib.parse import urlsplit
+
+    base, _site = server
+    page = new_page(browser)
+    hosts: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda r: hosts.append(urlsplit(r.url).netloc))
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if m.type == "error" else None,
+    )
+    page.goto(f"{base}/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "thermaudit" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock").count() >= 15  # the API's operations
+    shot(page, output, "09-api-docs")
+    favicon = page.evaluate("() => document.querySelector('link[rel=icon]').href")
+    page.goto(favicon)
+    page.goto(f"{base}/login")
+    page.wait_for_load_state("networkidle")
+    ours = urlsplit(base).netloc
+    assert hosts and set(hosts) == {ours}, sorted(set(hosts))
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    page.context.close()
