@@ -4,6 +4,10 @@ locks the account's owner out."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from thermaudit.web.security import LoginLimits
 
 
@@ -77,3 +81,31 @@ def test_the_pair_lock_and_the_owners_success() -> None:
     assert lim.refused("a@x", "10.0.0.3") == (0.0, "")
     lim.reset()
     assert lim.refused("a@x", "10.0.0.2") == (0.0, "")
+
+
+def test_settings_from_the_environment_refuse_what_they_cannot_use(tmp_path: Path) -> None:
+    from thermaudit.web.settings import Settings, SettingsError
+
+    s = Settings.from_env(
+        tmp_path,
+        env={
+            "THERMAUDIT_JOB_TIMEOUT_S": "90",
+            "THERMAUDIT_JOB_WORKERS": "3",
+            "THERMAUDIT_UPLOAD_LIMIT_MB": "0.5",
+        },
+    )
+    assert (s.job_timeout, s.job_workers, s.upload_limit, s.trusted_proxies) == (
+        90.0,
+        3,
+        1 << 19,
+        "",
+    )
+    for name, value, words in (
+        ("THERMAUDIT_JOB_TIMEOUT_S", "soon", "expected a number of at least 1, found 'soon'"),
+        ("THERMAUDIT_JOB_TIMEOUT_S", "nan", "found 'nan'"),
+        ("THERMAUDIT_JOB_WORKERS", "1.5", "expected a whole number of at least 1"),
+        ("THERMAUDIT_TRUSTED_PROXIES", "10.0.0.1, proxy.local", "found 'proxy.local'"),
+    ):
+        with pytest.raises(SettingsError) as info:
+            Settings.from_env(tmp_path, env={name: value})
+        assert str(info.value).startswith(name) and words in str(info.value), str(info.value)
