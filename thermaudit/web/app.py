@@ -4,18 +4,21 @@ in :mod:`thermaudit.web.pages`, the JSON API in :mod:`thermaudit.web.api`)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib.util
 import logging
+import re
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -26,7 +29,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from thermaudit._version import __version__
 from thermaudit.web import services
 from thermaudit.web.i18n import translate
-from thermaudit.web.models import SessionRow, User, make_engine, mark_interrupted, now, upgrade
+from thermaudit.web.models import (
+    SessionRow,
+    User,
+    make_engine,
+    mark_interrupted,
+    now,
+    upgrade,
+    writer,
+)
 from thermaudit.web.security import LoginLimits, new_token, same, token_id
 from thermaudit.web.settings import Settings
 
@@ -68,6 +79,15 @@ CSP = (
 )
 #: paths whose answers may be cached: the package's static files (no user data)
 CACHEABLE = ("/static/", "/vendor/")
+
+
+#: requests whose transaction writes: unsafe methods, and the downloads (an audit entry)
+_SAFE = ("GET", "HEAD", "OPTIONS")
+_WRITING_GET = re.compile(r"^(/api)?/assessments/\d+/(files|download)/")
+
+
+def writes(method: str, path: str) -> bool:
+    return method not in _SAFE or bool(_WRITING_GET.match(path))
 
 
 class BodyLimit:
@@ -144,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.url)
     sessions = sessionmaker(engine, expire_on_commit=False)
+    writes = sessionmaker(writer(engine), expire_on_commit=False)
     secret = settings.secret()
 
     @asynccontextmanager
@@ -161,7 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.worker:
             from thermaudit.web.jobs import Worker
 
-            worker = Worker(settings, sessions)
+            worker = Worker(settings, writes)
             worker.start()
         app.state.worker = worker
         try:
@@ -187,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.writes = writes
     app.state.secret = secret
     app.state.paths = services.Paths(settings.data_dir)
     app.state.limiter = LoginLimits(
@@ -196,6 +218,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, limit=settings.upload_limit + (1 << 20), stated=settings.upload_limit
     )
+    #: on SQLite, requests that write enter their transaction one at a time (see _gate)
+    app.state.write_locks = weakref.WeakKeyDictionary() if engine.dialect.name == "sqlite" else None
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
@@ -332,9 +356,32 @@ def swagger_ui_dir() -> Path:
 # Request helpers shared by pages and API
 
 
-def db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with request.app.state.sessions.begin() as s:
+async def _gate(request: Request) -> AsyncIterator[None]:
+    """On SQLite, requests that write enter their transaction one at a time, waiting here on
+    the event loop (after their body was received).
+
+    Their transactions begin ``IMMEDIATE`` (:func:`thermaudit.web.models.writer`). Waiting
+    for SQLite's write lock inside the thread pool instead, dozens of them would each hold a
+    thread while the request holding the lock waits for a thread to run its route: nothing
+    would move until the busy timeout. The gate opens when the transaction has committed
+    (before the answer is sent). Readers never wait (WAL mode)."""
+    locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] | None = request.app.state.write_locks
+    if locks is None or not writes(request.method, request.url.path):
+        yield
+        return
+    lock = locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with lock:
+        yield
+
+
+def db(
+    request: Request, _gate: Annotated[None, Depends(_gate, scope="function")]
+) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error;
+    ``IMMEDIATE`` on SQLite for a request that writes (after :func:`_gate`)."""
+    state = request.app.state
+    factory = state.writes if writes(request.method, request.url.path) else state.sessions
+    with factory.begin() as s:
         yield s
 
 

@@ -58,6 +58,7 @@ from thermaudit.web.models import (
     User,
     make_engine,
     now,
+    writer,
 )
 from thermaudit.web.settings import Settings
 from thermaudit.web.uploads import Limits, extract_zip, workbook_dataset
@@ -245,7 +246,7 @@ def run_job(settings: Settings, job_id: int, parent: int | None = None) -> None:
         _exit_with(parent)
     engine = make_engine(settings.url)
     try:
-        JobRun(settings, sessionmaker(engine, expire_on_commit=False)).run(job_id)
+        JobRun(settings, sessionmaker(writer(engine), expire_on_commit=False)).run(job_id)
     finally:
         engine.dispose()
 

@@ -217,11 +217,14 @@ def _refuse_signed_delete(_mapper: Any, _connection: sa.Connection, target: Asse
 
 
 def make_engine(url: str) -> sa.Engine:
-    """The engine of ``url``. On SQLite every transaction starts with ``BEGIN IMMEDIATE``:
-    it takes the write lock at once (waiting up to the busy timeout), so two requests that
-    each read, then write, run one after the other and the second sees what the first
-    committed. With SQLite's default deferred ``BEGIN`` the second would fail at its first
-    write ("database is locked", no waiting) when the first had committed meanwhile."""
+    """The engine of ``url``.
+
+    On SQLite a transaction begins ``DEFERRED`` (readers never wait in WAL mode), or
+    ``IMMEDIATE`` on an engine made with ``.execution_options(sqlite_begin="IMMEDIATE")``
+    (:func:`writer`): it takes the write lock at once (waiting up to the busy timeout), so two
+    transactions that each read, then write, run one after the other and the second sees
+    what the first committed. Deferred, the second would fail at its first write ("database
+    is locked", without waiting) when the first had committed meanwhile."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
@@ -238,10 +241,17 @@ def make_engine(url: str) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(con: sa.Connection) -> None:
-            con.exec_driver_sql("BEGIN IMMEDIATE")
+            mode = con.get_execution_options().get("sqlite_begin", "DEFERRED")
+            con.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def writer(engine: sa.Engine) -> sa.Engine:
+    """``engine`` for transactions that read, then write: ``BEGIN IMMEDIATE`` on SQLite (see
+    :func:`make_engine`); the same engine elsewhere (PostgreSQL's unique keys decide)."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 
 def upgrade(engine: sa.Engine) -> None:
