@@ -295,6 +295,8 @@ def test_only_members_grant_and_only_admins_administer(site: Site) -> None:
         == 204
     )
     assert y.get(f"/api/enterprises/{ids['alpha']}").status_code == 200
+    again = m.post(f"/api/enterprises/{ids['alpha']}/grants", json={"body_id": ids["y"]}, headers=h)
+    assert again.status_code == 409 and "has access to this enterprise already" in again.text
     assert (
         m.delete(f"/api/enterprises/{ids['alpha']}/grants/{ids['y']}", headers=h).status_code == 204
     )

@@ -325,7 +325,9 @@ def get_enterprise(enterprise_id: Id, auth: Reader, s: DB) -> EnterpriseOut:
 
 
 @router.post(
-    "/enterprises/{enterprise_id}/grants", status_code=204, responses={403: {}, 404: {}, 422: {}}
+    "/enterprises/{enterprise_id}/grants",
+    status_code=204,
+    responses={403: {}, 404: {}, 409: {}, 422: {}},
 )
 def create_grant(enterprise_id: Id, body: GrantIn, request: Request, auth: Writer, s: DB) -> None:
     services.grant(s, auth.user, enterprise_id, body.body_id, address=client_address(request))

@@ -600,6 +600,11 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "{name}(이)라는 이름의 조직이 이미 있습니다(이름은 대소문자와 공백을 구분하지 않고 비교"
         "합니다).",
     ),
+    "grant_exists": (
+        "{name} has access to this enterprise already.",
+        "{name} 已有该企业的访问权限。",
+        "{name}은(는) 이미 이 기업에 접근할 수 있습니다.",
+    ),
     "user_exists": (
         "A user with e-mail {email} exists already.",
         "电子邮箱为 {email} 的用户已存在。",

@@ -332,8 +332,15 @@ def grant(s: Session, user: User, enterprise_id: int, body_id: int, *, address: 
     body = s.get(Organization, body_id)
     if body is None or body.kind != "assessment_body":
         raise BadRequest(f"body: expected the id of an assessment body, found {body_id}")
-    if s.get(Grant, (ent.id, body.id)) is None:
-        s.add(Grant(enterprise_id=ent.id, body_id=body.id, granted_by=user.id))
+    if s.get(Grant, (ent.id, body.id)) is not None:
+        # the same answer whether the twin was committed before (here) or at the same moment
+        # (the primary key's IntegrityError, a 409 too)
+        raise Conflict(
+            f"{body.name!r} has access to this enterprise already",
+            key="grant_exists",
+            name=body.name,
+        )
+    s.add(Grant(enterprise_id=ent.id, body_id=body.id, granted_by=user.id))
     audit(
         s,
         user,
