@@ -21,7 +21,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from thermaudit.dataset.site import Site
-from thermaudit.engine import materialize, memory_limit_bytes, release, spill_dir
+from thermaudit.engine import batch_rows as engine_batch_rows
+from thermaudit.engine import materialize, release, spill_dir
 from thermaudit.metrics.quantile import exact_quantile
 
 __all__ = ["MoldResult", "mold_temperature_accuracy", "steady_samples"]
@@ -429,9 +430,10 @@ def _float(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def _batch_rows() -> int:
-    """Samples per batch of controllers whose window passes fit in the engine's memory."""
-    return max(1_000_000, memory_limit_bytes() // WINDOW_BYTES_PER_ROW)
+def _batch_rows(con: ibis.BaseBackend) -> int | None:
+    """Samples per batch of controllers whose window passes fit in DuckDB's memory; ``None``
+    (one pass) on an engine that partitions and spills by itself (Spark)."""
+    return engine_batch_rows(con, WINDOW_BYTES_PER_ROW)
 
 
 def _batches(rows: dict[str, int], limit: int) -> list[list[str]]:
@@ -504,7 +506,7 @@ def mold_temperature_accuracy(
     Parameters
     ----------
     con : ibis.BaseBackend
-        Engine that executes the expressions (``ibis.duckdb.connect()`` by default).
+        Engine that executes the expressions (:func:`thermaudit.engine.connect`).
     samples : ibis.Table
         The normalized ``mold_temperature`` table, see :func:`steady_samples`. [°C]
     site : Site
@@ -573,7 +575,8 @@ def mold_temperature_accuracy(
     outside_by = {r["controller_id"]: int(r["rows_out"]) for r in per if r["rows_out"]}
     rows_in = {r["controller_id"]: int(r["rows_in"]) for r in per if r["rows_in"]}
     producing_in = {r["controller_id"]: int(r["producing_in"]) for r in per}
-    batches = _batches(rows_in, batch_rows or _batch_rows())
+    limit = batch_rows or _batch_rows(con)
+    batches = _batches(rows_in, limit) if limit else [sorted(rows_in)]
     kept, value = _batched_statistics(con, samples, site, batches)
     # a controller whose in-period rows are all non-producing or warming up keeps no row
     stats = {r["controller_id"]: r for r in kept}
