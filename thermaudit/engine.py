@@ -302,14 +302,18 @@ class Engine:
     name: str
     description: str
     open: Callable[[], ibis.BaseBackend]
+    backend: str  # ibis' name of the backend (``con.name``)
 
 
 ENGINES: dict[str, Engine] = {
-    "duckdb": Engine("duckdb", "DuckDB in process (embedded, the default)", _connect_duckdb),
+    "duckdb": Engine(
+        "duckdb", "DuckDB in process (embedded, the default)", _connect_duckdb, "duckdb"
+    ),
     "spark": Engine(
         "spark",
         "Apache Spark through ibis' pyspark backend (SPARK_MASTER or local[2])",
         _connect_spark,
+        "pyspark",
     ),
 }
 
@@ -344,7 +348,8 @@ def connect(name: str | None = None) -> ibis.BaseBackend:
 
 def engine_info(con: ibis.BaseBackend) -> dict[str, str]:
     """``{"name": ..., "version": ...}`` of the engine behind ``con`` (for assessment.json)."""
-    return {"name": str(con.name), "version": str(con.version)}
+    name = next((e.name for e in ENGINES.values() if e.backend == con.name), str(con.name))
+    return {"name": name, "version": str(con.version)}
 
 
 def is_duckdb(con: ibis.BaseBackend) -> bool:

@@ -324,7 +324,8 @@ def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
 
 def _tolerances(site: Site, ids: list[str] | None = None) -> ir.Table:
     """Declared tolerance per controller; keyed by the position in ``ids`` when given
-    (see :func:`_coded`)."""
+    (see :func:`_coded`).
+    """
     declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
     if ids is None:
         keys: pa.Array = pa.array(list(declared), pa.string())
@@ -341,7 +342,8 @@ def _coded(samples: ir.Table, ids: list[str]) -> ir.Table:
     """``controller_id`` replaced by its position in ``ids`` (int32).
 
     The window passes partition and sort by controller; an integer key instead of the
-    string makes them about a quarter cheaper (measured at scale M: 31 → 22 s of CPU)."""
+    string makes them about a quarter cheaper (measured at scale M: 31 → 22 s of CPU).
+    """
     if not ids:
         return samples.mutate(controller_id=ibis.null("int32"))
     branches = ((cid, ibis.literal(i, "int32")) for i, cid in enumerate(ids))
@@ -353,7 +355,8 @@ def _kept(a: ir.Table) -> ir.Table:
 
     Every other row (non-producing, warming up) only counts, and the counts of rows and
     producing rows come from one cheap aggregate over the input instead; at a year of
-    samples this halves what the window passes write."""
+    samples this halves what the window passes write.
+    """
     return a.filter(a.steady | a.ev_setpoint | a.ev_time_gap | a.ev_np_gap | a.dup_extra)
 
 
@@ -362,7 +365,8 @@ def _statistics(a: ir.Table, tol: ir.Table, pooled: bool = True) -> ir.Table:
     and (with ``pooled``) the pooled P95 of |e| as ``value`` with its ``pooled_samples``.
 
     A duplicated timestamp's rows are counted as the extra rows (``dup_extra``, every row
-    after the first of its group) plus one per group (distinct timestamps among them)."""
+    after the first of its group) plus one per group (distinct timestamps among them).
+    """
     dup = a.filter(a.dup_extra)
     groups = (
         dup.group_by(dup.controller_id)
@@ -432,13 +436,15 @@ def _float(x: Any) -> float | None:
 
 def _batch_rows(con: ibis.BaseBackend) -> int | None:
     """Samples per batch of controllers whose window passes fit in DuckDB's memory; ``None``
-    (one pass) on an engine that partitions and spills by itself (Spark)."""
+    (one pass) on an engine that partitions and spills by itself (Spark).
+    """
     return engine_batch_rows(con, WINDOW_BYTES_PER_ROW)
 
 
 def _batches(rows: dict[str, int], limit: int) -> list[list[str]]:
     """Controllers (sorted) packed greedily into batches of at most ``limit`` in-period
-    samples; a controller with more samples than that is a batch of its own."""
+    samples; a controller with more samples than that is a batch of its own.
+    """
     out: list[list[str]] = []
     size = 0
     for cid in sorted(rows):
