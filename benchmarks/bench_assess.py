@@ -21,6 +21,11 @@ peak RSS (``os.wait4`` → ``ru_maxrss``) is its own:
     within-tolerance/Cpk and pooled P95, good/processed mass per SKU, metal melted.
 ``pandas``
     the same aggregates with ``pd.read_parquet``, ``groupby``/``shift``/``cummax``/``cumsum``.
+``spark``
+    ``thermaudit assess WS -o OUT --no-diagnosis --engine spark`` (``local[2]``): the same
+    metrics on the distributed engine; its numbers are compared with ``assess`` like the
+    others. After the table, a fixed-cost analysis: the Spark session's start-up, the number
+    of queries an assessment runs and the time of a trivial query (the per-query overhead).
 
 The workers read only a JSON *plan* (file paths, period bounds, meter/stream/controller
 parameters from ``site.yaml``) written by the parent, so they import duckdb or pandas but not
@@ -48,7 +53,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-CONTENDERS = ("assess", "sql", "pandas", "assess+diagnosis")
+CONTENDERS = ("assess", "sql", "pandas", "assess+diagnosis", "spark")
 #: relative tolerance of the agreement checks: the three routes evaluate the same formulas in
 #: float64; only the summation order differs (parallel hash aggregation), ~1e-15 relative
 REL_TOL = 1e-9
@@ -209,19 +214,46 @@ def _rss_now_mb(pid: int) -> float:
     return float("nan")
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and all its descendants (Spark's JVM is a child of the Python process,
+    which never reaps it, so wait4's peak does not include it)."""
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        rss = _rss_now_mb(p)
+        total += 0.0 if math.isnan(rss) else rss
+        todo += children.get(p, [])
+    return total
+
+
 def run_child(cmd: list[str], log_path: Path, timeout: float | None) -> dict[str, Any]:
-    """Run ``cmd``; wall time (perf_counter) and peak RSS of that process (wait4 rusage)."""
+    """Run ``cmd``; wall time (perf_counter) and peak RSS: the larger of that process's (wait4
+    rusage) and its process tree's, sampled every 0.5 s."""
     load = os.getloadavg()[0]  # other work on the machine skews the timings: shown per run
     with open(log_path, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
         deadline = None if timeout is None else t0 + timeout
         beat = t0 + 60.0
+        tree_peak, sample = 0.0, t0
         while True:
             pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             now = time.perf_counter()
+            if now > sample:
+                sample = now + 0.5
+                tree_peak = max(tree_peak, _tree_rss_mb(proc.pid))
             if now > beat:  # progress for long runs (scale L)
                 beat = now + 60.0
                 log(f"  ... {now - t0:.0f} s, RSS now {_rss_now_mb(proc.pid):.0f} MB")
@@ -242,7 +274,7 @@ def run_child(cmd: list[str], log_path: Path, timeout: float | None) -> dict[str
     proc.returncode = os.waitstatus_to_exitcode(status)
     res = {
         "wall_s": wall,
-        "rss_mb": ru.ru_maxrss / 1024.0,
+        "rss_mb": max(ru.ru_maxrss / 1024.0, tree_peak),
         "ok": proc.returncode == 0,
         "load": load,
     }
@@ -788,6 +820,11 @@ def bench_scale(scale: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             if name == "assess":
                 shutil.rmtree(out_dir, ignore_errors=True)
                 cmd = thermaudit_cmd("assess", str(ws), "-o", str(out_dir), "--no-diagnosis")
+            elif name == "spark":
+                shutil.rmtree(out_dir, ignore_errors=True)
+                cmd = thermaudit_cmd(
+                    "assess", str(ws), "-o", str(out_dir), "--no-diagnosis", "--engine", "spark"
+                )
             elif name == "assess+diagnosis":
                 shutil.rmtree(out_dir, ignore_errors=True)
                 cmd = thermaudit_cmd("assess", str(ws), "-o", str(out_dir))
@@ -821,10 +858,14 @@ def bench_scale(scale: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 ref = from_assessment(json.loads((out_dir / "assessment.json").read_text()))
             elif name in ("sql", "pandas"):
                 best["numbers"] = json.loads((out_dir / "result.json").read_text())
+            elif name == "spark":
+                best["numbers"] = from_assessment(
+                    json.loads((out_dir / "assessment.json").read_text())
+                )
         results[name] = best
 
     # agreement
-    for name in ("sql", "pandas"):
+    for name in ("sql", "pandas", "spark"):
         r = results.get(name)
         if not r or not r.get("ok") or ref is None:
             continue
@@ -871,6 +912,57 @@ def bench_scale(scale: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             }
         )
     return table
+
+
+def spark_fixed_cost(ws: Path, queries: int = 20) -> dict[str, float]:
+    """Where Spark's time goes at small scale: session start-up, the queries of one assessment
+    (counted by wrapping the backend's ``to_pyarrow``) and a trivial query's wall time."""
+    import pyarrow as pa
+
+    from thermaudit.api import open_dataset
+    from thermaudit.engine import connect
+    from thermaudit.metrics.assess import assess
+
+    t0 = time.perf_counter()
+    con = connect("spark")
+    start_s = time.perf_counter() - t0
+    backend = type(con)
+    plain = backend.to_pyarrow
+    calls: dict[str, Any] = {"n": 0, "s": 0.0, "each": []}
+
+    def counted(self: Any, *a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return plain(self, *a, **k)
+        finally:
+            calls["n"] += 1
+            calls["s"] += time.perf_counter() - t
+            calls["each"].append(time.perf_counter() - t)
+
+    backend.to_pyarrow = counted  # type: ignore[method-assign]
+    try:
+        t1 = time.perf_counter()
+        with open_dataset(ws) as ds:
+            assess(ds, con=con)
+        assess_s = time.perf_counter() - t1
+    finally:
+        backend.to_pyarrow = plain  # type: ignore[method-assign]
+    import ibis
+
+    tiny = ibis.memtable(pa.table({"v": [1.0, 2.0, 3.0]}))
+    con.to_pyarrow(tiny.v.sum())  # warm
+    t2 = time.perf_counter()
+    for _ in range(queries):
+        con.to_pyarrow(tiny.v.sum())
+    per_query = (time.perf_counter() - t2) / queries
+    return {
+        "start_s": start_s,
+        "assess_s": assess_s,
+        "queries": calls["n"],
+        "query_s": calls["s"],
+        "trivial_query_s": per_query,
+        "slowest_s": sorted(calls["each"], reverse=True)[:3],
+    }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -956,6 +1048,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contenders", nargs="+", default=list(CONTENDERS), choices=list(CONTENDERS))
     ap.add_argument("--timeout", type=float, default=None, help="seconds per contender run")
     ap.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    ap.add_argument(
+        "--spark-fixed-cost",
+        action="store_true",
+        help="after the table, measure Spark's per-query overhead on the first scale",
+    )
     ap.add_argument("--worker", nargs=3, metavar=("KIND", "PLAN", "RESULT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -967,6 +1064,17 @@ def main(argv: list[str] | None = None) -> int:
         all_rows += bench_scale(scale, args)
     print_table(all_rows)
     print(verdict(all_rows))
+    if args.spark_fixed_cost:
+        ws = args.data / args.scales[0] / "workspace"
+        fc = spark_fixed_cost(ws)
+        print(
+            f"spark fixed cost ({args.scales[0]}, in process): session start "
+            f"{fc['start_s']:.1f} s; "
+            f"assess {fc['assess_s']:.1f} s of which {fc['queries']} queries took "
+            f"{fc['query_s']:.1f} s; a trivial query {fc['trivial_query_s']:.2f} s, so "
+            f"{fc['queries'] * fc['trivial_query_s']:.1f} s of the assessment is per-query "
+            "overhead; the slowest queries " + ", ".join(f"{x:.1f}" for x in fc["slowest_s"]) + " s"
+        )
     if args.json:
         args.json.write_text(json.dumps(all_rows, indent=1))
     return 0

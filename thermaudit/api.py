@@ -52,18 +52,21 @@ def assess_path(
     progress: Callable[[str], None] | None = None,
     strict: bool = False,
     diagnose: bool = True,
+    engine: str | None = None,
 ) -> Assessment:
     """Assess a dataset folder or workspace and write ``out_dir/assessment.json``.
 
     With ``strict``, a metric whose data do not qualify raises
     :class:`~thermaudit.errors.DataNotQualified` after the file is written. With
-    ``diagnose`` (the default) the document carries the ``diagnosis`` section.
+    ``diagnose`` (the default) the document carries the ``diagnosis`` section. ``engine``
+    names the engine (:func:`thermaudit.engine.connect`; default ``THERMAUDIT_ENGINE`` or
+    DuckDB).
     """
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     step = progress or (lambda _m: None)
     step("reading the dataset")
+    con = connect(engine)
     with open_dataset(path) as ds:
-        con = connect()
         result = assess(ds, spec=spec, con=con, progress=step)
         if diagnose:
             from thermaudit.diagnosis.section import diagnosis_section
@@ -81,14 +84,15 @@ def diagnose_path(
     *,
     spec: Specification | str | Path | None = None,
     as_of: dt.date | None = None,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """The ``diagnosis`` section of a dataset folder or workspace (wastes, ranked measures,
     export priorities, certificate plan as of ``as_of``, default the period end)."""
     from thermaudit.diagnosis.section import diagnosis_section
 
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
+    con = connect(engine)
     with open_dataset(path) as ds:
-        con = connect()
         result = assess(ds, spec=spec, con=con)
         return diagnosis_section(ds, con, result, as_of=as_of)
 
@@ -101,6 +105,7 @@ def report_path(
     spec: Specification | str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     diagnose: bool = True,
+    engine: str | None = None,
 ) -> tuple[Assessment, ReportFiles]:
     """Assess a dataset folder or workspace and write the assessment and the report
     (``report.pdf``, ``report.html``, ``report.xlsx``) into ``out_dir``; with ``diagnose``
@@ -110,5 +115,11 @@ def report_path(
         from thermaudit.report.build import report_dataset  # Typst, fonts: only for reports
 
         return report_dataset(
-            ds, out_dir, lang=lang, spec=spec, progress=progress, diagnose=diagnose
+            ds,
+            out_dir,
+            lang=lang,
+            spec=spec,
+            progress=progress,
+            diagnose=diagnose,
+            engine=engine,
         )

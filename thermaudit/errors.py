@@ -117,6 +117,10 @@ class SpecificationError(ThermauditError, ValueError):
     """A metric specification or coefficient file is malformed or names something unknown."""
 
 
+class EngineError(ThermauditError, ValueError):
+    """The engine named by ``--engine`` or ``THERMAUDIT_ENGINE`` is unknown or unavailable."""
+
+
 class DataNotQualified(ThermauditError, ValueError):
     """``--strict``: a metric's data did not pass the sufficiency gate.
 

@@ -401,3 +401,27 @@ def test_unknown_detector_is_named(hand: tuple[Assessment, list[Waste]], tmp_pat
         detect(ds, connect(), a, only=("leaks",))
     only = detect(ds, connect(), a, only=("idle_holding",))
     assert [w.detector for w in only] == ["idle_holding"]
+
+
+def test_activity_of_date_only_rows_does_not_depend_on_row_order(tmp_path: Path) -> None:
+    """Regression: with mold states giving hourly activity, a line known only by date-only
+    production rows (mini-options' TOOLROOM, two dates) kept the first date the engine
+    returned and skipped the others, so DuckDB and Spark (another row order) found
+    different idle hours."""
+    import pyarrow.parquet as pq
+
+    from thermaudit.diagnosis.detectors import DetectionContext, _activity
+
+    folder = Path(__file__).parents[1] / "fixtures" / "conformance" / "mini-options"
+    ds = normalize(folder, tmp_path / "norm")
+    con = connect("duckdb")
+    found = []
+    for flip in (False, True):
+        path = ds.tables["production"]
+        table = pq.read_table(path)
+        if flip:
+            pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), path)
+        act, _res = _activity(DetectionContext(ds, con, assess(ds, con=con)))
+        found.append({line: a.nonzero()[0].tolist() for line, a in act.items()})
+    assert found[0] == found[1]
+    assert len(found[0]["TOOLROOM"]) == 48  # 2025-10-07 and 2025-10-08, 24 h each

@@ -14,32 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conformance_checks import path_check_failures
 
 from thermaudit.api import assess_path
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "conformance"
 PLANTS = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
-
-#: checks where metrics.md now states the reading that expected.json lists as alternative
-#: (metrics.md section 3: "any non-steady sample or setpoint change ends it"; Output: "The
-#: headline unit_product_energy = Σ by_sku energy of mass-denominated SKUs / their good mass")
-FOLLOWED_ALTERNATIVE = {
-    ("mini-options", "metrics.unit_product_energy.value"),
-    ("mini-options", "metrics.unit_product_energy.detail.equivalent_basis_value"),
-    *(
-        (
-            "mini-options",
-            f"metrics.mold_temperature_control_accuracy.detail.by_controller.TCU-0{i}.cpk",
-        )
-        for i in range(1, 9)
-    ),
-}
-
-
-def _get(doc: Any, path: list[Any]) -> Any:
-    for key in path:
-        doc = doc[key]
-    return doc
 
 
 @pytest.fixture(scope="module", params=PLANTS)
@@ -61,24 +41,7 @@ def test_plants_found() -> None:
 
 def test_path_checks(plant: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
     name, doc, expected = plant
-    failures = []
-    checked = 0
-    for check in expected["checks"]:
-        if "path" not in check:
-            continue
-        key = ".".join(map(str, check["path"]))
-        got = _get(doc, check["path"])
-        checked += 1
-        if "equals" in check:
-            if got != check["equals"]:
-                failures.append(f"{key}: {got!r} != {check['equals']!r}")
-            continue
-        # tolerance as stated by the check (rtol 1e-6: the reference printed full doubles)
-        want = check["expected"]
-        if (name, key) in FOLLOWED_ALTERNATIVE:
-            want = check["alternatives"][0]
-        if got is None or abs(got - want) > check["atol"] + check["rtol"] * abs(want):
-            failures.append(f"{key}: {got!r} != {want!r}")
+    failures, checked = path_check_failures(name, doc, expected)
     assert not failures, "\n".join(failures)
     assert checked > 30
 

@@ -157,9 +157,28 @@ def plant() -> Plant:
 
 
 @pytest.fixture(scope="module")
-def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    with open_dataset(plant().write(tmp_path_factory.mktemp("hand"))) as ds:
-        return assess(ds).document
+def hand_plant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return plant().write(tmp_path_factory.mktemp("hand"))
+
+
+@pytest.fixture(scope="module")
+def doc(hand_plant: Path, engine: Any) -> dict[str, Any]:
+    """The plant assessed on each engine (``engine``): every check below runs on both."""
+    with open_dataset(hand_plant) as ds:
+        return assess(ds, con=engine).document
+
+
+def test_engines_agree_on_every_number(hand_plant: Path, spark: Any) -> None:
+    """DuckDB and Spark give the same document (every number within the tolerance of
+    ``test_engines_agree``: sums over partitions add in another order)."""
+    from conformance_checks import differences
+
+    from thermaudit.engine import connect
+
+    with open_dataset(hand_plant) as ds:
+        default = assess(ds, con=connect("duckdb")).document
+        on_spark = assess(ds, con=spark).document
+    assert differences(default, on_spark) == []
 
 
 def test_unit_product_energy(doc: dict[str, Any]) -> None:

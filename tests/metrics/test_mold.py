@@ -23,6 +23,7 @@ import pytest
 
 from thermaudit.dataset.model import SCHEMAS
 from thermaudit.dataset.site import Period, Site, SteadyState, TemperatureController, load_site
+from thermaudit.engine import connect
 from thermaudit.metrics.mold import mold_temperature_accuracy, steady_samples
 
 MINI_OPTIONS = Path(__file__).parents[1] / "fixtures" / "conformance" / "mini-options"
@@ -36,7 +37,7 @@ DAY = "2025-10-07"
 
 @pytest.fixture(scope="module")
 def con() -> ibis.BaseBackend:
-    return ibis.duckdb.connect()
+    return connect()
 
 
 @pytest.fixture(scope="module")

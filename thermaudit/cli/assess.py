@@ -11,6 +11,7 @@ from rich.table import Table
 
 from thermaudit.api import assess_path, report_path
 from thermaudit.cli import app, console
+from thermaudit.engine import engine_name
 from thermaudit.errors import DataNotQualified
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.reference import table as reference_table
@@ -18,6 +19,12 @@ from thermaudit.reference import table as reference_table
 SpecOption = Annotated[
     str | None,
     typer.Option("--spec", help="Specification id@version (packaged) or a YAML file."),
+]
+
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option("--engine", help="Engine: duckdb (default) or spark; else THERMAUDIT_ENGINE."),
 ]
 
 
@@ -48,9 +55,11 @@ def assess(
             help="Add the diagnosis (wastes, measures, export priorities); on by default.",
         ),
     ] = True,
+    engine: EngineOption = None,
 ) -> None:
     """Compute the six metrics and write OUT/assessment.json."""
     specification = load_spec(spec)
+    engine = engine_name(engine)  # an unknown engine is refused before any work
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -65,11 +74,17 @@ def assess(
 
         if report:
             result, files = report_path(
-                dataset, out, lang=lang, spec=specification, progress=show, diagnose=diagnosis
+                dataset,
+                out,
+                lang=lang,
+                spec=specification,
+                progress=show,
+                diagnose=diagnosis,
+                engine=engine,
             )
         else:
             result = assess_path(
-                dataset, out, spec=specification, progress=show, diagnose=diagnosis
+                dataset, out, spec=specification, progress=show, diagnose=diagnosis, engine=engine
             )
     _summary(result.document, specification)
     console.print(f"wrote {out / 'assessment.json'}", highlight=False)

@@ -15,6 +15,8 @@ from rich.table import Table
 
 from thermaudit.api import open_dataset
 from thermaudit.cli import app, console
+from thermaudit.cli.assess import EngineOption
+from thermaudit.engine import connect
 from thermaudit.metrics.assess import assess
 from thermaudit.metrics.spec import load_spec
 from thermaudit.quality.findings import SEVERITIES, Finding
@@ -47,13 +49,15 @@ def check(
         str | None,
         typer.Option("--spec", help="Specification id@version (packaged) or a YAML file."),
     ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Run the data-quality checks; write OUT/findings.json and print the findings and the
     reconciliation per carrier."""
     specification = load_spec(spec)
+    con = connect(engine)
     with console.status("checking"), open_dataset(dataset) as ds:
         # the assessment runs the quality checks and the reconciliation with the metrics
-        result = assess(ds, spec=specification)
+        result = assess(ds, spec=specification, con=con)
     findings = result.findings
     recon = result.document["reconciliation"]
     floor = SEVERITIES.index(severity.value)

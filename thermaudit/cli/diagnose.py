@@ -14,7 +14,8 @@ from rich.table import Table
 
 from thermaudit.api import diagnose_path
 from thermaudit.cli import app, console
-from thermaudit.cli.assess import SpecOption
+from thermaudit.cli.assess import EngineOption, SpecOption
+from thermaudit.engine import engine_name
 
 
 def _n(v: Any, fmt: str = ",.0f") -> str:
@@ -37,9 +38,11 @@ def diagnose(
         str | None,
         typer.Option("--as-of", help="Date of the certification plan (default: period end)."),
     ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Find where energy is wasted, rank the measures against it (kgce, tCO2e, CNY,
     payback) and plan the export priorities; with -o, write OUT/diagnosis.json."""
+    engine = engine_name(engine)  # an unknown engine is refused before any work
     when = None
     if as_of is not None:
         try:
@@ -47,7 +50,7 @@ def diagnose(
         except ValueError:
             raise typer.BadParameter(f"expected YYYY-MM-DD, found {as_of!r}") from None
     with console.status("assessing"):
-        doc = diagnose_path(dataset, spec=spec, as_of=when)
+        doc = diagnose_path(dataset, spec=spec, as_of=when, engine=engine)
     print_diagnosis(doc)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Meter
 from thermaudit.diagnosis.days import local_days as _days
 from thermaudit.diagnosis.weather import DEGREE_DAY_BASES, daily_weather
+from thermaudit.engine import connect
 from thermaudit.errors import ThermauditError
 from thermaudit.metrics.coefficients import Coefficients, resolve
 from thermaudit.metrics.energy import ROLE_SIGN
@@ -263,7 +264,7 @@ def daily_series(
     the order of additions). An interval longer than twice the meter's nominal interval
     still contributes its energy but not its time to ``coverage``.
     """
-    con = con or ibis.duckdb.connect()
+    con = con or connect()
     site = dataset.site
     for name in ("readings", "production"):
         if not dataset.has(name):

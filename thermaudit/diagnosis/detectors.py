@@ -267,8 +267,9 @@ def _activity(ctx: DetectionContext) -> tuple[dict[str, np.ndarray], str]:
         if trows and not drows:
             resolution = "hour"
         z = site.zone
+        hourly_lines = set(act)  # known by the hour before the date-only rows: kept as is
         for r in drows:
-            if resolution == "hour" and r["line"] in act:
+            if resolution == "hour" and r["line"] in hourly_lines:
                 continue
             d: dt.date = r["date"]
             d0 = int(dt.datetime.combine(d, dt.time(), z).timestamp())

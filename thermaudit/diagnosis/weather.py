@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.diagnosis.days import local_days
+from thermaudit.engine import connect
 
 __all__ = [
     "DEGREE_DAY_BASES",
@@ -264,7 +265,7 @@ def daily_weather(
     """
     if not dataset.has("weather"):
         raise ValueError("daily_weather: expected a dataset with a weather table, found none")
-    con = con or ibis.duckdb.connect()
+    con = con or connect()
     days = local_days(dataset.site)
     lo, hi = days[0][1], days[-1][2]
     w = con.read_parquet(dataset.tables["weather"])

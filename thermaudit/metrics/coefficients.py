@@ -1,5 +1,6 @@
 """Conversion coefficients to standard coal (kgce) and CO2, from the packaged reference
-tables (GB/T 2589-2020, GB/T 32150, GB/T 32151) and the site's options."""
+tables (GB/T 2589-2020, GB/T 32150, GB/T 32151) and the site's options.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ class Coefficients:
     grid_factor : float
         [kgCO2/kWh] location-based grid emission factor.
     grid_factor_source : str
+    kgce_mj : float
+        [MJ/kgce] from the specification (GB/T 2589-2020: 29.3076).
+    heat_kgco2_per_gj : float
+        [kgCO2/GJ] purchased heat, from the specification.
+    electricity_mj_per_kwh : float
+        [MJ/kWh] from the specification (3.6).
     """
 
     kgce_mj: float
@@ -37,9 +44,10 @@ class Coefficients:
     grid_factor: float
     grid_factor_source: str
     heat_kgco2_per_gj: float
+    electricity_mj_per_kwh: float
 
     def kgce_per_unit(self, meter: Meter, basis: str = "calorific") -> float:
-        """kgce per canonical unit of ``meter``'s carrier. [kgce/unit]"""
+        """The kgce per canonical unit of ``meter``'s carrier [kgce/unit]."""
         carrier = meter.carrier
         if carrier == "electricity":
             return (
@@ -51,10 +59,11 @@ class Coefficients:
         return kgce_table(carrier, unit)
 
     def mj_per_unit(self, meter: Meter) -> float:
-        """Energy content per canonical unit [MJ/unit]: electricity 3.6 MJ/kWh; fuels by
-        measured NCV or the kgce coefficient × 29.3076."""
+        """Energy content per canonical unit [MJ/unit]: electricity by the specification's
+        ``electricity_mj_per_kwh``; fuels by measured NCV or the kgce coefficient × ``kgce_mj``.
+        """
         if meter.carrier == "electricity":
-            return 3.6
+            return self.electricity_mj_per_kwh
         if meter.carrier == "natural_gas":
             return self.gas_ncv_mj_per_m3
         return self.kgce_per_unit(meter) * self.kgce_mj
@@ -86,6 +95,7 @@ class Coefficients:
 
 
 def kgce_table(carrier: str, unit: str) -> float:
+    """The kgce per ``unit`` of ``carrier`` in ``coefficients.csv`` [kgce/unit]."""
     for row in table("coefficients"):
         if row["carrier"] == carrier and row["unit"] == unit:
             return float(row["kgce_per_unit"])
@@ -107,7 +117,8 @@ def grid_factor(site: Site, year: int) -> tuple[float, str]:
 
 def resolve(site: Site, params: dict[str, float], invoice_ncv: float | None) -> Coefficients:
     """Coefficients for ``site``: site options first, then invoices' measured NCV, then
-    the reference tables."""
+    the reference tables.
+    """
     if site.options.natural_gas_ncv_mj_per_m3 is not None:
         ncv, ncv_src = float(site.options.natural_gas_ncv_mj_per_m3), "option"
     elif invoice_ncv is not None:
@@ -124,4 +135,5 @@ def resolve(site: Site, params: dict[str, float], invoice_ncv: float | None) -> 
         grid_factor=gf,
         grid_factor_source=gf_src,
         heat_kgco2_per_gj=params["heat_tco2_per_gj"] * 1000.0,
+        electricity_mj_per_kwh=params["electricity_mj_per_kwh"],
     )

@@ -15,7 +15,8 @@ def calibration_coverage(
     instrument: str, certificates: list[dict[str, Any]], start: dt.date, end: dt.date
 ) -> tuple[bool, list[tuple[dt.date, dt.date]]]:
     """Whether the union of an instrument's [calibrated_on, valid_until] (dates inclusive)
-    covers [start, end], and the uncovered date ranges."""
+    covers [start, end], and the uncovered date ranges.
+    """
     spans = sorted(
         (c["calibrated_on"], c["valid_until"])
         for c in certificates
@@ -39,7 +40,9 @@ def calibration_coverage(
 
 def is_key_equipment(e: Equipment, coef: Coefficients, params: dict[str, float]) -> str | None:
     """``electricity`` or ``fuel`` when ``e`` is key energy-using equipment (GB 17167 table 2:
-    electricity ≥ 100 kW; fuel ≥ 100 m3/h from rated_flow_m3h, else rated_kw × 3.6 / NCV)."""
+    electricity ≥ 100 kW; fuel ≥ 100 m3/h from rated_flow_m3h, else rated_kw × MJ/kWh / NCV,
+    the thresholds and MJ/kWh from the specification).
+    """
     fuel = e.fuel or "electricity"
     if fuel == "electricity":
         if e.rated_kw is not None and e.rated_kw >= params["key_equipment_electricity_kw"]:
@@ -58,7 +61,7 @@ def is_key_equipment(e: Equipment, coef: Coefficients, params: dict[str, float])
                 fuel, "kg" if fuel != "natural_gas" else "m3", density(fuel)
             ).canonical
             ncv = kgce_table(fuel, unit) * coef.kgce_mj
-        flow = e.rated_kw * 3.6 / ncv
+        flow = e.rated_kw * coef.electricity_mj_per_kwh / ncv
     else:
         return None
     return "fuel" if flow >= params["key_equipment_fuel_m3h"] else None
@@ -66,6 +69,8 @@ def is_key_equipment(e: Equipment, coef: Coefficients, params: dict[str, float])
 
 @dataclass(frozen=True)
 class Coverage:
+    """The coverage levels of GB 17167 [%] and the lists behind them."""
+
     site_pct: float | None
     process_pct: float | None
     key_pct: float | None

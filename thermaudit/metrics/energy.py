@@ -69,7 +69,7 @@ def production_by_sku(rows: list[dict[str, Any]], site: Site) -> dict[str, SkuOu
 
 @dataclass(frozen=True)
 class EnergyBalance:
-    """Comprehensive energy of the boundary on one electricity basis. [kgce]"""
+    """Comprehensive energy of the boundary on one electricity basis [kgce]."""
 
     basis: str
     total_kgce: float
@@ -105,7 +105,8 @@ def energy_balance(
 @dataclass(frozen=True)
 class Allocation:
     """Per-SKU energy. ``line_kgce`` is the energy of each line's submeters that was shared
-    on that line; ``rest_kgce`` = E − Σ line_kgce, shared over all SKUs."""
+    on that line; ``rest_kgce`` = E − Σ line_kgce, shared over all SKUs.
+    """
 
     by_sku_kgce: dict[str, float]
     line_kgce: dict[str, float]
@@ -153,7 +154,8 @@ def intensity(
     alloc: Allocation, output: dict[str, SkuOutput]
 ) -> tuple[float | None, dict[str, Any]]:
     """Headline value [kgce/t] = Σ energy of mass-denominated SKUs / their good mass, and
-    ``by_sku`` (mass SKUs kgce/t, count SKUs kgce/piece)."""
+    ``by_sku`` (mass SKUs kgce/t, count SKUs kgce/piece).
+    """
     by_sku: dict[str, Any] = {}
     mass_e = 0.0
     mass_t = 0.0
@@ -183,7 +185,8 @@ def green_certificate_kwh(
     rows: list[dict[str, Any]], start: dt.date, end: dt.date
 ) -> tuple[float, list[dict[str, Any]]]:
     """Retired green certificates prorated by days of overlap with the period (dates
-    inclusive). [kWh]"""
+    inclusive) [kWh].
+    """
     total = 0.0
     detail = []
     for r in rows:
@@ -207,6 +210,8 @@ def green_certificate_kwh(
 
 @dataclass(frozen=True)
 class Carbon:
+    """Scope 1 and 2 emissions of the period [tCO2e] and the net quantities behind them."""
+
     scope1_t: float
     scope2_location_t: float
     scope2_market_t: float

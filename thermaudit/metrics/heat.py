@@ -28,7 +28,7 @@ FLOW_FACTORS: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class StreamHeat:
-    """Heat of one stream over the period. [GJ]"""
+    """Heat of one stream over the period [GJ]."""
 
     stream_id: str
     kind: str
@@ -88,7 +88,8 @@ def _factors_table() -> ir.Table:
 
 def stream_rows(streams: ir.Table, site: Site, spec: Specification) -> ir.Table:
     """Heat of each stream row in the period: columns stream_id, ts, heat_gj (null when the
-    row cannot be valued), status (``ok``, ``unit``, ``no_cold``)."""
+    row cannot be valued), status (``ok``, ``unit``, ``no_cold``).
+    """
     start, end = site.period_bounds_utc()
     meta = _streams_table(site, spec)
     factors = _factors_table()
@@ -114,7 +115,7 @@ def stream_rows(streams: ir.Table, site: Site, spec: Specification) -> ir.Table:
 def stream_heat(
     con: ibis.BaseBackend, streams: ir.Table, site: Site, spec: Specification
 ) -> dict[str, StreamHeat]:
-    """Heat of every declared stream over the period. [GJ]"""
+    """Heat of every declared stream over the period [GJ]."""
     rows = stream_rows(streams, site, spec)
     # per unit too: a stream logged in two wrong units names both
     agg = rows.group_by(["stream_id", "status", "flow_unit"]).aggregate(

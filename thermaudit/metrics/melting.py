@@ -17,6 +17,8 @@ from thermaudit.reference import table
 
 @dataclass(frozen=True)
 class Material:
+    """Thermal properties of an alloy group (``materials.csv``)."""
+
     group: str
     cp_solid: float  # [kJ/(kg K)]
     melting_point_c: float
@@ -24,7 +26,7 @@ class Material:
     cp_liquid: float  # [kJ/(kg K)]
 
     def heat_kj_per_kg(self, tap_c: float, t_ref_c: float = 20.0) -> float:
-        """Theoretical heat to bring 1 kg from ``t_ref_c`` to liquid at ``tap_c``. [kJ/kg]
+        """Theoretical heat to bring 1 kg from ``t_ref_c`` to liquid at ``tap_c`` [kJ/kg].
 
         Notes
         -----
@@ -64,7 +66,8 @@ def material_for(alloy: str) -> Material | None:
 def melting_meters(site: Site) -> list[Meter]:
     """Meters into melting furnaces: ``process: melting`` or serving a melting_furnace, of
     role supply or submeter; a meter below another selected meter is skipped (no double
-    counting)."""
+    counting).
+    """
     furnaces = {e.id for e in site.equipment if e.type == "melting_furnace"}
     chosen = [
         m

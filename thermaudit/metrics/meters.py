@@ -61,6 +61,7 @@ class MeterConsumption:
 
     @property
     def completeness(self) -> float | None:
+        """Received / expected intervals (0-1), ``None`` when none is expected."""
         if self.intervals_expected <= 0:
             return None
         return self.intervals_received / self.intervals_expected

@@ -21,7 +21,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from thermaudit.dataset.site import Site
-from thermaudit.engine import materialize, memory_limit_bytes, release, spill_dir
+from thermaudit.engine import batch_rows as engine_batch_rows
+from thermaudit.engine import materialize, release, spill_dir
 from thermaudit.metrics.quantile import exact_quantile
 
 __all__ = ["MoldResult", "mold_temperature_accuracy", "steady_samples"]
@@ -323,7 +324,8 @@ def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
 
 def _tolerances(site: Site, ids: list[str] | None = None) -> ir.Table:
     """Declared tolerance per controller; keyed by the position in ``ids`` when given
-    (see :func:`_coded`)."""
+    (see :func:`_coded`).
+    """
     declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
     if ids is None:
         keys: pa.Array = pa.array(list(declared), pa.string())
@@ -340,7 +342,8 @@ def _coded(samples: ir.Table, ids: list[str]) -> ir.Table:
     """``controller_id`` replaced by its position in ``ids`` (int32).
 
     The window passes partition and sort by controller; an integer key instead of the
-    string makes them about a quarter cheaper (measured at scale M: 31 → 22 s of CPU)."""
+    string makes them about a quarter cheaper (measured at scale M: 31 → 22 s of CPU).
+    """
     if not ids:
         return samples.mutate(controller_id=ibis.null("int32"))
     branches = ((cid, ibis.literal(i, "int32")) for i, cid in enumerate(ids))
@@ -352,7 +355,8 @@ def _kept(a: ir.Table) -> ir.Table:
 
     Every other row (non-producing, warming up) only counts, and the counts of rows and
     producing rows come from one cheap aggregate over the input instead; at a year of
-    samples this halves what the window passes write."""
+    samples this halves what the window passes write.
+    """
     return a.filter(a.steady | a.ev_setpoint | a.ev_time_gap | a.ev_np_gap | a.dup_extra)
 
 
@@ -361,7 +365,8 @@ def _statistics(a: ir.Table, tol: ir.Table, pooled: bool = True) -> ir.Table:
     and (with ``pooled``) the pooled P95 of |e| as ``value`` with its ``pooled_samples``.
 
     A duplicated timestamp's rows are counted as the extra rows (``dup_extra``, every row
-    after the first of its group) plus one per group (distinct timestamps among them)."""
+    after the first of its group) plus one per group (distinct timestamps among them).
+    """
     dup = a.filter(a.dup_extra)
     groups = (
         dup.group_by(dup.controller_id)
@@ -429,14 +434,17 @@ def _float(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
-def _batch_rows() -> int:
-    """Samples per batch of controllers whose window passes fit in the engine's memory."""
-    return max(1_000_000, memory_limit_bytes() // WINDOW_BYTES_PER_ROW)
+def _batch_rows(con: ibis.BaseBackend) -> int | None:
+    """Samples per batch of controllers whose window passes fit in DuckDB's memory; ``None``
+    (one pass) on an engine that partitions and spills by itself (Spark).
+    """
+    return engine_batch_rows(con, WINDOW_BYTES_PER_ROW)
 
 
 def _batches(rows: dict[str, int], limit: int) -> list[list[str]]:
     """Controllers (sorted) packed greedily into batches of at most ``limit`` in-period
-    samples; a controller with more samples than that is a batch of its own."""
+    samples; a controller with more samples than that is a batch of its own.
+    """
     out: list[list[str]] = []
     size = 0
     for cid in sorted(rows):
@@ -504,7 +512,7 @@ def mold_temperature_accuracy(
     Parameters
     ----------
     con : ibis.BaseBackend
-        Engine that executes the expressions (``ibis.duckdb.connect()`` by default).
+        Engine that executes the expressions (:func:`thermaudit.engine.connect`).
     samples : ibis.Table
         The normalized ``mold_temperature`` table, see :func:`steady_samples`. [°C]
     site : Site
@@ -573,7 +581,8 @@ def mold_temperature_accuracy(
     outside_by = {r["controller_id"]: int(r["rows_out"]) for r in per if r["rows_out"]}
     rows_in = {r["controller_id"]: int(r["rows_in"]) for r in per if r["rows_in"]}
     producing_in = {r["controller_id"]: int(r["producing_in"]) for r in per}
-    batches = _batches(rows_in, batch_rows or _batch_rows())
+    limit = batch_rows or _batch_rows(con)
+    batches = _batches(rows_in, limit) if limit else [sorted(rows_in)]
     kept, value = _batched_statistics(con, samples, site, batches)
     # a controller whose in-period rows are all non-producing or warming up keeps no row
     stats = {r["controller_id"]: r for r in kept}

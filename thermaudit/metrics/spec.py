@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from thermaudit.errors import SpecificationError
+from thermaudit.metrics.grading import kind_of
 
 DEFAULT_SPEC = "miit-2026-provisional@1"
 
@@ -27,6 +28,15 @@ KNOWN_METRICS = (
     "melting_energy_intensity",
     "unit_product_carbon_intensity",
     "energy_metering_coverage",
+)
+
+#: the reference tables a specification uses when it names none (``coefficient_tables``)
+DEFAULT_COEFFICIENT_TABLES = (
+    "coefficients",
+    "emission_factors",
+    "grid_factors",
+    "materials",
+    "provinces",
 )
 
 _REQUIRED_PARAMETERS = (
@@ -46,6 +56,8 @@ _REQUIRED_PARAMETERS = (
 
 @dataclass(frozen=True)
 class MetricSpec:
+    """One metric of a specification: id, names, unit and the raw YAML block."""
+
     id: str
     name_zh: str
     name_en: str
@@ -54,11 +66,14 @@ class MetricSpec:
 
     @property
     def grading(self) -> dict[str, Any]:
+        """The ``grading`` block (a copy; empty when the metric has none)."""
         return dict(self.raw.get("grading") or {})
 
 
 @dataclass(frozen=True)
 class Specification:
+    """A metric specification: metrics, parameters, coefficient tables, source."""
+
     id: str
     version: int
     title_zh: str
@@ -67,6 +82,7 @@ class Specification:
     parameters: dict[str, float]
     metrics: tuple[MetricSpec, ...]
     source: str
+    coefficient_tables: tuple[str, ...] = DEFAULT_COEFFICIENT_TABLES
 
     @property
     def ref(self) -> str:
@@ -74,6 +90,7 @@ class Specification:
         return f"{self.id}@{self.version}"
 
     def metric(self, metric_id: str) -> MetricSpec:
+        """The metric ``metric_id``; a :class:`SpecificationError` lists the defined ones."""
         for m in self.metrics:
             if m.id == metric_id:
                 return m
@@ -83,10 +100,12 @@ class Specification:
         )
 
     def param(self, name: str) -> float:
+        """The formula parameter ``name`` as a float."""
         return float(self.parameters[name])
 
 
 def packaged_specs() -> list[str]:
+    """The ``id@version`` of every packaged specification."""
     folder = resources.files(__package__).joinpath("specs")
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
@@ -113,6 +132,7 @@ def load_spec(spec: str | Path | None = None) -> Specification:
 
 
 def parse_spec(text: str, label: str) -> Specification:
+    """Parse and check the YAML text of a specification (``label`` names it in errors)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -141,6 +161,7 @@ def parse_spec(text: str, label: str) -> Specification:
                 f"{label}: metrics[{i}].id {mid!r} is not a metric this engine computes; "
                 f"known: {', '.join(KNOWN_METRICS)}"
             )
+        kind_of(mid, metrics[-1].grading, label)  # an unknown grading kind is refused here
     title = data["title"]
     return Specification(
         id=str(data["id"]),
@@ -151,4 +172,7 @@ def parse_spec(text: str, label: str) -> Specification:
         parameters={k: float(v) for k, v in params.items()},
         metrics=tuple(metrics),
         source=label,
+        coefficient_tables=tuple(
+            str(t) for t in data.get("coefficient_tables") or DEFAULT_COEFFICIENT_TABLES
+        ),
     )

@@ -102,6 +102,7 @@ class InstrumentU:
 
     @property
     def expired(self) -> bool:
+        """Whether only an expired certificate was found."""
         return self.calibration == "expired"
 
 
@@ -196,7 +197,8 @@ def instrument_uncertainties(
     site: Site, certificates: list[dict[str, Any]]
 ) -> dict[str, InstrumentU]:
     """:func:`instrument_uncertainty` of every meter (with its accuracy class), heat stream
-    (relative, certificates only) and temperature controller (°C) of ``site``."""
+    (relative, certificates only) and temperature controller (°C) of ``site``.
+    """
     start, end = site.period.start, site.period.end
     out: dict[str, InstrumentU] = {}
     for m in site.meters:
@@ -217,7 +219,8 @@ def instrument_uncertainties(
 @dataclass(frozen=True)
 class _Term:
     """One input of a metric: ``c_u`` = |sensitivity| × standard uncertainty of the input, in
-    the metric's unit (None when the input's uncertainty is unknown)."""
+    the metric's unit (None when the input's uncertainty is unknown).
+    """
 
     input: str
     c_u: float | None
@@ -529,7 +532,8 @@ def _melting_energy_intensity(x: _Inputs) -> dict[str, Any]:
 
 def _carbon_factor(x: _Inputs, meter_id: str) -> float | None:
     """tCO2 per canonical unit of a meter in the location-based carbon total, as
-    :func:`thermaudit.metrics.energy.carbon` applies it; None when it is not an input."""
+    :func:`thermaudit.metrics.energy.carbon` applies it; None when it is not an input.
+    """
     m = x.site.meter(meter_id)
     if m.carrier == "electricity":
         return x.coef.grid_factor / 1000.0

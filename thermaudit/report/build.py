@@ -95,6 +95,7 @@ def report_dataset(
     progress: Callable[[str], None] | None = None,
     keep_source: bool = False,
     diagnose: bool = False,
+    engine: str | None = None,
 ) -> tuple[Assessment, ReportFiles]:
     """Assess ``dataset``, write ``out_dir/assessment.json`` and the report beside it; with
     ``diagnose``, the assessment carries the ``diagnosis`` section (and the report its
@@ -102,7 +103,7 @@ def report_dataset(
     check_lang(lang)
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     step = progress or (lambda _m: None)
-    con = connect()
+    con = connect(engine)
     result = assess(dataset, spec=spec, con=con, progress=step)
     if diagnose:
         from thermaudit.diagnosis.section import diagnosis_section
