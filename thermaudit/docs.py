@@ -31,6 +31,7 @@ _KIND_TEXT = {
     "str": "text",
     "float": "number",
     "qty": "number ≥ 0",
+    "count": "whole number ≥ 0",
     "timestamp": "date-time",
     "date": "date",
     "temp": "°C, > −273.15",
