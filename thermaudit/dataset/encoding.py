@@ -7,8 +7,8 @@ again. Three kinds of wrong files are told apart in the message:
 - UTF-16 or UTF-32, with a byte order mark or without one (then its NUL bytes tell);
 - bytes that are not UTF-8 at all (most often GBK from a Chinese Excel or Notepad);
 - GBK text that happens to be valid UTF-8: a GBK character whose two bytes are ``C2``–``DF``
-  followed by ``80``–``BF`` is also a two-byte UTF-8 sequence, so ``使用`` saved as GBK
-  reads as ``ʹÓÃ``-like letters of unrelated alphabets. :func:`gbk_in_disguise` refuses a
+  followed by ``80``–``BF`` is also a two-byte UTF-8 sequence, so ``伟业`` saved as GBK
+  reads as ``ΰҵ``, a Greek and a Cyrillic letter. :func:`gbk_in_disguise` refuses a
   run of such letters that mixes alphabets (a real word does not) and reads as Chinese in
   GBK. A run that stays within one alphabet cannot be told from real text and is accepted.
 """

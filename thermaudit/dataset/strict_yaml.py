@@ -199,6 +199,17 @@ def _too_large(label: str, node: yaml.Node) -> Problem:
     )
 
 
+def _yaml_error(exc: yaml.YAMLError, label: str, text: str) -> InvalidDataset:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark else None
+    if isinstance(exc, yaml.reader.ReaderError):  # an unprintable character
+        line = text.count("\n", 0, exc.position) + 1
+        found = f"unacceptable character #x{exc.character:04x} (a control character)"
+    else:
+        found = str(getattr(exc, "problem", None) or exc).split("\n")[0]
+    return InvalidDataset([Problem(label, line, None, "valid YAML", found)])
+
+
 def load(text: str, label: str) -> tuple[Any, dict[Path_, int]]:
     """The document of ``text`` and the line of every YAML path in it.
 
@@ -207,8 +218,11 @@ def load(text: str, label: str) -> tuple[Any, dict[Path_, int]]:
     InvalidDataset
         For invalid YAML, with every problem of the kinds listed in the module docstring.
     """
-    loader = _Loader(text, label)
     lines: dict[Path_, int] = {}
+    try:
+        loader = _Loader(text, label)  # the reader refuses control characters here
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, label, text) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -218,11 +232,7 @@ def load(text: str, label: str) -> tuple[Any, dict[Path_, int]]:
     except _Stop as stop:
         raise InvalidDataset([stop.problem]) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        found = str(getattr(exc, "problem", None) or exc).split("\n")[0]
-        raise InvalidDataset(
-            [Problem(label, mark.line + 1 if mark else None, None, "valid YAML", found)]
-        ) from None
+        raise _yaml_error(exc, label, text) from None
     finally:
         loader.dispose()
     if loader.problems:
