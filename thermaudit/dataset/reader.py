@@ -408,6 +408,7 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
         return "skip"
 
     def batches() -> Iterator[Batch]:
+        done = 0
         try:
             reader = pcsv.open_csv(
                 src.path,
@@ -421,7 +422,6 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
                     quoted_strings_can_be_null=False,
                 ),
             )
-            done = 0
             for batch in reader:
                 if invalid:
                     break
@@ -431,7 +431,15 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
                 yield list(batch.columns), numbers
                 done += n
         except pa.ArrowInvalid as exc:
-            problems.add(src.label, None, None, "a comma-separated CSV file", shorten(str(exc)))
+            if "Could not skip initial" in str(exc):
+                return  # the header row alone, without a line end: no data rows
+            problems.add(
+                src.label,
+                done + 2,
+                None,
+                "a comma-separated CSV file (the rows from this one on cannot be read)",
+                shorten(str(exc)),
+            )
             raise _Unreadable from None
         if invalid:
             _report_ragged(src, len(header), problems)
@@ -463,6 +471,15 @@ def _csv_header(src: _Source, problems: ProblemCollector) -> list[str]:
             None,
             "a header row naming the columns",
             "an empty file" if empty else "an empty first line",
+        )
+        raise _Unreadable
+    if any("\n" in h or "\r" in h for h in header):
+        problems.add(
+            src.label,
+            1,
+            None,
+            "a header row on one line (a quote opened in the header is never closed)",
+            shorten(",".join(header)),
         )
         raise _Unreadable
     separator = _other_separator(header)
