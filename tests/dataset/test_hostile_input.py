@@ -662,3 +662,12 @@ def test_more_than_512_columns_in_a_sheet_is_refused(tmp_path: Path) -> None:
     p = one_failure(folder, tmp_path)
     assert (p.file, p.row) == ("dataset.xlsx[melting]", 1)
     assert p.found == f"{len(rows[0]):,} columns"
+
+
+def test_stored_site_copy_with_a_key_accepted_before_stays_readable(tmp_path: Path) -> None:
+    """A workspace keeps the site.yaml of each import; one stored before unknown keys were
+    refused must still load (the unknown key dropped), or its import would be lost."""
+    site, _ = site_with(tmp_path, "timezone: Asia/Shanghai", "timezone: Asia/Shanghai\nnotes: x")
+    with pytest.raises(InvalidDataset):
+        load_site(site)
+    assert load_site(site, stored=True) == load_site(MINI / "site.yaml")

@@ -441,8 +441,19 @@ def _read_text(path: Path, label: str) -> str:
     return text
 
 
-def load_site(path: Path, label: str = "site.yaml") -> Site:
+def load_site(path: Path, label: str = "site.yaml", *, stored: bool = False) -> Site:
     """Read and validate ``site.yaml``; every problem names its line and YAML path.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    label : str
+        Its name in messages.
+    stored : bool
+        The copy of an import accepted before unknown keys were refused: keys the site
+        model does not define are dropped instead of refused, so that no stored import
+        becomes unreadable.
 
     Raises
     ------
@@ -453,6 +464,8 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
     data, lines = strict_yaml.load(_read_text(path, label), label)
     if not isinstance(data, dict):
         raise InvalidDataset([Problem(label, 1, None, "a YAML mapping", type(data).__name__)])
+    if stored:
+        data = _known_only(data, ())
     problems = ProblemCollector()
     if data.get("contract") != CONTRACT:
         problems.add(
@@ -471,6 +484,18 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
     problems.extend(_references(site, lines, label))
     problems.raise_if_any()
     return site
+
+
+def _known_only(data: Any, loc: tuple[Any, ...]) -> Any:
+    """``data`` without the mapping keys the site model does not define at ``loc``."""
+    if isinstance(data, list):
+        return [_known_only(v, (*loc, i)) for i, v in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    model = _model_at(loc)
+    if model is None:  # a free mapping (tariffs, owners): its keys are validated as values
+        return {k: _known_only(v, (*loc, k)) for k, v in data.items()}
+    return {k: _known_only(v, (*loc, k)) for k, v in data.items() if k in model.model_fields}
 
 
 def _validation_problems(
