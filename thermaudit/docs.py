@@ -156,7 +156,9 @@ def render_contract() -> str:
         "`natural_gas: 3.6` CNY/m3; for the diagnosis: a carrier not listed is priced from "
         "`energy_purchases` amount_cny / quantity, else a default marked as such) |",
         "| `meters` | list, see below |",
-        "| `equipment` | `{id, type, rated_kw, fuel, line, process, rated_flow_m3h}` |",
+        "| `equipment` | `{id, type, rated_kw, fuel, line, process, rated_flow_m3h, drive, "
+        "clamping_force_t}` (`drive`: free text such as `variable speed`; `clamping_force_t` "
+        "in t) |",
         "| `products` | `{sku, name, name_en, unit_mass_kg, material, denominator (mass or count), "
         "cn_code, markets}` |",
         "| `temperature_controllers` | `{id, mold, line, medium, tolerance_c}` |",

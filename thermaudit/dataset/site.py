@@ -250,6 +250,11 @@ class Equipment(_Model):
     line: str | None = None
     process: Process | None = None
     rated_flow_m3h: float | None = Field(default=None, ge=0)
+    #: free text such as ``fixed speed`` or ``variable speed`` (VSD, VFD, inverter, 变频): a
+    #: variable-speed compressor gets no VSD retrofit measure in the diagnosis
+    drive: str | None = None
+    #: clamping force of a die-casting or injection molding machine [t]
+    clamping_force_t: float | None = Field(default=None, gt=0)
 
     @field_validator("id", "line", mode="before")
     @classmethod
