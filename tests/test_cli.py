@@ -105,3 +105,125 @@ def test_assess_report_writes_the_three_report_files(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert (out / "report.pdf").read_bytes().startswith(b"%PDF-")
     assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# user data is printed as it is, never read as Rich markup or emoji codes (issue #15)
+
+MARKUP = "Evil [/] Co [bold red]x[/] :smile: [link=http://e.invalid]y[/link]"
+
+
+def wide(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI on a 400-column terminal, so that Rich does not wrap the text read back."""
+    import os
+
+    env = {**os.environ, "COLUMNS": "400"}
+    return subprocess.run(
+        [sys.executable, "-m", "thermaudit", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+
+
+def _dataset_named(tmp_path: Path, name: str) -> Path:
+    ds = tmp_path / "ds"
+    shutil.copytree(FIXTURES / "mini", ds, ignore=shutil.ignore_patterns("expected.json"))
+    site = ds / "site.yaml"
+    text = site.read_text("utf-8")
+    site.write_text(text.replace("name: 苏州虎丘精密压铸有限公司", f"name: '{name}'", 1), "utf-8")
+    return ds
+
+
+def test_enterprise_name_with_markup_is_printed_literally_not_markup_error(tmp_path: Path) -> None:
+    ds = _dataset_named(tmp_path, MARKUP)
+    r = wide("assess", str(ds), "-o", str(tmp_path / "out"), "--no-diagnosis")
+    assert r.returncode == 0, r.stderr
+    assert MARKUP in r.stdout
+    assert "😄" not in r.stdout
+    assert "MarkupError" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_refusal_naming_user_text_with_markup_is_printed_literally(tmp_path: Path) -> None:
+    ds = _dataset_named(tmp_path, "x")
+    site = ds / "site.yaml"
+    site.write_text(site.read_text("utf-8") + "'[/]:smile:[bold]': 1\n", "utf-8")
+    r = wide("assess", str(ds), "-o", str(tmp_path / "out"))
+    assert r.returncode == 2
+    assert "'[/]:smile:[bold]'" in r.stderr
+    assert "😄" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_error_message_with_markup_in_a_path_is_printed_literally(tmp_path: Path) -> None:
+    not_a_workspace = tmp_path / "[" / "] :smile:"  # the path holds "[/] :smile:"
+    not_a_workspace.mkdir(parents=True)
+    r = wide("import", str(FIXTURES / "mini"), "-w", str(not_a_workspace))
+    assert r.returncode == 2, r.stderr
+    assert "[/] :smile:" in r.stderr
+    assert "😄" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_styled_escapes_its_values_and_renders_its_own_markup() -> None:
+    from thermaudit.cli import make_console, styled
+
+    con = make_console(width=200, force_terminal=False)
+    with con.capture() as cap:
+        con.print(styled("[green]imported[/] as {x}", x=MARKUP))
+        con.print(f"plain {MARKUP}")
+    assert cap.get().splitlines() == [f"imported as {MARKUP}", f"plain {MARKUP}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# refusals leave the workspace byte-identical (issue #15)
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_replace_with_an_empty_required_table_is_refused_and_supersedes_nothing(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    assert thermaudit("init", str(ws)).returncode == 0
+    assert thermaudit("import", str(FIXTURES / "mini"), "-w", str(ws)).returncode == 0
+    before = _tree(ws)
+    empty = tmp_path / "empty"
+    shutil.copytree(FIXTURES / "mini", empty, ignore=shutil.ignore_patterns("expected.json"))
+    header = (empty / "readings.csv").read_text("utf-8").splitlines()[0]
+    (empty / "readings.csv").write_text(header + "\n", "utf-8")
+    r = thermaudit("import", str(empty), "-w", str(ws), "--replace")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "readings.csv, row 2: expected at least one data row" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert _tree(ws) == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda ds: (ds / "site.yaml").write_bytes((ds / "site.yaml").read_bytes().decode().encode("utf-16")), "site.yaml, line 1"),  # noqa: E501
+        (lambda ds: (ds / "site.yaml").write_text((ds / "site.yaml").read_text("utf-8").replace("start: 2025-10-06", "start: 2025-02-29"), "utf-8"), "site.yaml, line 8"),  # noqa: E501
+        (lambda ds: (ds / "customers.csv").write_bytes("customer,market,sku,energy_clause\n博世,EU,,no\n".encode("gbk")), "customers.csv, row 2, column customer"),  # noqa: E501
+    ],
+    ids=["utf-16-site", "impossible-date", "gbk-customers"],
+)  # fmt: skip
+def test_import_refusal_exits_2_and_leaves_the_workspace_byte_identical(
+    tmp_path: Path, edit: object, where: str
+) -> None:
+    ws = tmp_path / "ws"
+    assert thermaudit("init", str(ws)).returncode == 0
+    before = _tree(ws)
+    ds = tmp_path / "ds"
+    shutil.copytree(FIXTURES / "mini", ds, ignore=shutil.ignore_patterns("expected.json"))
+    edit(ds)  # type: ignore[operator]
+    r = thermaudit("import", str(ds), "-w", str(ws))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert where in r.stderr
+    assert "Traceback" not in r.stderr
+    assert _tree(ws) == before

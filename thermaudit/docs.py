@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
-from thermaudit.dataset.contract import CONTRACT, TABLES
+from thermaudit.dataset.contract import CONTRACT, TABLES, UNREAD_TABLES
+from thermaudit.dataset.reader import MAX_COLUMNS
 from thermaudit.dataset.site import (
     DEFAULT_PROCESS,
+    MAX_SITE_BYTES,
     Carrier,
     EquipmentType,
     Market,
@@ -21,6 +23,7 @@ from thermaudit.dataset.site import (
     Process,
     Role,
 )
+from thermaudit.dataset.strict_yaml import MAX_DEPTH, MAX_INT_DIGITS, MAX_NODES
 from thermaudit.diagnosis.weather import DEGREE_DAY_BASES, MIN_COVERAGE
 from thermaudit.metrics.spec import load_spec
 from thermaudit.quality.findings import catalogue
@@ -31,6 +34,7 @@ _KIND_TEXT = {
     "str": "text",
     "float": "number",
     "qty": "number ≥ 0",
+    "count": "whole number ≥ 0",
     "timestamp": "date-time",
     "date": "date",
     "temp": "°C, > −273.15",
@@ -74,6 +78,46 @@ def _md_table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(out)
 
 
+def _refusals() -> list[str]:
+    """What the readers refuse beyond the column kinds (issue #15), from their constants."""
+    widest = max(len(t.columns) for t in TABLES.values())
+    required = ", ".join(f"`{t.name}`" for t in TABLES.values() if t.mandatory)
+    counts = ", ".join(
+        f"`{t.name}.{c.name}`" for t in TABLES.values() for c in t.columns if c.kind == "count"
+    )
+    return [
+        "## Files the readers refuse",
+        "",
+        "- **Encoding**: `site.yaml` and every CSV table are UTF-8 text (a BOM allowed), never "
+        "transcoded. UTF-16 and UTF-32 (with or without a byte order mark), GBK and other "
+        "encodings are refused naming the row (line) and column of the first byte that is not "
+        "UTF-8, with how to save the file again (Excel: *CSV UTF-8 (Comma delimited)*). GBK text "
+        "whose bytes happen to be valid UTF-8 (such as 伟业, which reads as the Greek and "
+        "Cyrillic letters ΰҵ) is refused when a run of its letters mixes alphabets; a run within "
+        "one alphabet cannot be told from real text.",
+        "- **CSV**: comma-separated; a header row separated by semicolons or tabs gets one "
+        "message naming the separator. A quote that is never closed, and a cell longer than "
+        "131,072 characters, are refused at their row.",
+        f"- **Size**: at most {MAX_COLUMNS} columns in a table file or sheet (the widest table "
+        f"of the contract has {widest}; extra columns are kept); `site.yaml` at most "
+        f"{MAX_SITE_BYTES >> 20} MB, nested at most {MAX_DEPTH} levels, at most "
+        f"{MAX_NODES:,} values once YAML aliases are expanded, integers of at most "
+        f"{MAX_INT_DIGITS} digits.",
+        "- **Values**: a number must be finite wherever one is expected (`.inf`, `.nan`, "
+        "`1e999` in `site.yaml` as in the tables); piece counts "
+        f"({counts}) are whole numbers; a UTC offset is within ±14:00; a date in `site.yaml` "
+        "exists on the "
+        "calendar (`2025-02-29` does not).",
+        "- **Empty tables**: a table file of 0 bytes (no header row) is refused for every "
+        f"table, optional ones included; a required table ({required}) with a "
+        "header and no data row is refused; an optional one is an empty table.",
+        "- **Special files**: a table or `site.yaml` that is a named pipe (FIFO), a device, a "
+        "socket or a folder is refused without being opened; a symbolic link counts as the "
+        "file it points to.",
+        "",
+    ]
+
+
 def render_contract() -> str:
     assert set(get_args(Role)) == set(ROLES)
     parts = [
@@ -101,7 +145,8 @@ def render_contract() -> str:
         "| `contract` | `thermaudit.dataset/1` |",
         "| `enterprise` | `name` (required), `name_en`, `credit_code` (18 characters, check digit "
         "per GB 32100), `sector` (`die_casting`, `mold_making`, `precision_casting`, `other`), "
-        "`province` (selects the default grid emission factor) |",
+        "`province` (selects the default grid emission factor), `net_revenue: {amount, currency}` "
+        "(optional; currency an ISO 4217 code such as `CNY`) |",
         "| `period` | `{start, end}`: inclusive local dates |",
         "| `timezone` | IANA name; timestamps without offset are in this zone |",
         "| `options` | `electricity_basis` (`calorific` default, `equivalent`), "
@@ -111,12 +156,21 @@ def render_contract() -> str:
         "`natural_gas: 3.6` CNY/m3; for the diagnosis: a carrier not listed is priced from "
         "`energy_purchases` amount_cny / quantity, else a default marked as such) |",
         "| `meters` | list, see below |",
-        "| `equipment` | `{id, type, rated_kw, fuel, line, process, rated_flow_m3h}` |",
+        "| `equipment` | `{id, type, rated_kw, fuel, line, process, rated_flow_m3h, drive, "
+        "clamping_force_t}` (`drive`: free text such as `variable speed`; `clamping_force_t` "
+        "in t) |",
         "| `products` | `{sku, name, name_en, unit_mass_kg, material, denominator (mass or count), "
         "cn_code, markets}` |",
         "| `temperature_controllers` | `{id, mold, line, medium, tolerance_c}` |",
         "| `heat_streams` | `{id, kind (available or recovered), medium (water, flue_gas, air), "
         "source, interval_s, t_ref_c, cp}` |",
+        "| `owners` | optional: who answers for each table, `{table: {department, role}}`; "
+        f"a table of the contract ({', '.join(f'`{t}`' for t in (*TABLES, *UNREAD_TABLES))}) |",
+        "",
+        "A key that the contract does not define is an error naming its line and the closest "
+        "known key (`grid_emision_factor_kgco2_per_kwh` → did you mean "
+        "`grid_emission_factor_kgco2_per_kwh`?), so that a typing error cannot silently change a "
+        "result; so is a key written twice in one mapping (YAML would let the second win).",
         "",
         "### Meters",
         "",
@@ -196,6 +250,7 @@ def render_contract() -> str:
             )
         )
         parts.append("")
+    parts += _refusals()
     parts += [
         "## Time",
         "",

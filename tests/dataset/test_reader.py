@@ -218,7 +218,7 @@ def _typed_table(table: str, path: Path) -> pa.Table:
             )
         elif kind == "date":
             cols[name] = pa.array([c and dt.date.fromisoformat(c) for c in cells], pa.date32())
-        elif kind == "qty" and name.endswith("_qty"):
+        elif kind == "count":
             cols[name] = pa.array([c and int(c) for c in cells], pa.int64())
         elif kind in ("float", "qty", "temp"):
             cols[name] = pa.array([c and float(c) for c in cells], pa.float64())
@@ -235,7 +235,7 @@ def _excel_cell(kind: str, text: str) -> object:
             return dt.datetime.fromisoformat(text)
         if kind == "date":
             return dt.date.fromisoformat(text)
-        if kind in ("float", "qty", "temp"):
+        if kind in ("float", "qty", "count", "temp"):
             value = float(text)
             return int(value) if value.is_integer() else value
     except ValueError:
@@ -583,7 +583,7 @@ def test_duplicate_column_in_header(tmp_path: Path) -> None:
         ("readings", "value", "1e999", "a finite number"),
         ("readings", "meter_id", "", "a meter id declared in site.yaml"),
         ("production", "good_qty", "-5", "a quantity ≥ 0"),
-        ("production", "scrap_qty", "a few", "a number ≥ 0"),
+        ("production", "scrap_qty", "a few", "a whole number ≥ 0 (pieces)"),
         ("production", "line", " ", "a text (the column is required)"),
         ("heat_streams", "flow_unit", "m³/h", "one of m3/h, t/h, Nm3/h, kg/h"),
         ("heat_streams", "t_hot_c", "-300", "a temperature above absolute zero (−273.15 °C)"),

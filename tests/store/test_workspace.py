@@ -454,7 +454,10 @@ def test_other_enterprise_is_refused(stored, tmp_path):
     ds = make_dataset(
         tmp_path / "other",
         site_edit=lambda t: t.replace("91320505MA1P7QWK8M", other),
-        keep=lambda r: r[1] > "2025-10-10",  # no readings overlap: only the enterprise differs
+        # no readings overlap (one reading after the stored ones: an empty readings table is
+        # refused since issue #15): only the enterprise differs
+        keep=lambda r: r[1] > "2025-10-10",
+        readings_edit=lambda t: t + "E-MAIN,2025-10-20 00:00:00,4600.5\n",
     )
     with pytest.raises(WorkspaceError) as exc:
         ws.import_dataset(ds, replace=True)

@@ -3,6 +3,11 @@
 Each command lives in its own module and registers itself on :data:`app`; no logic lives
 only here. A :class:`~thermaudit.errors.ThermauditError` becomes a clear message on stderr
 and exit code 2, never a traceback.
+
+Every string the commands print may hold user data (an enterprise named ``Evil [/] Co``, a
+cell ``:smile:``, a path with brackets), so the consoles interpret no markup, no emoji codes
+and highlight nothing: a plain ``str`` is printed as it is, in a table cell too. Styled text
+is made with :func:`styled`, whose template is ours and whose values are escaped.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from thermaudit.errors import InvalidDataset, ThermauditError
 
@@ -21,8 +28,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+
+
+def make_console(**options: object) -> Console:
+    """A console that prints user data literally (no markup, emoji codes or highlighting)."""
+    return Console(markup=False, emoji=False, highlight=False, **options)  # type: ignore[arg-type]
+
+
+def styled(template: str, **values: object) -> Text:
+    """Text from Rich markup ``template``; its ``{name}`` fields are filled with ``values``,
+    escaped, so data is never read as markup or as an emoji code.
+
+    >>> styled("[green]imported[/] as {name}", name="Evil [/] Co").plain
+    'imported as Evil [/] Co'
+    """
+    filled = template.format(**{k: escape(str(v)) for k, v in values.items()})
+    return Text.from_markup(filled, emoji=False)
+
+
+console = make_console()
+err_console = make_console(stderr=True)
 
 #: exit code for a user mistake (bad input, refused operation)
 EXIT_USER_ERROR = 2
@@ -33,17 +58,20 @@ def report_error(exc: ThermauditError) -> None:
     if isinstance(exc, InvalidDataset):
         n = len(exc.problems)
         err_console.print(
-            f"[bold red]error:[/] the dataset was rejected: {n}{'+' if exc.truncated else ''} "
-            f"problem{'s' if n != 1 else ''}; nothing was stored."
+            styled(
+                "[bold red]error:[/] the dataset was rejected: {n} problem{s}; nothing was stored.",
+                n=f"{n}{'+' if exc.truncated else ''}",
+                s="s" if n != 1 else "",
+            )
         )
         for p in exc.problems:
-            err_console.print(f"  {p}", markup=False, highlight=False)
+            err_console.print(f"  {p}")
         if exc.truncated:
-            err_console.print("  … (list capped)", markup=False)
+            err_console.print("  … (list capped)")
     else:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(styled("[bold red]error:[/] {exc}", exc=exc))
     if exc.hint:
-        err_console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        err_console.print(styled("[dim]hint:[/] {hint}", hint=exc.hint))
 
 
 def _register() -> None:

@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from thermaudit.api import assess_path, report_path
-from thermaudit.cli import app, console
+from thermaudit.cli import app, console, styled
 from thermaudit.engine import engine_name
 from thermaudit.errors import DataNotQualified
 from thermaudit.metrics.spec import Specification, load_spec
@@ -62,7 +62,7 @@ def assess(
     engine = engine_name(engine)  # an unknown engine is refused before any work
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -116,9 +116,9 @@ def _summary(doc: dict[str, Any], spec: Specification) -> None:
         if r is None:
             continue
         suff = r.get("sufficiency") or {}
-        data = "qualified" if suff.get("qualified") else "[yellow]not qualified[/]"
+        data = "qualified" if suff.get("qualified") else styled("[yellow]not qualified[/]")
         t.add_row(
-            f"{m.name_en}\n[dim]{m.name_zh}[/]",
+            styled("{en}\n[dim]{zh}[/]", en=m.name_en, zh=m.name_zh),
             _fmt(r.get("value")),
             r.get("unit", ""),
             _fmt(r.get("uncertainty")),
@@ -143,7 +143,14 @@ app.add_typer(spec_app, name="spec")
 def spec_show(spec: SpecOption = None) -> None:
     """Print the active specification: metrics, units, grading and coefficients."""
     s = load_spec(spec)
-    console.print(f"[bold]{s.ref}[/]  ({s.status})  source: {s.source}", highlight=False)
+    console.print(
+        styled(
+            "[bold]{ref}[/]  ({status})  source: {source}",
+            ref=s.ref,
+            status=s.status,
+            source=s.source,
+        )
+    )
     console.print(f"{s.title_en}\n{s.title_zh}", highlight=False)
     t = Table(title="metrics", title_justify="left")
     for col in ("id", "name", "unit", "standard", "grading"):

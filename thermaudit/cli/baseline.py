@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from thermaudit.api import open_dataset
-from thermaudit.cli import app, console
+from thermaudit.cli import app, console, styled
 from thermaudit.diagnosis.baseline import baseline_section
 
 
@@ -91,11 +91,12 @@ def _print(doc: dict[str, Any]) -> None:
     v = doc["validity"]
     valid = "[green]yes[/]" if v["valid"] else "[red]no[/]"
     console.print(
-        f"R² {_g(m['r2'])}  adj. R² {_g(m['adj_r2'])}  "
-        f"CV(RMSE) {_g(100 * m['cv_rmse'], '.2f')} % (≤ {100 * v['cv_rmse_max']:g} %)  "
-        f"NMBE {_g(100 * m['nmbe'], '.2g')} % (|·| ≤ {100 * v['nmbe_abs_max']:g} %)  "
-        f"valid: {valid}",
-        highlight=False,
+        styled(
+            "{fit}  valid: " + valid,
+            fit=f"R² {_g(m['r2'])}  adj. R² {_g(m['adj_r2'])}  "
+            f"CV(RMSE) {_g(100 * m['cv_rmse'], '.2f')} % (≤ {100 * v['cv_rmse_max']:g} %)  "
+            f"NMBE {_g(100 * m['nmbe'], '.2g')} % (|·| ≤ {100 * v['nmbe_abs_max']:g} %)",
+        )
     )
     w = doc.get("weather")
     if w is not None:

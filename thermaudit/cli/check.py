@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from thermaudit.api import open_dataset
-from thermaudit.cli import app, console
+from thermaudit.cli import app, console, styled
 from thermaudit.cli.assess import EngineOption
 from thermaudit.engine import connect
 from thermaudit.metrics.assess import assess
@@ -76,7 +76,7 @@ def check(
     tmp.replace(path)
     _findings_table(shown, len(findings))
     _reconciliation_table(recon)
-    console.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)
+    console.print(f"wrote {path}", soft_wrap=True)
 
 
 _STYLE = {"info": "cyan", "warning": "yellow", "error": "bold red"}
@@ -89,7 +89,7 @@ def _findings_table(shown: list[Finding], total: int) -> None:
     t.add_column("message", overflow="fold")
     order = sorted(shown, key=lambda f: (-SEVERITIES.index(f.severity), f.code))
     for f in order:
-        t.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", escape(f.code), escape(f.message))
+        t.add_row(styled(f"[{_STYLE[f.severity]}]{{s}}[/]", s=f.severity), f.code, f.message)
     console.print(t)
 
 
@@ -116,14 +116,14 @@ def _reconciliation_table(rows: list[dict[str, Any]]) -> None:
         t.add_column(col, justify="left" if col == "carrier" else "right")
     for r in rows:
         closes = r["closes"]
-        closure = _n(r["closure_pct"])
+        closure: str | Text = _n(r["closure_pct"])
         if closes["submeters"] is False:
-            closure = f"[red]{closure}[/]"
-        inv = _n(r["invoice_diff_pct"])
+            closure = styled("[red]{x}[/]", x=closure)
+        inv: str | Text = _n(r["invoice_diff_pct"])
         if closes["invoices"] is False:
-            inv = f"[red]{inv}[/]"
+            inv = styled("[red]{x}[/]", x=inv)
         t.add_row(
-            f"{r['carrier']}\n[dim]{r['unit'] or ''}[/]",
+            styled("{carrier}\n[dim]{unit}[/]", carrier=r["carrier"], unit=r["unit"] or ""),
             _n(r["supply"]["kgce"]),
             _n(r["generation"]["kgce"]),
             _n(r["excluded"]["kgce"]),

@@ -38,7 +38,7 @@ def demo(
     """Write a synthetic aluminium die-casting plant, import it and assess it."""
     dataset = out / "dataset"
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} days"),
         TimeElapsedColumn(),

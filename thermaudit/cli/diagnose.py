@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 
 from thermaudit.api import diagnose_path
-from thermaudit.cli import app, console
+from thermaudit.cli import app, console, styled
 from thermaudit.cli.assess import EngineOption, SpecOption
 from thermaudit.engine import engine_name
 
@@ -75,7 +75,7 @@ def print_diagnosis(doc: dict[str, Any]) -> None:
     for m in doc["measures"]:
         t.add_row(
             str(m["rank"]),
-            f"{_short(m['title']['en'])}\n[dim]{_short(m['title']['zh'])}[/]",
+            styled("{en}\n[dim]{zh}[/]", en=_short(m["title"]["en"]), zh=_short(m["title"]["zh"])),
             _n(m["saving_kgce"]),
             _n(m["saving_tco2e"], ",.1f"),
             _n(m["saving_cny"]),
@@ -96,7 +96,7 @@ def print_diagnosis(doc: dict[str, Any]) -> None:
         highlight=False,
     )
     if doc["detectors"]["status"] not in ("ok", "given"):
-        console.print(f"[yellow]{doc['detectors']['status']}[/]", highlight=False)
+        console.print(styled("[yellow]{status}[/]", status=doc["detectors"]["status"]))
     w = Table(title="wastes", title_justify="left")
     for col, just in (("detector", "left"), ("subject", "left"), ("kgce", "right"), ("", "left")):
         w.add_column(col, justify=just)  # type: ignore[arg-type]
@@ -118,7 +118,7 @@ def print_diagnosis(doc: dict[str, Any]) -> None:
     for r in doc["priorities"]["skus"]:
         p.add_row(
             str(r["rank"]),
-            r["sku"] + (" [dim](CBAM)[/]" if r["cbam_covered"] else ""),
+            styled("{sku}" + (" [dim](CBAM)[/]" if r["cbam_covered"] else ""), sku=r["sku"]),
             ", ".join(r["markets"]),
             _n(r["energy_kgce_per_t"], ",.1f"),
             _n(r["carbon_tco2e_per_t"], ".3f"),
@@ -138,7 +138,7 @@ def print_diagnosis(doc: dict[str, Any]) -> None:
                 i["sku"],
                 i["certificate_no"],
                 i["renewal_due"],
-                f"[{style[i['status']]}]{i['status']}[/]",
+                styled(f"[{style[i['status']]}]{{status}}[/]", status=i["status"]),
                 "\n".join(x["en"] for x in i["warnings"]) or "—",
             )
         console.print(c)

@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from thermaudit.api import open_dataset
-from thermaudit.cli import app, console, err_console
+from thermaudit.cli import app, console, err_console, styled
 from thermaudit.cli.assess import SpecOption
 from thermaudit.metrics.spec import load_spec
 from thermaudit.report.labels import LANGS
@@ -57,7 +57,7 @@ def report(
     specification = load_spec(spec)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -77,10 +77,11 @@ def report(
 
 def _done(files: ReportFiles, written: list[Path], t0: float) -> None:
     for w in files.warnings:
-        err_console.print(f"[yellow]typst warning:[/] {w}", highlight=False)
+        err_console.print(styled("[yellow]typst warning:[/] {w}", w=w))
     for p in written:
         console.print(f"wrote {p}", highlight=False)
     console.print(
-        f"[dim]{time.perf_counter() - t0:.1f} s (PDF {files.seconds['pdf']:.1f} s)[/]",
-        highlight=False,
+        styled(
+            "[dim]{t}[/]", t=f"{time.perf_counter() - t0:.1f} s (PDF {files.seconds['pdf']:.1f} s)"
+        )
     )

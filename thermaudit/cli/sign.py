@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from thermaudit.cli import app, console
+from thermaudit.cli import app, console, styled
 from thermaudit.signing import (
     MANIFEST,
     SIGNATURE,
@@ -103,9 +102,11 @@ def _print(result: VerifyResult, out: Path, *, trusted: bool) -> None:
     m = result.manifest
     if result.valid and m is not None:
         console.print(
-            f"[bold green]valid[/]: {len(m.files)} files in {escape(str(out))} match the "
-            "signed manifest",
-            highlight=False,
+            styled(
+                "[bold green]valid[/]: {n} files in {out} match the signed manifest",
+                n=len(m.files),
+                out=out,
+            ),
             soft_wrap=True,
         )
         _say(f"signed at {printable(m.signed_at)} by {printable(m.signer or '(no signer given)')}")
@@ -129,8 +130,9 @@ def _print(result: VerifyResult, out: Path, *, trusted: bool) -> None:
         return
     n = len(result.problems)
     console.print(
-        f"[bold red]INVALID[/]: {n} problem{'s' if n != 1 else ''} in {escape(str(out))}",
-        highlight=False,
+        styled(
+            "[bold red]INVALID[/]: {n} problem{s} in {out}", n=n, s="s" if n != 1 else "", out=out
+        ),
         soft_wrap=True,
     )
     for p in result.problems:

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thermaudit.cli import app, console
+from thermaudit.cli import app, console, styled
 from thermaudit.store import ImportResult, init_workspace, open_workspace
 from thermaudit.store.workspace import MARKER
 
@@ -24,21 +23,11 @@ def init(
     """Create a workspace: the store of every dataset imported for one enterprise."""
     if (directory / MARKER).is_file():
         ws = open_workspace(directory)
-        console.print(
-            f"{escape(str(ws.root))} is already a workspace; nothing changed.",
-            highlight=False,
-            soft_wrap=True,
-        )
+        console.print(f"{ws.root} is already a workspace; nothing changed.", soft_wrap=True)
         return
     ws = init_workspace(directory)
-    console.print(
-        f"[green]created[/] workspace {escape(str(ws.root))}", highlight=False, soft_wrap=True
-    )
-    console.print(
-        f"next: thermaudit import DATASET -w {escape(str(ws.root))}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    console.print(styled("[green]created[/] workspace {root}", root=ws.root), soft_wrap=True)
+    console.print(f"next: thermaudit import DATASET -w {ws.root}", soft_wrap=True)
 
 
 @app.command("import")
@@ -59,7 +48,7 @@ def import_(
     ws = open_workspace(workspace)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -68,17 +57,14 @@ def import_(
         result = ws.import_dataset(
             dataset,
             replace=replace,
-            progress=lambda text: bar.update(task, description=escape(text)),
+            progress=lambda text: bar.update(task, description=text),
         )
     _print_result(result)
 
 
 def _print_result(result: ImportResult) -> None:
     if result.unchanged:
-        console.print(
-            f"unchanged: identical to import {result.import_id}; nothing was stored.",
-            highlight=False,
-        )
+        console.print(f"unchanged: identical to import {result.import_id}; nothing was stored.")
         return
     files = Table()
     files.add_column("file")
@@ -87,8 +73,8 @@ def _print_result(result: ImportResult) -> None:
     files.add_column("sha256")
     for f in result.files:
         rows = "" if f.table is None else str(f.rows)  # site.yaml has no rows
-        files.add_row(escape(f.file), f.table or "", rows, f.sha256[:12])
+        files.add_row(f.file, f.table or "", rows, f.sha256[:12])
     console.print(files)
-    console.print(f"[green]imported[/] as {result.import_id}", highlight=False)
+    console.print(styled("[green]imported[/] as {id}", id=result.import_id))
     for old in result.superseded:
-        console.print(f"superseded: {old} (kept in the history)", highlight=False)
+        console.print(f"superseded: {old} (kept in the history)")

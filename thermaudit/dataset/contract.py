@@ -8,7 +8,8 @@ Column kinds
 ------------
 ``str``        non-empty text (ids, names)
 ``float``      a finite number
-``qty``        a finite number ≥ 0 (pieces, kg)
+``qty``        a finite number ≥ 0 (kg, m3/h)
+``count``      a whole number ≥ 0 (pieces): ``254.5`` pieces is an error
 ``timestamp``  ISO 8601 date-time, with or without UTC offset; without one it is local
                time in the site's ``timezone``. Stored as UTC.
 ``date``       ISO 8601 calendar date (local)
@@ -29,6 +30,10 @@ from dataclasses import dataclass, field
 from thermaudit.units import CARRIERS
 
 CONTRACT = "thermaudit.dataset/1"
+
+#: tables the contract defines (added 2026-12) that this version does not read yet: their
+#: files are ignored like any unknown file, and ``site.yaml`` may name their owners
+UNREAD_TABLES = ("metal_inputs", "deliveries", "maintenance", "quality")
 
 #: markets a product may be sold to (site.yaml ``products[].markets``, ``customers.market``)
 MARKETS = ("EU", "UK", "KR", "ASEAN", "CN", "US", "other")
@@ -100,8 +105,8 @@ TABLES: dict[str, Table] = {
                 *TIME_COLUMNS,
                 Column("sku", "str", ref="products"),
                 Column("line", "str"),
-                Column("good_qty", "qty", unit="pieces"),
-                Column("scrap_qty", "qty", unit="pieces"),
+                Column("good_qty", "count", unit="pieces"),
+                Column("scrap_qty", "count", unit="pieces"),
             ),
             date_or_timestamp=True,
             mandatory=True,

@@ -64,9 +64,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
-import yaml
 
+from thermaudit.dataset import strict_yaml
 from thermaudit.dataset.contract import TABLES, Column, Table
+from thermaudit.dataset.encoding import (
+    EXPECTED_UTF8,
+    TWO_BYTE_RUN_RE2,
+    NotUtf8,
+    check_utf8,
+    disguise_text,
+    gbk_in_disguise,
+)
+from thermaudit.dataset.files import regular_file_problem
 from thermaudit.dataset.model import SCHEMAS, InputFile, NormalizedDataset
 from thermaudit.dataset.site import Site, load_site
 from thermaudit.errors import MAX_PROBLEMS, InvalidDataset, ProblemCollector, shorten
@@ -78,6 +87,10 @@ CSV_BLOCK_SIZE = 16 << 20
 #: rows per batch for Parquet and workbook sheets
 BATCH_ROWS = 262_144
 XLSX_BATCH_ROWS = 50_000
+#: most columns of a table file or sheet (the widest contract table has 8; extras are kept)
+MAX_COLUMNS = 512
+#: a UTC offset is at most 14 hours (UTC+14:00, Line Islands; UTC−12:00, Baker Island)
+MAX_OFFSET_MIN = 14 * 60
 
 Progress = Callable[[str, int], None]
 
@@ -148,7 +161,7 @@ def normalize(
     except InvalidDataset as exc:
         problems.extend(exc.problems)
     inputs: list[InputFile] = []
-    if site_path.is_file():
+    if regular_file_problem(site_path) is None:
         inputs.append(InputFile("site.yaml", _sha256(site_path), 0, None))
 
     ctx = _Context.build(site, site_path)
@@ -211,12 +224,22 @@ def _discover(folder: Path, problems: ProblemCollector) -> dict[str, _Source]:
     table, is a problem."""
     found: dict[str, list[_Source]] = {name: [] for name in TABLES}
     by_lower = {name.lower(): name for name in TABLES}
+    refused: set[str] = set()  # tables named by a path that is not a regular file
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith(("~$", ".")):
+        if path.name.startswith(("~$", ".")):
             continue
         suffix = path.suffix.lower()
         stem = path.stem.lower()
-        if suffix in (".csv", ".parquet") and stem in by_lower:
+        table_like = suffix in (".csv", ".parquet") and stem in by_lower
+        if table_like or suffix == ".xlsx":
+            kind = regular_file_problem(path)
+            if kind is not None:  # never opened: a FIFO would block, a device never end
+                problems.add(path.name, None, None, "a regular file (a table file)", kind)
+                refused.add(by_lower.get(stem, ""))
+                continue
+        elif not path.is_file():
+            continue
+        if table_like:
             name = by_lower[stem]
             found[name].append(_Source(name, path.name, path, suffix[1:]))
         elif suffix == ".xlsx":
@@ -249,9 +272,11 @@ def _discover(folder: Path, problems: ProblemCollector) -> dict[str, _Source]:
             )
         elif forms:
             out[name] = forms[0]
-        elif table.mandatory:
+        elif table.mandatory and name not in refused:
             others = sorted(
-                p.name for p in folder.iterdir() if p.is_file() and p.stem.lower() == name
+                p.name
+                for p in folder.iterdir()
+                if p.stem.lower() == name and regular_file_problem(p) is None
             )
             found_text = (
                 f"only {' and '.join(others)}, not a supported form (save it as "
@@ -330,11 +355,13 @@ class _Context:
 def _fallback_zone(site_path: Path) -> str:
     """The time zone of an invalid ``site.yaml`` when it is itself valid, else UTC."""
     try:
-        data = yaml.safe_load(site_path.read_text("utf-8-sig"))
+        if regular_file_problem(site_path) is not None:
+            return "UTC"
+        data, _ = strict_yaml.load(site_path.read_text("utf-8-sig"), "site.yaml")
         name = str(data["timezone"])
         ZoneInfo(name)
         return name
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, ZoneInfoNotFoundError):
+    except (OSError, InvalidDataset, KeyError, TypeError, ValueError, ZoneInfoNotFoundError):
         return "UTC"
 
 
@@ -367,14 +394,12 @@ class _Unreadable(Exception):
 
 def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iterator[Batch]]:
     try:
-        with src.path.open("r", encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
-    except UnicodeDecodeError:
-        _report_encoding(src, problems)
+        src._sha = check_utf8(src.path)  # the whole file, before any parser sees it
+    except NotUtf8 as bad:
+        _report_encoding(src, bad, problems)
         raise _Unreadable from None
-    if not header:
-        problems.add(src.label, 1, None, "a header row naming the columns", "an empty file")
-        raise _Unreadable
+    header = _csv_header(src, problems)
+    _check_width(src, len(header), problems)
     names = [f"c{i}" for i in range(len(header))]
     invalid: list[int] = []
 
@@ -383,6 +408,7 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
         return "skip"
 
     def batches() -> Iterator[Batch]:
+        done = 0
         try:
             reader = pcsv.open_csv(
                 src.path,
@@ -396,18 +422,24 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
                     quoted_strings_can_be_null=False,
                 ),
             )
-            done = 0
             for batch in reader:
                 if invalid:
                     break
                 n = batch.num_rows
-                yield list(batch.columns), np.arange(done + 2, done + 2 + n, dtype=np.int64)
+                numbers = np.arange(done + 2, done + 2 + n, dtype=np.int64)
+                _check_disguised(src, header, batch.columns, numbers, problems)
+                yield list(batch.columns), numbers
                 done += n
         except pa.ArrowInvalid as exc:
-            if "UTF8" in str(exc) or "UTF-8" in str(exc):
-                _report_encoding(src, problems)
-            else:
-                problems.add(src.label, None, None, "a comma-separated CSV file", shorten(str(exc)))
+            if "Could not skip initial" in str(exc):
+                return  # the header row alone, without a line end: no data rows
+            problems.add(
+                src.label,
+                done + 2,
+                None,
+                "a comma-separated CSV file (the rows from this one on cannot be read)",
+                shorten(str(exc)),
+            )
             raise _Unreadable from None
         if invalid:
             _report_ragged(src, len(header), problems)
@@ -416,38 +448,194 @@ def _read_csv(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iter
     return header, batches()
 
 
-def _report_encoding(src: _Source, problems: ProblemCollector) -> None:
-    row = None
-    with src.path.open("rb") as f:
-        for i, line in enumerate(f, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                row = i
+def _csv_header(src: _Source, problems: ProblemCollector) -> list[str]:
+    """The header row of a CSV file (already known to be UTF-8)."""
+    try:
+        with src.path.open("r", encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), None)
+    except csv.Error as exc:
+        problems.add(
+            src.label,
+            1,
+            None,
+            "a header row naming the columns (an unbalanced quote makes the rest of the "
+            "file one cell)",
+            shorten(str(exc)),
+        )
+        raise _Unreadable from None
+    if not header:
+        empty = src.path.stat().st_size == 0
+        problems.add(
+            src.label,
+            1,
+            None,
+            "a header row naming the columns",
+            "an empty file" if empty else "an empty first line",
+        )
+        raise _Unreadable
+    if any("\n" in h or "\r" in h for h in header):
+        problems.add(
+            src.label,
+            1,
+            None,
+            "a header row on one line (a quote opened in the header is never closed)",
+            shorten(",".join(header)),
+        )
+        raise _Unreadable
+    separator = _other_separator(header)
+    if separator is not None:
+        problems.add(
+            src.label,
+            1,
+            None,
+            "cells separated by commas (in Excel: Save As “CSV UTF-8 (Comma delimited)”)",
+            f"a header row separated by {separator}: {shorten(header[0])}",
+        )
+        raise _Unreadable
+    return header
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """The separator of a header row that is one cell holding several column names."""
+    named = [h for h in header if h.strip()]
+    if len(named) != 1:
+        return None
+    counts = {sep: named[0].count(sep) for sep in _SEPARATORS}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    return _SEPARATORS[sep] if n else None
+
+
+def _check_width(src: _Source, width: int, problems: ProblemCollector) -> None:
+    """Refuse a table wider than any table of the contract can be, before per-column work."""
+    if width > MAX_COLUMNS:
+        problems.add(
+            src.label,
+            src.header_row,
+            None,
+            f"at most {MAX_COLUMNS} columns (delete the empty or unused columns on the right)",
+            f"{width:,} columns",
+        )
+        raise _Unreadable
+
+
+def _check_disguised(
+    src: _Source,
+    header: list[str],
+    columns: list[pa.Array],
+    numbers: np.ndarray,
+    problems: ProblemCollector,
+) -> None:
+    """GBK text that is valid UTF-8 (see :mod:`thermaudit.dataset.encoding`): refused."""
+    first: tuple[int, int, str] | None = None
+    for j, arr in enumerate(columns):
+        if not pa.types.is_string(arr.type) or pc.all(pc.string_is_ascii(arr)).as_py():
+            continue
+        hits = np.flatnonzero(_np_mask(pc.match_substring_regex(arr, TWO_BYTE_RUN_RE2)))
+        for i in hits:
+            found = gbk_in_disguise(arr[int(i)].as_py())
+            if found is not None:
+                if first is None or (int(numbers[i]), j) < first[:2]:
+                    first = (int(numbers[i]), j, found[1])
                 break
-    problems.add(
-        src.label,
-        row,
-        None,
-        "UTF-8 text (in Excel: Save As “CSV UTF-8 (Comma delimited)”)",
-        "text in another encoding (perhaps GBK)",
-    )
+    if first is not None:
+        row, j, as_gbk = first
+        problems.add(
+            src.label, row, header[j].strip() or _letter(j), EXPECTED_UTF8, disguise_text(as_gbk)
+        )
+        raise _Unreadable
+
+
+def _report_encoding(src: _Source, bad: NotUtf8, problems: ProblemCollector) -> None:
+    """The row and column of the first byte that is not UTF-8."""
+    row, cell = _csv_position(src.path, bad.offset)
+    column = None
+    if cell is not None:
+        header = _header_or_none(src.path) if row > 1 else None
+        column = (header[cell].strip() if header and cell < len(header) else "") or _letter(cell)
+    problems.add(src.label, row, column, EXPECTED_UTF8, bad.found)
+
+
+def _header_or_none(path: Path) -> list[str] | None:
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
+            return next(csv.reader(f), None)
+    except csv.Error:
+        return None
+
+
+def _csv_position(path: Path, offset: int) -> tuple[int, int | None]:
+    """Row (header = 1, blank lines not counted, as the reader numbers rows) and cell index
+    of the byte at ``offset``; the bytes before it are UTF-8."""
+
+    def lines() -> Iterator[str]:
+        done = 0
+        with path.open("rb") as f:
+            for line in f:
+                if done + len(line) > offset:
+                    yield line[: offset - done].decode("utf-8", errors="replace") + "\ufffd"
+                    return
+                done += len(line)
+                yield line.decode("utf-8", errors="replace")
+
+    row, cells = 0, None
+    try:
+        for record in csv.reader(lines()):
+            if record:
+                row += 1
+                cells = len(record) - 1
+    except csv.Error:
+        return row + 1, None
+    return max(row, 1), cells
 
 
 def _report_ragged(src: _Source, width: int, problems: ProblemCollector) -> None:
-    """Locate rows with the wrong number of cells (slow path, only for a broken file)."""
+    """Locate rows with the wrong number of cells (slow path, only for a broken file).
+
+    Rows are numbered as the reader numbers them: header = 1, blank lines not counted.
+    """
+    before = len(problems.problems)
+    row = 0
     with src.path.open("r", encoding="utf-8-sig", newline="") as f:
-        for i, row in enumerate(csv.reader(f), start=1):
-            if i > 1 and row and len(row) != width:
+        reader = csv.reader(f)
+        try:
+            for cells in reader:
+                if not cells:
+                    continue
+                row += 1
+                if row == 1 or len(cells) == width:
+                    continue
+                quoted = any("\n" in c or "\r" in c for c in cells)
                 problems.add(
                     src.label,
-                    i,
+                    row,
                     None,
-                    f"{width} cells as in the header row",
-                    f"{len(row)} cells: {shorten(','.join(row))}",
+                    "a closing quote for the quote that opens a cell in this row"
+                    if quoted
+                    else f"{width} cells as in the header row",
+                    f"{len(cells)} cells: {shorten(','.join(cells))}",
                 )
-                if problems.truncated:
+                if problems.full:
                     return
+        except csv.Error as exc:
+            problems.add(
+                src.label,
+                row + 1,
+                None,
+                f"a cell of at most {csv.field_size_limit():,} characters (a longer one is "
+                "often a quote that is never closed and runs on to the end of the file)",
+                f"a longer cell ({exc})",
+            )
+    if len(problems.problems) == before and not problems.truncated:
+        problems.add(
+            src.label,
+            None,
+            None,
+            f"{width} cells in every row as in the header row",
+            "a row with another number of cells",
+        )
 
 
 def _read_parquet(src: _Source, problems: ProblemCollector) -> tuple[list[str], Iterator[Batch]]:
@@ -457,6 +645,7 @@ def _read_parquet(src: _Source, problems: ProblemCollector) -> tuple[list[str], 
         problems.add(src.label, None, None, "a readable Parquet file", shorten(str(exc)))
         raise _Unreadable from None
     header = list(pf.schema_arrow.names)
+    _check_width(src, len(header), problems)
 
     def batches() -> Iterator[Batch]:
         done = 0
@@ -475,18 +664,22 @@ def _read_parquet(src: _Source, problems: ProblemCollector) -> tuple[list[str], 
 def _read_xlsx(
     src: _Source, table: Table, problems: ProblemCollector
 ) -> tuple[list[str], Iterator[Batch]]:
-    sheet = _workbook(src.path).get_sheet_by_name(src.sheet)
-    rows = iter(sheet.iter_rows())
     header_row = 0
     header: list[str] = []
-    for i, cells in enumerate(rows, start=1):
-        if any(_cell_text(c, "str") for c in cells):
-            header_row, header = i, [_cell_text(c, "str") for c in cells]
-            break
+    try:
+        sheet = _workbook(src.path).get_sheet_by_name(src.sheet)
+        rows = iter(sheet.iter_rows())
+        for i, cells in enumerate(rows, start=1):
+            if any(_cell_text(c, "str") for c in cells):
+                header_row, header = i, [_cell_text(c, "str") for c in cells]
+                break
+    except Exception as exc:  # any reader failure of a workbook is a user problem
+        _unreadable_sheet(src, header_row or None, exc, problems)
     if not header:
         problems.add(src.label, 1, None, "a header row naming the columns", "an empty sheet")
         raise _Unreadable
     src.header_row = header_row
+    _check_width(src, len(header), problems)
     kinds = []
     for name in header:
         key = name.strip().lower()
@@ -496,18 +689,31 @@ def _read_xlsx(
         cols: list[list[str]] = [[] for _ in header]
         numbers: list[int] = []
         width = len(header)
-        for i, cells in enumerate(rows, start=header_row + 1):
-            for j in range(width):
-                cols[j].append(_cell_text(cells[j], kinds[j]) if j < len(cells) else "")
-            numbers.append(i)
-            if len(numbers) >= XLSX_BATCH_ROWS:
-                yield [pa.array(c, pa.string()) for c in cols], np.array(numbers, np.int64)
-                cols = [[] for _ in header]
-                numbers = []
+        i = header_row
+        try:
+            for i, cells in enumerate(rows, start=header_row + 1):
+                for j in range(width):
+                    cols[j].append(_cell_text(cells[j], kinds[j]) if j < len(cells) else "")
+                numbers.append(i)
+                if len(numbers) >= XLSX_BATCH_ROWS:
+                    yield [pa.array(c, pa.string()) for c in cols], np.array(numbers, np.int64)
+                    cols = [[] for _ in header]
+                    numbers = []
+        except Exception as exc:  # any reader failure of a workbook is a user problem
+            _unreadable_sheet(src, i + 1, exc, problems)
         if numbers:
             yield [pa.array(c, pa.string()) for c in cols], np.array(numbers, np.int64)
 
     return header, batches()
+
+
+def _unreadable_sheet(
+    src: _Source, row: int | None, exc: Exception, problems: ProblemCollector
+) -> None:
+    problems.add(
+        src.label, row, None, "a readable .xlsx sheet", shorten(str(exc) or type(exc).__name__)
+    )
+    raise _Unreadable from None
 
 
 def _cell_text(value: Any, kind: str) -> str:
@@ -626,9 +832,10 @@ def _normalize_table(
     layout = _layout(table, header, src, problems)
     if layout is None:
         return None
-    schema = SCHEMAS[table.name]
-    for name, _ in layout.extras:
-        schema = schema.append(pa.field(name, pa.string()))
+    # one schema of every field at once: appending field by field copies the schema each
+    # time (16,000 extra columns took 15 s of the 16.7 s of an import)
+    base = SCHEMAS[table.name]
+    schema = pa.schema([*base, *(pa.field(name, pa.string()) for name, _ in layout.extras)])
     rows = 0
     writer = pq.ParquetWriter(
         out,
@@ -667,6 +874,15 @@ def _normalize_table(
     finally:
         pool.shutdown(wait=True)
         writer.close()
+    if rows == 0 and table.mandatory and not problems.truncated:
+        problems.add(
+            src.label,
+            src.header_row + 1,
+            None,
+            f"at least one data row (the {table.name} table is required)",
+            "only the header row",
+        )
+        return None
     return rows
 
 
@@ -791,6 +1007,7 @@ _TYPE_OF_KIND = {
     "enum": pa.string(),
     "float": pa.float64(),
     "qty": pa.float64(),
+    "count": pa.float64(),
     "temp": pa.float64(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
@@ -842,20 +1059,22 @@ def _convert_column(
             )
             issues.add(empty, pos, col.name, expected, found)
         return value, empty
-    if kind in ("float", "qty", "temp"):
+    if kind in ("float", "qty", "count", "temp"):
         return _convert_number(col, kind, arr, pos, issues, required=required)
     if kind == "timestamp":
         return _convert_timestamp(col, arr, pos, ctx, issues, required=required)
     if kind == "date":
         return _convert_date(col, arr, pos, ctx, issues, required=required)
     raise KeyError(
-        f"unknown column kind {col.kind!r}; known: str, enum, float, qty, temp, timestamp, date"
+        f"unknown column kind {col.kind!r}; known: str, enum, float, qty, count, temp, "
+        "timestamp, date"
     )
 
 
 _NUMBER_TEXT = {
     "float": "a number",
     "qty": "a number ≥ 0",
+    "count": "a whole number ≥ 0 (pieces)",
     "temp": "a temperature in °C",
 }
 
@@ -889,8 +1108,11 @@ def _convert_number(
         finite = np.isfinite(v)
         nonfinite = valid & ~finite
         issues.add(nonfinite, pos, col.name, "a finite number", found)
-        if kind == "qty":
+        if kind in ("qty", "count"):
             issues.add(finite & (v < 0), pos, col.name, "a quantity ≥ 0", found)
+        if kind == "count":
+            fraction = finite & (v >= 0) & (v != np.floor(v))
+            issues.add(fraction, pos, col.name, "a whole number of pieces", found)
         if kind == "temp":
             issues.add(
                 finite & (v <= _ABS_ZERO_C),
@@ -960,8 +1182,9 @@ def _convert_timestamp(
         return utc, np.zeros(n, dtype=bool)
     else:
         text, empty = _text(arr)
-        local_us, offset_us, aware, bad = _parse_timestamps(text, empty)
-        issues.add(bad, pos, col.name, expected, found)
+        local_us, offset_us, aware, bad, bad_offset = _parse_timestamps(text, empty)
+        issues.add(bad & ~bad_offset, pos, col.name, expected, found)
+        issues.add(bad_offset, pos, col.name, _OFFSET_TEXT, found)
     if required:
         issues.add(empty, pos, col.name, expected, found)
     return _to_utc(local_us, offset_us, aware, empty, bad, col, pos, ctx, issues, found)
@@ -988,7 +1211,14 @@ def _aware_fast(text: pa.Array) -> pa.Array | None:
         utc = pc.cast(text, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:
         return None
+    if pc.any(pc.match_substring_regex(text, _FAR_OFFSET_RE)).as_py():
+        return None  # Arrow reads offsets up to ±23:59
     return utc if _has_minutes(text, aware=True) else None
+
+
+_OFFSET_TEXT = "a UTC offset from −14:00 to +14:00 (such as +08:00)"
+# an offset beyond ±14:00 at the end of a cell
+_FAR_OFFSET_RE = r"[+-](?:1[5-9]|[2-9]\d)(?::?\d\d)?\s*$|[+-]14:?(?:0[1-9]|[1-9]\d)\s*$"
 
 
 def _has_minutes(text: pa.Array, *, aware: bool) -> bool:
@@ -1014,8 +1244,9 @@ _AWARE_END = re.compile(r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)\s*$")
 
 def _parse_timestamps(
     text: pa.Array, empty: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Local times [µs], UTC offsets [µs], which had an offset, which are unreadable."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Local times [µs], UTC offsets [µs], which had an offset, which are unreadable, and
+    which of those have an offset beyond ±14:00."""
     n = len(text)
     parts = pc.extract_regex(text, _TS_RE)
     matched = _np_mask(pc.is_valid(parts))
@@ -1032,13 +1263,17 @@ def _parse_timestamps(
     zone_text = pc.struct_field(parts, "z")
     aware = _np_mask(pc.not_equal(zone_text, ""))
     offset_us = np.zeros(n, dtype=np.int64)
+    far = np.zeros(n, dtype=bool)
     if aware.any():
         uniq = pc.unique(zone_text).to_pylist()
         codes = {z: _offset_us(z) for z in uniq if z}
-        idx = pc.index_in(zone_text, pa.array(list(codes) or [""]))
-        table_us = np.array(list(codes.values()) or [0], dtype=np.int64)
-        offset_us = np.where(aware, table_us[np.asarray(idx.fill_null(0).to_numpy())], 0)
-    return local_us, offset_us, aware, bad
+        idx = np.asarray(pc.index_in(zone_text, pa.array(list(codes) or [""])).fill_null(0))
+        table_us = np.array([0 if c is None else c for c in codes.values()] or [0], np.int64)
+        invalid = np.array([c is None for c in codes.values()] or [False], dtype=bool)
+        offset_us = np.where(aware, table_us[idx], 0)
+        far = aware & matched & invalid[idx]
+        bad |= far
+    return local_us, offset_us, aware, bad, far
 
 
 def _to_utc(
@@ -1088,12 +1323,15 @@ def _cast_local_slowly(local_text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return pa.array(values, pa.timestamp("us")), invalid
 
 
-def _offset_us(zone: str) -> int:
+def _offset_us(zone: str) -> int | None:
+    """A UTC offset [µs]; None beyond ±14:00 or with 60 minutes or more."""
     if zone in ("Z", "z"):
         return 0
     sign = -1 if zone[0] == "-" else 1
     digits = zone[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if minutes >= 60 or hours * 60 + minutes > MAX_OFFSET_MIN:
+        return None
     return sign * (hours * 3600 + minutes * 60) * _US
 
 

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from thermaudit.dataset.contract import CONTRACT
+from thermaudit.dataset import strict_yaml
+from thermaudit.dataset.contract import CONTRACT, TABLES, UNREAD_TABLES
+from thermaudit.dataset.encoding import (
+    EXPECTED_UTF8,
+    NotUtf8,
+    decode_utf8,
+    disguise_text,
+    gbk_in_disguise,
+    line_and_column,
+)
+from thermaudit.dataset.files import regular_file_problem
 from thermaudit.errors import InvalidDataset, Problem, ProblemCollector, shorten
 from thermaudit.reference import province_names, province_region, table
 from thermaudit.units import CARRIERS, REACTIVE_UNITS, accepted_units
@@ -112,7 +123,16 @@ def check_credit_code(code: str) -> str | None:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    # a key the model does not define is an error (a typo would silently change a result);
+    # a number must be finite wherever one is expected
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class NetRevenue(_Model):
+    """Net revenue of the enterprise in the period (contract, added 2026-12)."""
+
+    amount: float = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code such as CNY")
 
 
 class Enterprise(_Model):
@@ -121,6 +141,8 @@ class Enterprise(_Model):
     credit_code: str
     sector: Literal["die_casting", "mold_making", "precision_casting", "other"]
     province: str
+    #: for intensities per revenue (ESRS, VSME)
+    net_revenue: NetRevenue | None = None
 
     @field_validator("credit_code", mode="before")
     @classmethod
@@ -228,6 +250,11 @@ class Equipment(_Model):
     line: str | None = None
     process: Process | None = None
     rated_flow_m3h: float | None = Field(default=None, ge=0)
+    #: free text such as ``fixed speed`` or ``variable speed`` (VSD, VFD, inverter, 变频): a
+    #: variable-speed compressor gets no VSD retrofit measure in the diagnosis
+    drive: str | None = None
+    #: clamping force of a die-casting or injection molding machine [t]
+    clamping_force_t: float | None = Field(default=None, gt=0)
 
     @field_validator("id", "line", mode="before")
     @classmethod
@@ -283,6 +310,17 @@ class HeatStream(_Model):
         return None if v is None else str(v)
 
 
+class Owner(_Model):
+    """Who answers for one source of the dataset (contract, added 2026-12)."""
+
+    department: str | None = Field(default=None, min_length=1)
+    role: str | None = Field(default=None, min_length=1)
+
+
+#: a table a ``site.yaml`` may name an owner for: every table of the contract
+SourceName = Literal[(*TABLES, *UNREAD_TABLES)]  # type: ignore[valid-type]
+
+
 class Site(_Model):
     """A validated ``site.yaml``."""
 
@@ -296,6 +334,7 @@ class Site(_Model):
     products: list[Product] = Field(min_length=1)
     temperature_controllers: list[TemperatureController] = Field(default_factory=list)
     heat_streams: list[HeatStream] = Field(default_factory=list)
+    owners: dict[SourceName, Owner] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -346,31 +385,8 @@ def _by_id(items: list[Any], key: str) -> Any:
 # ---------------------------------------------------------------------------------------------
 # Loading with line numbers
 
-
-class _LineLoader(yaml.SafeLoader):
-    """The safe loader; node lines are read from :func:`yaml.compose` of the same text."""
-
-
-def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = k.value
-            out[(*path, key)] = k.start_mark.line + 1
-            _lines(v, (*path, key), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _lines(v, (*path, i), out)
-
-
-def _path_text(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text or "(document)"
+#: largest site.yaml read (a plant with a thousand meters writes ~300 KB)
+MAX_SITE_BYTES = 8 << 20
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
@@ -391,41 +407,70 @@ def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
     return cur
 
 
-def load_site(path: Path, label: str = "site.yaml") -> Site:
+def _read_text(path: Path, label: str) -> str:
+    """The text of ``site.yaml``: a regular file of UTF-8 (a BOM allowed), not too large."""
+    kind = regular_file_problem(path)
+    if kind is not None:
+        expected = (
+            "a site.yaml file in the dataset folder"
+            if kind == "no such file"
+            else "site.yaml as a regular file"
+        )
+        raise InvalidDataset(
+            [Problem(label, None, None, expected, kind)],
+            hint="A dataset is a folder holding site.yaml and the tables.",
+        )
+    size = path.stat().st_size
+    if size > MAX_SITE_BYTES:
+        raise InvalidDataset(
+            [Problem(label, None, None, f"at most {MAX_SITE_BYTES >> 20} MB", f"{size:,} bytes")]
+        )
+    data = path.read_bytes()
+    try:
+        text = decode_utf8(data)
+    except NotUtf8 as bad:
+        line, char = line_and_column(data, bad.offset)
+        raise InvalidDataset(
+            [Problem(label, line, None, EXPECTED_UTF8, f"{bad.found} at character {char}")]
+        ) from None
+    disguised = gbk_in_disguise(text)
+    if disguised is not None:
+        at, as_gbk = disguised
+        raise InvalidDataset(
+            [
+                Problem(
+                    label, text.count("\n", 0, at) + 1, None, EXPECTED_UTF8, disguise_text(as_gbk)
+                )
+            ]
+        )
+    return text
+
+
+def load_site(path: Path, label: str = "site.yaml", *, stored: bool = False) -> Site:
     """Read and validate ``site.yaml``; every problem names its line and YAML path.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    label : str
+        Its name in messages.
+    stored : bool
+        The copy of an import accepted before unknown keys were refused: keys the site
+        model does not define are dropped instead of refused, so that no stored import
+        becomes unreadable.
 
     Raises
     ------
     InvalidDataset
-        With one problem per invalid field (and per broken reference).
+        With one problem per invalid field (and per broken reference), or one for a file
+        that is not UTF-8 or not valid YAML (see :mod:`thermaudit.dataset.strict_yaml`).
     """
-    if not path.is_file():
-        raise InvalidDataset(
-            [Problem(label, None, None, "a site.yaml file in the dataset folder", "no such file")],
-            hint="A dataset is a folder holding site.yaml and the tables.",
-        )
-    text = path.read_text("utf-8-sig")
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidDataset(
-            [
-                Problem(
-                    label,
-                    mark.line + 1 if mark else None,
-                    None,
-                    "valid YAML",
-                    str(exc).split("\n")[0],
-                )
-            ]
-        ) from None
+    data, lines = strict_yaml.load(_read_text(path, label), label)
     if not isinstance(data, dict):
         raise InvalidDataset([Problem(label, 1, None, "a YAML mapping", type(data).__name__)])
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _lines(node, (), lines)
+    if stored:
+        data = _known_only(data, ())
     problems = ProblemCollector()
     if data.get("contract") != CONTRACT:
         problems.add(
@@ -438,32 +483,131 @@ def load_site(path: Path, label: str = "site.yaml") -> Site:
     try:
         site = Site.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            if loc == ("contract",):
-                continue  # reported above with the contract name
-            # pydantic appends the literal/union branch to loc for some errors; trim to data
-            while (
-                loc and _value_at(data, loc) is None and len(loc) > 1 and err["type"] != "missing"
-            ):
-                if _value_at(data, loc[:-1]) is None:
-                    loc = loc[:-1]
-                else:
-                    break
-            msg = err["msg"].removeprefix("Value error, ")
-            expected = _expected_text(err["type"], msg)
-            found = (
-                "nothing (missing)" if err["type"] == "missing" else shorten(_value_at(data, loc))
-            )
-            if loc and loc[-1] == "[key]":  # a mapping key (options.tariffs) that is not allowed
-                loc = loc[:-1]
-                found = shorten(loc[-1])
-            problems.add(label, _line_of(lines, loc), _path_text(loc), expected, found)
+        problems.extend(_validation_problems(exc, data, lines, label))
         problems.raise_if_any()
         raise AssertionError("unreachable") from None  # pragma: no cover
     problems.extend(_references(site, lines, label))
     problems.raise_if_any()
     return site
+
+
+def _known_only(data: Any, loc: tuple[Any, ...]) -> Any:
+    """``data`` without the mapping keys the site model does not define at ``loc``."""
+    if isinstance(data, list):
+        return [_known_only(v, (*loc, i)) for i, v in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    model = _model_at(loc)
+    if model is None:  # a free mapping (tariffs, owners): its keys are validated as values
+        return {k: _known_only(v, (*loc, k)) for k, v in data.items()}
+    return {k: _known_only(v, (*loc, k)) for k, v in data.items() if k in model.model_fields}
+
+
+def _validation_problems(
+    exc: ValidationError, data: Any, lines: dict[tuple[Any, ...], int], label: str
+) -> list[Problem]:
+    errors = [e for e in exc.errors() if tuple(e["loc"]) != ("contract",)]  # reported above
+    unknown = _unknown_keys(errors)
+    out: list[Problem] = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            out.append(_unknown_key_problem(loc, unknown, lines, label))
+            continue
+        if err["type"] == "missing" and loc in unknown.values():
+            continue  # reported at the misspelled key's line
+        # pydantic appends the literal/union branch to loc for some errors; trim to data
+        while loc and _value_at(data, loc) is None and len(loc) > 1 and err["type"] != "missing":
+            if _value_at(data, loc[:-1]) is None:
+                loc = loc[:-1]
+            else:
+                break
+        msg = err["msg"].removeprefix("Value error, ")
+        expected = _expected_text(err["type"], msg)
+        found = "nothing (missing)" if err["type"] == "missing" else shorten(_value_at(data, loc))
+        if loc and loc[-1] == "[key]":  # a mapping key (options.tariffs) that is not allowed
+            loc = loc[:-1]
+            found = shorten(loc[-1])
+        out.append(Problem(label, _line_of(lines, loc), _path_text(loc), expected, found))
+    return sorted(out, key=lambda p: p.row or 0)
+
+
+def _unknown_keys(errors: list[Any]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Unknown key's loc -> loc of the missing required key it is a misspelling of."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] != "extra_forbidden":
+            continue
+        parent = loc[:-1]
+        wanted = [m[-1] for m in missing if m[:-1] == parent and m not in out.values()]
+        close = difflib.get_close_matches(str(loc[-1]), [str(w) for w in wanted], n=1)
+        if close:
+            out[loc] = (*parent, close[0])
+    return out
+
+
+def _unknown_key_problem(
+    loc: tuple[Any, ...],
+    unknown: dict[tuple[Any, ...], tuple[Any, ...]],
+    lines: dict[tuple[Any, ...], int],
+    label: str,
+) -> Problem:
+    parent, key = loc[:-1], str(loc[-1])
+    where = _path_text(parent) if parent else "site.yaml"
+    if loc in unknown:
+        right = unknown[loc][-1]
+        expected = f"the required key `{right}` of {where} (did you mean `{right}`?)"
+    else:
+        known = known_keys(parent)
+        close = difflib.get_close_matches(key, known, n=1)
+        if close:
+            expected = f"a key that {where} defines (did you mean `{close[0]}`?)"
+        else:
+            expected = f"a key that {where} defines: {', '.join(known)}"
+    return Problem(label, _line_of(lines, loc), _path_text(loc), expected, shorten(key))
+
+
+def known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the site model defines for the mapping at YAML path ``loc``."""
+    model = _model_at(loc)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    cur: Any = Site
+    for part in loc:
+        cur = _unwrap(cur)
+        if isinstance(cur, type) and issubclass(cur, BaseModel):
+            field = cur.model_fields.get(str(part))
+            if field is None:
+                return None
+            cur = field.annotation
+        elif get_origin(cur) in (list, dict):
+            cur = get_args(cur)[-1]
+        else:
+            return None
+    cur = _unwrap(cur)
+    return cur if isinstance(cur, type) and issubclass(cur, BaseModel) else None
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X`` of ``X | None`` and of ``Annotated[X, ...]``."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+_path_text = strict_yaml.path_text
 
 
 def _expected_text(kind: str, msg: str) -> str:

@@ -213,7 +213,7 @@ class ImportRecord:
     @cached_property
     def site(self) -> Site:
         """The import's ``site.yaml``, validated."""
-        return load_site(self.path / SITE_COPY)
+        return load_site(self.path / SITE_COPY, stored=True)
 
     def dataset(self) -> NormalizedDataset:
         """This import as a :class:`NormalizedDataset`."""
