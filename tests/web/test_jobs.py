@@ -330,3 +330,23 @@ def test_chunked_upload_over_the_limit_is_413_naming_the_configured_limit(
     assert os.listdir(jobsite.data / "tmp") == [] or all(
         not n.endswith(".part") for n in os.listdir(jobsite.data / "tmp")
     )
+
+
+@pytest.mark.parametrize("codec", ["gbk", "utf-16"])
+def test_upload_with_a_site_yaml_not_in_utf8_is_rejected_not_failed(
+    jobsite: Site, demo_dir: Path, tmp_path: Path, codec: str
+) -> None:
+    """Regression: a GBK or UTF-16 site.yaml ended the job 'failed' with UnicodeDecodeError."""
+    folder = tmp_path / "dataset"
+    shutil.copytree(demo_dir, folder)
+    site_yaml = folder / "site.yaml"
+    text = site_yaml.read_text(encoding="utf-8").replace("name:", "name: 压铸车间 #", 1)
+    site_yaml.write_bytes(text.encode(codec))
+    up = upload(jobsite, "member_beta", "beta", zip_folder(folder, tmp_path / f"{codec}.zip"))
+    job = jobsite.wait(up["job"]["id"], "member_beta")
+    d = jobsite.client("member_beta").get(f"/api/datasets/{up['dataset']['id']}").json()
+    assert d["status"] == "rejected", d
+    assert "UnicodeDecodeError" not in job["message"]
+    [p] = d["problems"]
+    assert p["file"].endswith("site.yaml") and p["row"] is not None
+    assert "UTF-8" in p["expected"]
