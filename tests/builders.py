@@ -108,3 +108,26 @@ def hourly(
         v = round(v + s, 6)
         rows.append({"meter_id": meter, "timestamp": t.isoformat(sep=" "), "value": v})
     return rows
+
+
+# CSV tables of a dataset folder, edited cell by cell
+
+
+def read_rows(path: Path) -> list[list[str]]:
+    """The rows of a CSV table, header first."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """Write rows as the contract's CSV (UTF-8, LF)."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def set_cell(folder: Path, table: str, row: int, column: str, value: str) -> None:
+    """Set a cell addressed as a spreadsheet does (header = row 1)."""
+    path = folder / f"{table}.csv"
+    rows = read_rows(path)
+    rows[row - 1][rows[0].index(column)] = value
+    write_rows(path, rows)

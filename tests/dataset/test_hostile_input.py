@@ -9,7 +9,6 @@ keys, fractional piece counts, a +99:00 offset, an empty required table, a FIFO 
 from __future__ import annotations
 
 import codecs
-import csv
 import os
 import shutil
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from builders import read_rows, set_cell, write_rows
 
 from thermaudit.dataset import load_site, normalize
 from thermaudit.dataset.contract import TABLES
@@ -65,23 +65,6 @@ def site_with(tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
     path = tmp_path / "site.yaml"
     path.write_text(text.replace(old, new, 1), "utf-8")
     return path, line
-
-
-def read_rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.reader(f))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
-def set_cell(folder: Path, table: str, row: int, column: str, value: str) -> None:
-    path = folder / f"{table}.csv"
-    rows = read_rows(path)
-    rows[row - 1][rows[0].index(column)] = value
-    write_rows(path, rows)
 
 
 def as_sheet(folder: Path, table: str, rows: list[list[object]]) -> None:

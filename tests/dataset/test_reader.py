@@ -6,7 +6,6 @@ what was expected and what was found; the tests read those variable parts.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import shutil
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from builders import read_rows, set_cell, write_rows
 
 from thermaudit.dataset import SCHEMAS, InputFile, NormalizedDataset, normalize
 from thermaudit.dataset.contract import TABLES
@@ -36,24 +36,6 @@ def copy_plant(tmp_path: Path, plant: Path = MINI) -> Path:
     dst = tmp_path / "dataset"
     shutil.copytree(plant, dst, ignore=shutil.ignore_patterns("expected.json"))
     return dst
-
-
-def read_rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.reader(f))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
-
-
-def set_cell(folder: Path, table: str, row: int, column: str, value: str) -> None:
-    """Set a cell addressed as a spreadsheet does (header = row 1)."""
-    path = folder / f"{table}.csv"
-    rows = read_rows(path)
-    rows[row - 1][rows[0].index(column)] = value
-    write_rows(path, rows)
 
 
 def add_row(folder: Path, table: str, **values: str) -> int:
