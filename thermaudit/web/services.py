@@ -416,19 +416,13 @@ def add_upload(
     target = paths.upload(ds.id, kind)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(stored), target)
-    j = Job(
-        kind="import", enterprise_id=ent.id, dataset_id=ds.id, created_by=user.id, message="queued"
-    )
-    s.add(j)
-    s.flush()
-    audit(
+    j = _queue(
         s,
         user,
         "dataset.upload",
-        enterprise_id=ent.id,
-        target=f"dataset:{ds.id}",
+        Job(kind="import", enterprise_id=ent.id, dataset_id=ds.id),
         address=address,
-        detail={"name": ds.original_name, "size": ds.size, "sha256": ds.sha256, "job": j.id},
+        detail={"name": ds.original_name, "size": ds.size, "sha256": ds.sha256},
     )
     return ds, j
 
@@ -487,23 +481,13 @@ def start_assessment(
     )
     s.add(a)
     s.flush()
-    j = Job(
-        kind="assess",
-        enterprise_id=ent.id,
-        assessment_id=a.id,
-        created_by=user.id,
-        message="queued",
-    )
-    s.add(j)
-    s.flush()
-    audit(
+    j = _queue(
         s,
         user,
         "assessment.rerun" if previous is not None else "assessment.start",
-        enterprise_id=ent.id,
-        target=f"assessment:{a.id}",
+        Job(kind="assess", enterprise_id=ent.id, assessment_id=a.id),
         address=address,
-        detail={"version": a.version, "previous": a.previous_id, "job": j.id},
+        detail={"version": a.version, "previous": a.previous_id},
     )
     return a, j
 
@@ -543,25 +527,42 @@ def retry_import(
     if not queued:  # a concurrent retry took it
         raise Conflict(f"dataset {ds.id} is queued already", key="conflict_concurrent")
     s.refresh(ds)
-    j = Job(
-        kind="import",
-        enterprise_id=ds.enterprise_id,
-        dataset_id=ds.id,
-        created_by=user.id,
-        message="queued",
-    )
-    s.add(j)
-    s.flush()
-    audit(
+    j = _queue(
         s,
         user,
         "dataset.retry",
-        enterprise_id=ds.enterprise_id,
-        target=f"dataset:{ds.id}",
+        Job(kind="import", enterprise_id=ds.enterprise_id, dataset_id=ds.id),
         address=address,
-        detail={"job": j.id},
     )
     return ds, j
+
+
+def _queue(
+    s: Session,
+    user: User,
+    action: str,
+    j: Job,
+    *,
+    address: str,
+    detail: dict[str, Any] | None = None,
+) -> Job:
+    """Queue job ``j`` (an import of a dataset or a run of an assessment) created by
+    ``user``, and audit ``action`` on its dataset or assessment with the job's id."""
+    j.created_by = user.id
+    j.message = "queued"
+    s.add(j)
+    s.flush()
+    target = f"dataset:{j.dataset_id}" if j.dataset_id else f"assessment:{j.assessment_id}"
+    audit(
+        s,
+        user,
+        action,
+        enterprise_id=j.enterprise_id,
+        target=target,
+        address=address,
+        detail={**(detail or {}), "job": j.id},
+    )
+    return j
 
 
 def last_job(
