@@ -141,6 +141,18 @@ def test_bad_timezone(tmp_path: Path) -> None:
     assert p.found == "'Asia/Beijing'"
 
 
+@pytest.mark.parametrize("name", ["Asia", "Asia/", "America/Argentina", "."])
+def test_timezone_naming_a_folder_of_the_zone_database_is_refused_not_is_a_directory_error(
+    tmp_path: Path, name: str
+) -> None:
+    """Regression (found by fuzz/fuzz_readers.py): ``timezone: Asia`` opened the zone
+    database's folder Asia and raised IsADirectoryError."""
+    path, line = edited(tmp_path, "timezone: Asia/Shanghai", f"timezone: '{name}'")
+    p = only(path)
+    assert (p.row, p.column) == (line, "timezone")
+    assert "IANA time zone" in p.expected
+
+
 def test_several_problems_are_all_listed(tmp_path: Path) -> None:
     text = (MINI / "site.yaml").read_text("utf-8")
     text = text.replace("timezone: Asia/Shanghai", "timezone: Mars/Olympus")

@@ -341,7 +341,7 @@ class Site(_Model):
     def _tz(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder of the database: OSError
             raise ValueError("an IANA time zone name such as Asia/Shanghai") from None
         return v
 
