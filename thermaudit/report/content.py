@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from thermaudit.dataset.site import Site
-from thermaudit.metrics.spec import Specification
+from thermaudit.metrics.spec import Specification, methodology_formulas
 from thermaudit.reference import table as reference_table
 from thermaudit.report import charts
 from thermaudit.report.blocks import (
@@ -455,22 +455,7 @@ def methodology(ctx: Context) -> Section:
             small=True,
         )
     )
-    f.add(
-        Formula(
-            [
-                "1 kgce = 29.3076 MJ;  E = Σ_i q_i · c_i  "
-                "[kgce];  unit product energy = E / P  [kgce/t]",
-                "waste heat Q = flow · cp · (t_hot − t_cold) · "
-                "Δt;  rate = Σ Q_recovered / Σ Q_available × 100 %",
-                "mold accuracy = P95 |T_actual − T_set| (steady "
-                "state);  Cpk = min(USL − μ, μ − LSL) / 3σ",
-                "η_melt = Q_theory / Q_input;  Q_theory = m "
-                "· [cp_s (T_m − 20) + L + cp_l (T_tap − T_m)]",
-                "CO2 (scope 1) = fuel · NCV · C · OF · 44/12;  scope "
-                "2 = net electricity · EF_grid + net heat · 0.11",
-            ]
-        )
-    )
+    f.add(Formula(methodology_formulas(ctx.spec)))
     coef = s.sub("coefficients", B("折标系数与排放因子", "Coefficients and emission factors"))
     in_force = (ctx.d("unit_product_energy").get("coefficients")) or {}
     checks: list[Text] = []
