@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from thermaudit.errors import InvalidAssessment
 from thermaudit.metrics.spec import load_spec, methodology_formulas
 from thermaudit.report import charts, content
 from thermaudit.report.blocks import Section, Table
@@ -93,10 +94,23 @@ def test_diagnosis_chapter_only_when_present() -> None:
     assert table.rows[0][1] == "12,000"
 
 
-def test_uncertainty_shapes() -> None:
-    assert content.uncertainty_value({"uncertainty": None}) is None
-    assert content.uncertainty_value({"uncertainty": 1.5}) == 1.5
-    assert content.uncertainty_value({"uncertainty": {"U": 2.0, "k": 2}}) == 2.0
+def test_uncertainty_is_read_as_written_and_another_shape_is_refused() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["metrics"]["unit_product_energy"].update(
+        value=200.0,
+        uncertainty=1.5,
+        unit="kgce/t",
+        sufficiency={"qualified": True, "reasons": []},
+    )
+    html = render_html(content.build(doc, load_spec(), lang="en"), "en")
+    assert "U (k=2) = 1.500 kgce/t" in html
+    # the report used to guess other shapes ({"U": ...}, {"expanded": ...}); the assessment
+    # schema writes a number or null, so anything else is a malformed document
+    doc["metrics"]["unit_product_energy"]["uncertainty"] = {"U": 2.0, "k": 2}
+    with pytest.raises(InvalidAssessment) as err:
+        content.build(doc, load_spec(), lang="en")
+    assert err.value.column == "metrics.unit_product_energy.uncertainty"
+    assert (err.value.expected, err.value.found) == ("a number or null", "dict")
 
 
 def test_unknown_language_names_the_valid_ones() -> None:
