@@ -126,7 +126,7 @@ class MetricResult:
     uncertainty_budget: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The metric as ``assessment.json`` writes it (``thermaudit.assessment/1``)."""
+        """Write the metric as ``assessment.json`` holds it (``thermaudit.assessment/1``)."""
         out: dict[str, Any] = {"value": self.value, "unit": self.unit, "detail": self.detail}
         if self.uncertainty_budget is not None:
             out["uncertainty"] = self.uncertainty

@@ -90,7 +90,7 @@ class Specification:
         return f"{self.id}@{self.version}"
 
     def metric(self, metric_id: str) -> MetricSpec:
-        """The metric ``metric_id``; a :class:`SpecificationError` lists the defined ones."""
+        """Return the metric ``metric_id``; a :class:`SpecificationError` lists the others."""
         for m in self.metrics:
             if m.id == metric_id:
                 return m
@@ -100,7 +100,7 @@ class Specification:
         )
 
     def param(self, name: str) -> float:
-        """The formula parameter ``name`` as a float."""
+        """Return the formula parameter ``name`` as a float."""
         return float(self.parameters[name])
 
 
@@ -139,7 +139,7 @@ def methodology_formulas(spec: Specification) -> list[str]:
 
 
 def packaged_specs() -> list[str]:
-    """The ``id@version`` of every packaged specification."""
+    """List the ``id@version`` of every packaged specification."""
     folder = resources.files(__package__).joinpath("specs")
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
