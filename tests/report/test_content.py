@@ -129,6 +129,26 @@ def test_cli_rejects_unknown_language(tmp_path: Path) -> None:
     assert "fr" in str(res.exception) or "fr" in res.output
 
 
+def test_cli_refuses_an_assessment_file_with_a_malformed_metric(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thermaudit.cli import main
+
+    doc = copy.deepcopy(DOC)
+    doc["metrics"]["energy_metering_coverage"]["value"] = "62.5 %"
+    given = tmp_path / "given.json"
+    given.write_text(json.dumps(doc), "utf-8")
+    monkeypatch.setattr("sys.argv", ["thermaudit", "report", str(given), "-o", str(tmp_path / "o")])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 2
+    text = re.sub(r"\s+", " ", capsys.readouterr().err)  # Rich wraps long lines
+    assert "given.json" in text and "metrics.energy_metering_coverage.value" in text
+    assert "expected a number or null, found str" in text
+    assert "Traceback" not in text
+    assert not (tmp_path / "o").exists()  # nothing written
+
+
 def test_chart_text_is_outlines_not_fonts() -> None:
     svg = charts.hbar([("压铸 HSG-100", 188.9), ("한국", 170.0)], "kgce/t", "t")
     assert "<text" not in svg and "font-family" not in svg
