@@ -25,7 +25,7 @@ from thermaudit.dataset.site import (
 )
 from thermaudit.dataset.strict_yaml import MAX_DEPTH, MAX_INT_DIGITS, MAX_NODES
 from thermaudit.diagnosis.weather import DEGREE_DAY_BASES, MIN_COVERAGE
-from thermaudit.metrics.spec import load_spec
+from thermaudit.metrics.spec import load_spec, methodology_formulas
 from thermaudit.quality.findings import catalogue
 from thermaudit.reference import table
 from thermaudit.units import CARRIERS, accepted_units
@@ -325,6 +325,15 @@ def render_metrics() -> str:
                 for m in spec.metrics
             ],
         ),
+        "",
+        "## Formulas",
+        "",
+        "The numbers in these formulas are the parameters below; the report's methodology "
+        "chapter prints the same lines.",
+        "",
+        "```text",
+        *methodology_formulas(spec),
+        "```",
         "",
         "## Parameters",
         "",

@@ -109,6 +109,22 @@ class InvalidDataset(ThermauditError, ValueError):
         super().__init__("\n".join(lines), hint=hint)
 
 
+class InvalidAssessment(ThermauditError, ValueError):
+    """An ``assessment.json`` whose metric block does not have the ``thermaudit.assessment/1``
+    shape; ``problem`` names the file, the key, what was expected and what was found."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.file = problem.file
+        self.column = problem.column
+        self.expected = problem.expected
+        self.found = problem.found
+        super().__init__(
+            f"not a thermaudit.assessment/1 document: {problem}",
+            hint="write it again with `thermaudit assess`",
+        )
+
+
 class WorkspaceError(ThermauditError, RuntimeError):
     """The workspace is missing, locked, or refuses an operation (e.g. overlapping import)."""
 

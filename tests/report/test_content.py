@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,7 +13,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from thermaudit.metrics.spec import load_spec
+from thermaudit.errors import InvalidAssessment
+from thermaudit.metrics.spec import load_spec, methodology_formulas
 from thermaudit.report import charts, content
 from thermaudit.report.blocks import Section, Table
 from thermaudit.report.build import UnknownLanguage, check_lang
@@ -91,10 +94,23 @@ def test_diagnosis_chapter_only_when_present() -> None:
     assert table.rows[0][1] == "12,000"
 
 
-def test_uncertainty_shapes() -> None:
-    assert content.uncertainty_value({"uncertainty": None}) is None
-    assert content.uncertainty_value({"uncertainty": 1.5}) == 1.5
-    assert content.uncertainty_value({"uncertainty": {"U": 2.0, "k": 2}}) == 2.0
+def test_uncertainty_is_read_as_written_and_another_shape_is_refused() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["metrics"]["unit_product_energy"].update(
+        value=200.0,
+        uncertainty=1.5,
+        unit="kgce/t",
+        sufficiency={"qualified": True, "reasons": []},
+    )
+    html = render_html(content.build(doc, load_spec(), lang="en"), "en")
+    assert "U (k=2) = 1.500 kgce/t" in html
+    # the report used to guess other shapes ({"U": ...}, {"expanded": ...}); the assessment
+    # schema writes a number or null, so anything else is a malformed document
+    doc["metrics"]["unit_product_energy"]["uncertainty"] = {"U": 2.0, "k": 2}
+    with pytest.raises(InvalidAssessment) as err:
+        content.build(doc, load_spec(), lang="en")
+    assert err.value.column == "metrics.unit_product_energy.uncertainty"
+    assert (err.value.expected, err.value.found) == ("a number or null", "dict")
 
 
 def test_unknown_language_names_the_valid_ones() -> None:
@@ -111,6 +127,26 @@ def test_cli_rejects_unknown_language(tmp_path: Path) -> None:
     )
     assert res.exit_code != 0
     assert "fr" in str(res.exception) or "fr" in res.output
+
+
+def test_cli_refuses_an_assessment_file_with_a_malformed_metric(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from thermaudit.cli import main
+
+    doc = copy.deepcopy(DOC)
+    doc["metrics"]["energy_metering_coverage"]["value"] = "62.5 %"
+    given = tmp_path / "given.json"
+    given.write_text(json.dumps(doc), "utf-8")
+    monkeypatch.setattr("sys.argv", ["thermaudit", "report", str(given), "-o", str(tmp_path / "o")])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 2
+    text = re.sub(r"\s+", " ", capsys.readouterr().err)  # Rich wraps long lines
+    assert "given.json" in text and "metrics.energy_metering_coverage.value" in text
+    assert "expected a number or null, found str" in text
+    assert "Traceback" not in text
+    assert not (tmp_path / "o").exists()  # nothing written
 
 
 def test_chart_text_is_outlines_not_fonts() -> None:
@@ -161,3 +197,78 @@ def test_missing_glyphs_are_refused_with_the_characters(tmp_path: Path) -> None:
         write_report(doc, tmp_path, lang="zh")
     assert "Noto Sans SC" in str(exc.value)
     assert not (tmp_path / "report.pdf").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The methodology's numbers come from the specification, never from a copy: no string or
+# template under thermaudit/report/ spells one of the specification's parameters (a copy would
+# go stale the day the official specification replaces the provisional one), and a
+# specification with other parameters yields a report showing those.
+
+REPORT = Path(content.__file__).parent
+
+#: a decimal number standing alone (not part of an identifier, a longer number or a unit
+#: glued to it) and not a markup attribute value (``stroke-width="1.3"`` is drawing, not
+#: a parameter)
+_NUMBER = re.compile(r'(?<![\w.="])\d+\.\d+(?![\w.])')
+
+
+def _spec_numbers() -> dict[float, str]:
+    # whole-number parameters (20 °C, 100 kW, 90 %, the year 2023) are left out: they are
+    # also ordinary counts and percentages in prose, so a match would not mean a copy
+    return {v: k for k, v in load_spec().parameters.items() if not float(v).is_integer()}
+
+
+def _texts() -> list[tuple[str, int, str]]:
+    found = []
+    for path in sorted(REPORT.rglob("*")):
+        if path.suffix == ".py":
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    found.append((path.name, node.lineno, node.value))
+        elif path.is_file() and path.suffix in {".typ", ".css", ".html", ".md", ".txt"}:
+            for i, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+                found.append((path.name, i, line))
+    return found
+
+
+def test_the_scan_sees_the_methodology_and_would_catch_a_copy() -> None:
+    numbers = _spec_numbers()
+    assert {29.3076, 3.6, 0.11} <= set(numbers)  # the constants the issue names
+    assert any(name == "content.py" for name, _, _ in _texts())
+    copied = "1 kgce = 29.3076 MJ; scope 2 = net heat · 0.11"
+    assert [float(n) for n in _NUMBER.findall(copied)] == [29.3076, 0.11]
+
+
+def test_no_report_text_copies_a_specification_parameter() -> None:
+    numbers = _spec_numbers()
+    copies = [
+        f"{name}:{line}: {tok} is the parameter {numbers[float(tok)]}"
+        for name, line, text in _texts()
+        for tok in _NUMBER.findall(text)
+        if float(tok) in numbers
+    ]
+    assert copies == []
+
+
+def test_methodology_shows_the_numbers_of_the_specification_in_force() -> None:
+    spec = load_spec()
+    other = dataclasses.replace(
+        spec,
+        parameters={
+            **spec.parameters,
+            "kgce_mj": 29.3,
+            "electricity_mj_per_kwh": 3.5,
+            "heat_tco2_per_gj": 0.12,
+            "melting_reference_temp_c": 25.0,
+            "water_cp_kj_per_kg_k": 4.2,
+        },
+    )
+    html = render_html(content.build(DOC, other, lang="en"), "en")
+    for line in methodology_formulas(other):
+        assert line in html
+    for shown in ("1 kgce = 29.3 MJ", "1 kWh = 3.5 MJ", "net heat · 0.12", "(T_m − 25)"):
+        assert shown in html
+    # 29.3076 still appears in the report, in the coefficients table's source column
+    # (coefficients.csv: "NCV/29.3076"): reference data, not a methodology copy
+    assert "1 kgce = 29.3076 MJ" not in html

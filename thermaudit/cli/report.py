@@ -39,12 +39,14 @@ def report(
     Given an assessment.json file instead, only the report is written (without the charts
     and the tables that need the dataset).
     """
+    from thermaudit.metrics.result import Assessment
     from thermaudit.report.build import check_lang, report_dataset, write_report
 
     check_lang(lang)
     t0 = time.perf_counter()
     if dataset.is_file() and dataset.suffix == ".json":
         document = json.loads(dataset.read_text("utf-8"))
+        Assessment.from_json(document, source=str(dataset))  # refused before anything is written
         files = write_report(
             document,
             out,

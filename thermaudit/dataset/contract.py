@@ -21,11 +21,24 @@ an error), and a table ``unique`` columns (a value repeated in two rows is an er
 
 A table whose rows may be dated either by day or by instant (``production``,
 ``melting``) accepts a ``date`` column or a ``timestamp`` column (at least one).
+
+Storage layouts
+---------------
+The same tables are stored as Arrow in two layouts, declared below as data and built by
+:func:`arrow_schema`: :data:`NORMALIZED` (the Parquet files of a validated dataset: canonical
+units, UTC instants in ``ts``, every date-or-timestamp table with both, the internal ``_row``
+column) and :data:`DEMO` (the files the demo generator writes as a plant would deliver them:
+local wall time in ``timestamp``, whole pieces as integers, dictionary-encoded ids, one time
+column per table and the pass-through column ``shift``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import pyarrow as pa
 
 from thermaudit.units import CARRIERS
 
@@ -273,3 +286,153 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage layouts: how the tables above are stored as Arrow
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """The choices one layout makes for one table."""
+
+    #: which time columns of a date-or-timestamp table are stored: ``both``, ``date`` or
+    #: ``timestamp``
+    time: str = "both"
+    #: columns stored dictionary-encoded (``int16`` codes into strings)
+    dictionary: tuple[str, ...] = ()
+    #: columns not in the contract, each stored after the named contract column
+    extra: tuple[tuple[str, Column], ...] = ()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way of storing the contract's tables as Arrow (see *Storage layouts* above)."""
+
+    name: str
+    #: Arrow type of each column kind (``enum`` stands for every ``enum:…`` kind)
+    types: Mapping[str, pa.DataType]
+    #: the tables this layout stores, in order, with their choices
+    tables: Mapping[str, TableLayout]
+    #: a contract column's name in this layout, where it differs
+    rename: Mapping[str, str] = field(default_factory=dict)
+    #: columns the layout derives and appends to every table (not in any input file)
+    internal: tuple[Column, ...] = ()
+
+    def arrow_type(self, kind: str) -> pa.DataType:
+        """The Arrow type a column of ``kind`` is stored as; raises on an unknown kind."""
+        key = "enum" if kind.startswith("enum:") else kind
+        try:
+            return self.types[key]
+        except KeyError:
+            raise KeyError(
+                f"layout {self.name!r} has no storage type for column kind {kind!r}; "
+                f"known kinds: {', '.join(sorted(self.types))}"
+            ) from None
+
+
+_FLOAT = pa.float64()
+
+NORMALIZED = Layout(
+    name="normalized",
+    types=MappingProxyType(
+        {
+            "str": pa.string(),
+            "enum": pa.string(),
+            "float": _FLOAT,
+            "qty": _FLOAT,
+            "count": _FLOAT,  # checked whole at import, stored as float like every quantity
+            "temp": _FLOAT,
+            "date": pa.date32(),
+            "timestamp": pa.timestamp("us", tz="UTC"),
+            "row": pa.int64(),
+        }
+    ),
+    tables=MappingProxyType({name: TableLayout() for name in TABLES}),
+    rename=MappingProxyType({"timestamp": "ts"}),
+    internal=(
+        Column(
+            "_row",
+            "row",
+            doc="row of the source file as a spreadsheet shows it (header = 1)",
+        ),
+    ),
+)
+
+_DICT = pa.dictionary(pa.int16(), pa.string())
+
+DEMO = Layout(
+    name="demo",
+    types=MappingProxyType(
+        {
+            "str": pa.string(),
+            "enum": pa.string(),
+            "float": _FLOAT,
+            "qty": _FLOAT,
+            "count": pa.int64(),  # whole pieces, as a plant's MES exports them
+            "temp": _FLOAT,
+            "date": pa.date32(),
+            # local wall time, no offset: the site's timezone applies (contract)
+            "timestamp": pa.timestamp("s"),
+            "dictionary": _DICT,
+        }
+    ),
+    tables=MappingProxyType(
+        {
+            "readings": TableLayout(dictionary=("meter_id",)),
+            "mold_temperature": TableLayout(dictionary=("controller_id", "state")),
+            "heat_streams": TableLayout(dictionary=("stream_id", "flow_unit")),
+            "production": TableLayout(
+                time="date",
+                extra=(
+                    (
+                        "line",
+                        Column(
+                            "shift",
+                            "str",
+                            required=False,
+                            doc="shift of the line; a column the contract passes through",
+                        ),
+                    ),
+                ),
+            ),
+            "melting": TableLayout(time="timestamp"),
+            "calibrations": TableLayout(),
+            "meter_events": TableLayout(),
+            "energy_purchases": TableLayout(),
+            "green_certificates": TableLayout(),
+        }
+    ),
+)
+
+
+def arrow_schema(table: str, layout: Layout) -> pa.Schema:
+    """The Arrow schema of contract ``table`` stored in ``layout``.
+
+    Columns follow the contract's order, with the layout's extra columns after the column
+    each names and its internal columns last; a date-or-timestamp table keeps the time
+    columns its :class:`TableLayout` names.
+    """
+    spec = TABLES[table]
+    choice = layout.tables[table]
+    dropped = {"both": (), "date": ("timestamp",), "timestamp": ("date",)}[choice.time]
+    if dropped and not spec.date_or_timestamp:
+        raise ValueError(f"layout {layout.name!r}: table {table!r} has one time column only")
+    after: dict[str, list[Column]] = {}
+    for anchor, extra in choice.extra:
+        spec.column(anchor)  # a KeyError names an anchor the contract does not have
+        after.setdefault(anchor, []).append(extra)
+    fields = []
+    for column in spec.columns:
+        if column.name in dropped:
+            continue
+        for c in (column, *after.get(column.name, ())):
+            kind = "dictionary" if c.name in choice.dictionary else c.kind
+            fields.append(pa.field(layout.rename.get(c.name, c.name), layout.arrow_type(kind)))
+    fields += [pa.field(c.name, layout.arrow_type(c.kind)) for c in layout.internal]
+    return pa.schema(fields)
+
+
+def arrow_schemas(layout: Layout) -> dict[str, pa.Schema]:
+    """:func:`arrow_schema` of every table ``layout`` stores, in the layout's order."""
+    return {name: arrow_schema(name, layout) for name in layout.tables}

@@ -53,7 +53,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
-from thermaudit.dataset.contract import CONTRACT
+from thermaudit.dataset.contract import CONTRACT, DEMO, arrow_schemas
 from thermaudit.dataset.site import credit_code_check_digit
 from thermaudit.demo.commerce import write_commerce
 from thermaudit.demo.weather import write_weather
@@ -663,94 +663,11 @@ class _Sink:
             self._fh.close()
 
 
-TS = pa.timestamp("s")  # local wall time, no offset: the site's timezone applies (contract)
-
-
-def _dict() -> pa.DataType:
-    return pa.dictionary(pa.int16(), pa.string())
-
-
-_SCHEMAS: dict[str, pa.Schema] = {
-    "readings": pa.schema([("meter_id", _dict()), ("timestamp", TS), ("value", pa.float64())]),
-    "mold_temperature": pa.schema(
-        [
-            ("timestamp", TS),
-            ("controller_id", _dict()),
-            ("setpoint_c", pa.float64()),
-            ("actual_c", pa.float64()),
-            ("state", _dict()),
-        ]
-    ),
-    "heat_streams": pa.schema(
-        [
-            ("timestamp", TS),
-            ("stream_id", _dict()),
-            ("flow", pa.float64()),
-            ("flow_unit", _dict()),
-            ("t_hot_c", pa.float64()),
-            ("t_cold_c", pa.float64()),
-        ]
-    ),
-    "production": pa.schema(
-        [
-            ("date", pa.date32()),
-            ("sku", pa.string()),
-            ("line", pa.string()),
-            ("shift", pa.string()),
-            ("good_qty", pa.int64()),
-            ("scrap_qty", pa.int64()),
-        ]
-    ),
-    "melting": pa.schema(
-        [
-            ("timestamp", TS),
-            ("furnace_id", pa.string()),
-            ("metal_kg", pa.float64()),
-            ("alloy", pa.string()),
-            ("tap_temp_c", pa.float64()),
-        ]
-    ),
-    "calibrations": pa.schema(
-        [
-            ("instrument_id", pa.string()),
-            ("certificate_no", pa.string()),
-            ("calibrated_on", pa.date32()),
-            ("valid_until", pa.date32()),
-            ("lab", pa.string()),
-            ("expanded_uncertainty", pa.float64()),
-            ("uncertainty_unit", pa.string()),
-            ("k", pa.float64()),
-        ]
-    ),
-    "meter_events": pa.schema(
-        [
-            ("meter_id", pa.string()),
-            ("timestamp", TS),
-            ("event", pa.string()),
-            ("old_final", pa.float64()),
-            ("new_initial", pa.float64()),
-        ]
-    ),
-    "energy_purchases": pa.schema(
-        [
-            ("carrier", pa.string()),
-            ("period_start", pa.date32()),
-            ("period_end", pa.date32()),
-            ("quantity", pa.float64()),
-            ("unit", pa.string()),
-            ("amount_cny", pa.float64()),
-            ("ncv_mj_per_unit", pa.float64()),
-        ]
-    ),
-    "green_certificates": pa.schema(
-        [
-            ("period_start", pa.date32()),
-            ("period_end", pa.date32()),
-            ("mwh", pa.float64()),
-            ("certificate_no", pa.string()),
-        ]
-    ),
-}
+#: the files the demo writes, as a plant delivers them: the contract's
+#: :data:`~thermaudit.dataset.contract.DEMO` layout (local wall time without offset, whole
+#: pieces, dictionary-encoded ids)
+_SCHEMAS: dict[str, pa.Schema] = arrow_schemas(DEMO)
+TS = DEMO.arrow_type("timestamp")  # local wall time, no offset: the site's timezone applies
 BIG_TABLES = ("readings", "mold_temperature", "heat_streams")
 
 

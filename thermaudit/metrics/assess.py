@@ -1,5 +1,7 @@
-"""The assessment: the six metrics of a specification over one normalized dataset, with the
-findings met on the way, written as ``assessment.json`` (``thermaudit.assessment/1``).
+"""The assessment: the six metrics of a specification over one normalized dataset.
+
+The findings met on the way go with them into ``assessment.json``
+(``thermaudit.assessment/1``).
 
 Everything heavy runs as ibis expressions on an embedded DuckDB (or another ibis backend
 passed as ``con``); what comes back to Python is per-meter, per-stream and per-SKU sums.
@@ -218,7 +220,7 @@ def _production(ctx: Context, findings: list[Finding]) -> dict[str, SkuOutput]:
 
 
 def _uncertainty(ctx: Context, results: dict[str, MetricResult]) -> None:
-    """Expanded uncertainty U (k=2) of each metric (GUM first order, uncorrelated inputs)."""
+    """Set the expanded uncertainty U (k=2) of each metric (GUM first order, uncorrelated)."""
     instruments = instrument_uncertainties(ctx.site, ctx.rows("calibrations"))
     heat = results[WHR].facts.get("heat", {}) if WHR in results else {}
     inputs = {
@@ -254,7 +256,7 @@ def _document(
     recon: list[dict[str, Any]],
     findings: list[Finding],
 ) -> dict[str, Any]:
-    """The ``thermaudit.assessment/1`` document."""
+    """Build the ``thermaudit.assessment/1`` document."""
     site, dataset = ctx.site, ctx.dataset
     document = {
         "schema": SCHEMA,

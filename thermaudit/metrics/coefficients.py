@@ -1,5 +1,7 @@
-"""Conversion coefficients to standard coal (kgce) and CO2, from the packaged reference
-tables (GB/T 2589-2020, GB/T 32150, GB/T 32151) and the site's options.
+"""Conversion coefficients to standard coal (kgce) and CO2.
+
+They come from the packaged reference tables (GB/T 2589-2020, GB/T 32150, GB/T 32151) and
+the site's options.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Coefficients:
     electricity_mj_per_kwh: float
 
     def kgce_per_unit(self, meter: Meter, basis: str = "calorific") -> float:
-        """The kgce per canonical unit of ``meter``'s carrier [kgce/unit]."""
+        """Return the kgce per canonical unit of ``meter``'s carrier [kgce/unit]."""
         carrier = meter.carrier
         if carrier == "electricity":
             return (
@@ -59,8 +61,10 @@ class Coefficients:
         return kgce_table(carrier, unit)
 
     def mj_per_unit(self, meter: Meter) -> float:
-        """Energy content per canonical unit [MJ/unit]: electricity by the specification's
-        ``electricity_mj_per_kwh``; fuels by measured NCV or the kgce coefficient × ``kgce_mj``.
+        """Return the energy content per canonical unit of ``meter``'s carrier [MJ/unit].
+
+        Electricity by the specification's ``electricity_mj_per_kwh``; fuels by measured NCV
+        or the kgce coefficient × ``kgce_mj``.
         """
         if meter.carrier == "electricity":
             return self.electricity_mj_per_kwh
@@ -95,7 +99,7 @@ class Coefficients:
 
 
 def kgce_table(carrier: str, unit: str) -> float:
-    """The kgce per ``unit`` of ``carrier`` in ``coefficients.csv`` [kgce/unit]."""
+    """Look up the kgce per ``unit`` of ``carrier`` in ``coefficients.csv`` [kgce/unit]."""
     for row in table("coefficients"):
         if row["carrier"] == carrier and row["unit"] == unit:
             return float(row["kgce_per_unit"])
@@ -116,8 +120,9 @@ def grid_factor(site: Site, year: int) -> tuple[float, str]:
 
 
 def resolve(site: Site, params: dict[str, float], invoice_ncv: float | None) -> Coefficients:
-    """Coefficients for ``site``: site options first, then invoices' measured NCV, then
-    the reference tables.
+    """Resolve the coefficients for ``site``.
+
+    Site options come first, then the invoices' measured NCV, then the reference tables.
     """
     if site.options.natural_gas_ncv_mj_per_m3 is not None:
         ncv, ncv_src = float(site.options.natural_gas_ncv_mj_per_m3), "option"

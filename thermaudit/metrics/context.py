@@ -68,7 +68,7 @@ class Context:
         return sum(o.good_mass_t for o in self.output.values() if o.denominator == "mass")
 
     def table(self, name: str) -> ir.Table | None:
-        """The normalized table ``name`` on the engine, ``None`` when the dataset has none."""
+        """Open the normalized table ``name`` on the engine; ``None`` when the dataset has none."""
         path = self.dataset.tables.get(name)
         return self.con.read_parquet(path) if path is not None else None
 
@@ -80,8 +80,9 @@ class Context:
         return self._rows[name]
 
     def in_period(self, t: ir.Table) -> ir.BooleanValue:
-        """Membership in the period of a table with ``ts`` and ``date`` columns: a
-        timestamped row by instant (S, E], a date-only row by date.
+        """Test membership in the period of a table with ``ts`` and ``date`` columns.
+
+        A timestamped row belongs by instant (S, E], a date-only row by date.
         """
         start, end = self.site.period_bounds_utc()
         return ibis.cases(
@@ -98,7 +99,7 @@ class Context:
     def gate(
         self, meter_ids: list[str], value: float | None, extra: list[Reason] | None = None
     ) -> Sufficiency:
-        """The data-sufficiency gate of a metric that reads ``meter_ids``.
+        """Judge the data sufficiency of a metric that reads ``meter_ids``.
 
         A metric is qualified when every meter it reads has completeness ≥ the
         specification's floor (90 %: the usual acceptance floor of online monitoring

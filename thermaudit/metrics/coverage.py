@@ -14,8 +14,10 @@ from thermaudit.metrics.meters import MeterConsumption
 def calibration_coverage(
     instrument: str, certificates: list[dict[str, Any]], start: dt.date, end: dt.date
 ) -> tuple[bool, list[tuple[dt.date, dt.date]]]:
-    """Whether the union of an instrument's [calibrated_on, valid_until] (dates inclusive)
-    covers [start, end], and the uncovered date ranges.
+    """Check that an instrument's calibrations cover [start, end] (dates inclusive).
+
+    Returns whether the union of the [calibrated_on, valid_until] spans covers the period,
+    and the uncovered date ranges.
     """
     spans = sorted(
         (c["calibrated_on"], c["valid_until"])
@@ -39,9 +41,10 @@ def calibration_coverage(
 
 
 def is_key_equipment(e: Equipment, coef: Coefficients, params: dict[str, float]) -> str | None:
-    """``electricity`` or ``fuel`` when ``e`` is key energy-using equipment (GB 17167 table 2:
-    electricity ≥ 100 kW; fuel ≥ 100 m3/h from rated_flow_m3h, else rated_kw × MJ/kWh / NCV,
-    the thresholds and MJ/kWh from the specification).
+    """Classify ``e`` as key energy-using equipment: ``electricity``, ``fuel`` or ``None``.
+
+    GB 17167 table 2: electricity ≥ 100 kW; fuel ≥ 100 m3/h from rated_flow_m3h, else
+    rated_kw × MJ/kWh / NCV, the thresholds and MJ/kWh from the specification.
     """
     fuel = e.fuel or "electricity"
     if fuel == "electricity":
@@ -89,7 +92,7 @@ def coverage(
     coef: Coefficients,
     params: dict[str, float],
 ) -> Coverage:
-    """The three levels of GB 17167 plus calibration and data completeness.
+    """Assess the three levels of GB 17167 plus calibration and data completeness.
 
     (a) site: every carrier entering the site (supply meters, equipment fuels, invoices) has
     a supply meter; (b) processes: each process of the equipment has a submeter with that

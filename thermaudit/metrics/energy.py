@@ -81,8 +81,9 @@ class EnergyBalance:
 def energy_balance(
     site: Site, cons: dict[str, MeterConsumption], coef: Coefficients, basis: str
 ) -> EnergyBalance:
-    """E = Σ supply + Σ generation − Σ excluded − Σ export, each meter's period consumption
-    times its carrier's coefficient (GB/T 2589-2020 clause 4).
+    """Balance the energy E = Σ supply + Σ generation − Σ excluded − Σ export [kgce].
+
+    Each meter's period consumption times its carrier's coefficient (GB/T 2589-2020 clause 4).
 
     Energy-consuming media (compressed air, water) enter only through meters with a role
     that crosses the boundary; recovered heat is not added (its fuel is already in E).
@@ -104,8 +105,10 @@ def energy_balance(
 
 @dataclass(frozen=True)
 class Allocation:
-    """Per-SKU energy. ``line_kgce`` is the energy of each line's submeters that was shared
-    on that line; ``rest_kgce`` = E − Σ line_kgce, shared over all SKUs.
+    """Per-SKU energy.
+
+    ``line_kgce`` is the energy of each line's submeters that was shared on that line;
+    ``rest_kgce`` = E − Σ line_kgce, shared over all SKUs.
     """
 
     by_sku_kgce: dict[str, float]
@@ -153,8 +156,10 @@ def allocate(site: Site, balance: EnergyBalance, output: dict[str, SkuOutput]) -
 def intensity(
     alloc: Allocation, output: dict[str, SkuOutput]
 ) -> tuple[float | None, dict[str, Any]]:
-    """Headline value [kgce/t] = Σ energy of mass-denominated SKUs / their good mass, and
-    ``by_sku`` (mass SKUs kgce/t, count SKUs kgce/piece).
+    """Compute the headline value and ``by_sku``.
+
+    Headline [kgce/t] = Σ energy of mass-denominated SKUs / their good mass; ``by_sku`` in
+    kgce/t for mass SKUs and kgce/piece for count SKUs.
     """
     by_sku: dict[str, Any] = {}
     mass_e = 0.0
@@ -184,8 +189,9 @@ def intensity(
 def green_certificate_kwh(
     rows: list[dict[str, Any]], start: dt.date, end: dt.date
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Retired green certificates prorated by days of overlap with the period (dates
-    inclusive) [kWh].
+    """Prorate retired green certificates to the period [kWh].
+
+    Each certificate counts by its days of overlap with the period (dates inclusive).
     """
     total = 0.0
     detail = []

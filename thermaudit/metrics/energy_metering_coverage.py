@@ -74,9 +74,7 @@ def compute(ctx: Context) -> MetricResult:
 
 
 def calibration_findings(site: Site, cal_rows: list[dict[str, Any]]) -> list[Finding]:
-    """A finding for each instrument whose calibration is missing or does not cover the
-    period.
-    """
+    """List a finding for each instrument whose calibration is missing or lapses."""
     out = []
     for inst in sorted(site.instruments):
         ok, gaps = cov.calibration_coverage(inst, cal_rows, site.period.start, site.period.end)

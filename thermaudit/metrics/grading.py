@@ -34,7 +34,7 @@ def _reference(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | 
 
 
 def _bands(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | None:
-    """The grade of the first band whose ``min`` the value (or ``detail[on]``) reaches."""
+    """Grade by the first band whose ``min`` the value (or ``detail[on]``) reaches."""
     key = g.get("on")
     v = result.detail.get(key) if key else result.value
     bands = g.get("bands") or g.get("bands_efficiency") or []
@@ -42,8 +42,9 @@ def _bands(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | None
 
 
 def _tolerance(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | None:
-    """Pass when the value is within the tightest controller tolerance (else the
-    specification's ``default_tolerance_c``) [°C].
+    """Pass when the value is within the tightest controller tolerance [°C].
+
+    Without a declared tolerance, the specification's ``default_tolerance_c`` applies.
     """
     tols = [c.tolerance_c for c in site.temperature_controllers]
     tol = min(tols) if tols else float(g["default_tolerance_c"])
@@ -75,7 +76,7 @@ KINDS: dict[str, Kind] = {
 
 
 def kind_of(metric_id: str, grading: Mapping[str, Any], label: str) -> Kind:
-    """The :class:`Kind` a metric's ``grading`` block names, its keys checked.
+    """Return the :class:`Kind` a metric's ``grading`` block names, its keys checked.
 
     Raises
     ------

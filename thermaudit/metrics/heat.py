@@ -87,8 +87,10 @@ def _factors_table() -> ir.Table:
 
 
 def stream_rows(streams: ir.Table, site: Site, spec: Specification) -> ir.Table:
-    """Heat of each stream row in the period: columns stream_id, ts, heat_gj (null when the
-    row cannot be valued), status (``ok``, ``unit``, ``no_cold``).
+    """Value the heat of each stream row in the period.
+
+    Columns stream_id, ts, heat_gj (null when the row cannot be valued) and status (``ok``,
+    ``unit``, ``no_cold``).
     """
     start, end = site.period_bounds_utc()
     meta = _streams_table(site, spec)

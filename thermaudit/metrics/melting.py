@@ -64,9 +64,10 @@ def material_for(alloy: str) -> Material | None:
 
 
 def melting_meters(site: Site) -> list[Meter]:
-    """Meters into melting furnaces: ``process: melting`` or serving a melting_furnace, of
-    role supply or submeter; a meter below another selected meter is skipped (no double
-    counting).
+    """Select the meters into melting furnaces.
+
+    A meter with ``process: melting`` or serving a melting_furnace, of role supply or
+    submeter; a meter below another selected meter is skipped (no double counting).
     """
     furnaces = {e.id for e in site.equipment if e.type == "melting_furnace"}
     chosen = [

@@ -148,8 +148,10 @@ def _theoretical_kj(
 
 
 def _liquid_kj(mat: Material, kg: float, kg_tap: float, t_ref: float) -> float:
-    """Σ kg·q(tap) when every batch is liquid: q is linear in the tap temperature, so
-    Σ kg·q = kg·(cp_s(T_m − T_ref) + L − cp_l·T_m) + cp_l·Σ kg·tap [kJ].
+    """Compute Σ kg·q(tap) when every batch is liquid [kJ].
+
+    q is linear in the tap temperature, so
+    Σ kg·q = kg·(cp_s(T_m − T_ref) + L − cp_l·T_m) + cp_l·Σ kg·tap.
     """
     return (
         kg

@@ -137,8 +137,9 @@ def _in_period(samples: ir.Table, site: Site) -> ir.BooleanValue:
 
 
 def _annotate(samples: ir.Table, site: Site, keep: tuple[str, ...] = ()) -> ir.Table:
-    """The samples in the period that can be steady or are counted, with their steady-state
-    status and cpk segment.
+    """Annotate the samples in the period that can be steady or are counted.
+
+    Each gets its steady-state status and cpk segment.
 
     The result carries ``controller_id``, ``ts``, ``setpoint_c``, ``e``, the flags below and
     the input columns named in ``keep``: every producing sample with an e,
@@ -323,8 +324,9 @@ def steady_samples(samples: ir.Table, site: Site) -> ir.Table:
 
 
 def _tolerances(site: Site, ids: list[str] | None = None) -> ir.Table:
-    """Declared tolerance per controller; keyed by the position in ``ids`` when given
-    (see :func:`_coded`).
+    """Map each controller to its declared tolerance.
+
+    Keyed by the position in ``ids`` when given (see :func:`_coded`).
     """
     declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
     if ids is None:
@@ -351,7 +353,7 @@ def _coded(samples: ir.Table, ids: list[str]) -> ir.Table:
 
 
 def _kept(a: ir.Table) -> ir.Table:
-    """The annotated rows that :func:`_statistics` reads: steady samples and event rows.
+    """Keep the annotated rows that :func:`_statistics` reads: steady samples, event rows.
 
     Every other row (non-producing, warming up) only counts, and the counts of rows and
     producing rows come from one cheap aggregate over the input instead; at a year of
@@ -361,8 +363,10 @@ def _kept(a: ir.Table) -> ir.Table:
 
 
 def _statistics(a: ir.Table, tol: ir.Table, pooled: bool = True) -> ir.Table:
-    """One row per controller with kept rows (:func:`_kept`): event counts, statistics, cpk
-    and (with ``pooled``) the pooled P95 of |e| as ``value`` with its ``pooled_samples``.
+    """Summarize each controller with kept rows (:func:`_kept`) in one row.
+
+    Event counts, statistics, cpk and (with ``pooled``) the pooled P95 of |e| as ``value``
+    with its ``pooled_samples``.
 
     A duplicated timestamp's rows are counted as the extra rows (``dup_extra``, every row
     after the first of its group) plus one per group (distinct timestamps among them).
@@ -435,15 +439,18 @@ def _float(x: Any) -> float | None:
 
 
 def _batch_rows(con: ibis.BaseBackend) -> int | None:
-    """Samples per batch of controllers whose window passes fit in DuckDB's memory; ``None``
-    (one pass) on an engine that partitions and spills by itself (Spark).
+    """Return the samples per batch whose window passes fit in DuckDB's memory.
+
+    ``None`` (one pass) on an engine that partitions and spills by itself (Spark).
     """
     return engine_batch_rows(con, WINDOW_BYTES_PER_ROW)
 
 
 def _batches(rows: dict[str, int], limit: int) -> list[list[str]]:
-    """Controllers (sorted) packed greedily into batches of at most ``limit`` in-period
-    samples; a controller with more samples than that is a batch of its own.
+    """Pack controllers (sorted) greedily into batches of at most ``limit`` samples.
+
+    Samples are counted in the period; a controller with more samples than that is a batch
+    of its own.
     """
     out: list[list[str]] = []
     size = 0

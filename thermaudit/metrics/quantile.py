@@ -81,7 +81,7 @@ def exact_quantile(
 
 
 def _order_statistic(con: ibis.BaseBackend, x: ir.Table, k: int, fetch: int, bins: int) -> float:
-    """The k-th smallest value (0-based) of ``x.v``."""
+    """Return the k-th smallest value (0-based) of ``x.v``."""
     subset = x
     below = 0  # values of x smaller than every value of subset
     while True:

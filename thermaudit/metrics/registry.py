@@ -51,7 +51,7 @@ METRICS: dict[str, MetricDefinition] = {
 
 
 def definition(metric_id: str) -> MetricDefinition:
-    """The definition of ``metric_id``.
+    """Return the definition of ``metric_id``.
 
     Raises
     ------

@@ -2,14 +2,18 @@
 
 A metric module's ``compute`` returns one :class:`MetricResult`; the assessment grades it,
 adds its expanded uncertainty and writes :meth:`MetricResult.as_dict` into
-``assessment.json``. The report and the web read these fields, never guess JSON shapes.
+``assessment.json``. The report and the web read these fields back through
+:class:`Assessment` and :class:`AssessedMetric` (:meth:`Assessment.from_json`), never by
+guessing JSON shapes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from thermaudit.errors import InvalidAssessment, Problem
 from thermaudit.quality.findings import Finding
 
 #: the reasons a metric's data may not qualify, each with the text written into
@@ -122,7 +126,7 @@ class MetricResult:
     uncertainty_budget: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The metric as ``assessment.json`` writes it (``thermaudit.assessment/1``)."""
+        """Write the metric as ``assessment.json`` holds it (``thermaudit.assessment/1``)."""
         out: dict[str, Any] = {"value": self.value, "unit": self.unit, "detail": self.detail}
         if self.uncertainty_budget is not None:
             out["uncertainty"] = self.uncertainty
@@ -131,3 +135,187 @@ class MetricResult:
         out.setdefault("uncertainty", self.uncertainty)
         out["sufficiency"] = self.sufficiency.as_dict()
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading back: what assessment.json holds of each metric
+
+
+def _shape(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+@dataclass(frozen=True)
+class AssessedMetric:
+    """One metric as :meth:`MetricResult.as_dict` wrote it into ``assessment.json``.
+
+    Attributes
+    ----------
+    id : str
+        Metric id of the specification.
+    value : float or None
+        The headline value; ``None`` when it could not be computed. [``unit``]
+    unit : str
+        Unit of ``value``; empty when the document names none.
+    detail : dict
+        The figures behind the value (the metric module's ``detail``).
+    grade : str or None
+        The grade, ``None`` when not graded.
+    uncertainty : float or None
+        Expanded uncertainty U (k=2). [``unit``]
+    uncertainty_budget : dict or None
+        The budget behind ``uncertainty``.
+    qualified : bool or None
+        The data-sufficiency verdict; ``None`` when the document records none (a metric the
+        assessment does not hold).
+    reasons : tuple of str
+        Why the data do not qualify, as written.
+    """
+
+    id: str
+    value: float | None = None
+    unit: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    grade: str | None = None
+    uncertainty: float | None = None
+    uncertainty_budget: dict[str, Any] | None = None
+    qualified: bool | None = None
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(
+        cls, metric_id: str, data: Mapping[str, Any], *, source: str = "assessment.json"
+    ) -> AssessedMetric:
+        """Read one metric block of ``assessment.json``.
+
+        Parameters
+        ----------
+        metric_id : str
+            The key of the block under ``metrics``.
+        data : mapping
+            The block, as :meth:`MetricResult.as_dict` writes it.
+        source : str
+            The file named in an error.
+
+        Returns
+        -------
+        AssessedMetric
+            The block's fields.
+
+        Raises
+        ------
+        InvalidAssessment
+            A field of another type than ``thermaudit.assessment/1`` writes, naming the
+            file, the key, what was expected and what was found.
+        """
+
+        def bad(key: str, expected: str, found: Any = None) -> InvalidAssessment:
+            found = data.get(key) if found is None else found
+            return InvalidAssessment(
+                Problem(source, None, f"metrics.{metric_id}.{key}", expected, _shape(found))
+            )
+
+        def number(key: str) -> float | None:
+            v = data.get(key)
+            if v is None:
+                return None
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise bad(key, "a number or null")
+            return v  # as written: an int stays an int, so the report prints it alike
+
+        def typed(key: str, kind: type, expected: str, default: Any) -> Any:
+            v = data.get(key)
+            if v is None:
+                return default
+            if not isinstance(v, kind):
+                raise bad(key, expected)
+            return v
+
+        suff = typed("sufficiency", dict, "an object with qualified and reasons", None)
+        qualified, reasons = None, ()
+        if suff is not None:
+            qualified = suff.get("qualified")
+            if not isinstance(qualified, bool):
+                raise bad("sufficiency.qualified", "true or false", qualified)
+            listed = suff.get("reasons") or []
+            if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+                raise bad("sufficiency.reasons", "a list of texts", listed)
+            reasons = tuple(listed)
+        return cls(
+            id=metric_id,
+            value=number("value"),
+            unit=typed("unit", str, "a text", ""),
+            detail=typed("detail", dict, "an object", {}),
+            grade=typed("grade", str, "a text or null", None),
+            uncertainty=number("uncertainty"),
+            uncertainty_budget=typed("uncertainty_budget", dict, "an object or null", None),
+            qualified=qualified,
+            reasons=reasons,
+        )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The metrics of an ``assessment.json``, read into :class:`AssessedMetric` records.
+
+    Attributes
+    ----------
+    metrics : dict of str to AssessedMetric
+        The metric blocks, in the document's order.
+    """
+
+    metrics: dict[str, AssessedMetric]
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any], *, source: str = "assessment.json") -> Assessment:
+        """Read the ``metrics`` of an assessment document.
+
+        Parameters
+        ----------
+        doc : mapping
+            The parsed ``assessment.json``.
+        source : str
+            The file named in an error.
+
+        Returns
+        -------
+        Assessment
+            One record per metric block.
+
+        Raises
+        ------
+        InvalidAssessment
+            ``metrics`` or one of its blocks is not an object, or a field has another type.
+        """
+        blocks = doc.get("metrics")
+        if blocks is None:
+            blocks = {}
+        if not isinstance(blocks, dict):
+            raise InvalidAssessment(
+                Problem(source, None, "metrics", "an object of metric blocks", _shape(blocks))
+            )
+        metrics = {}
+        for mid, block in blocks.items():
+            if block is None:
+                continue
+            if not isinstance(block, dict):
+                raise InvalidAssessment(
+                    Problem(source, None, f"metrics.{mid}", "an object", _shape(block))
+                )
+            metrics[mid] = AssessedMetric.from_json(mid, block, source=source)
+        return cls(metrics)
+
+    def metric(self, metric_id: str) -> AssessedMetric:
+        """Return the record of ``metric_id``; an empty one when the document has none.
+
+        Parameters
+        ----------
+        metric_id : str
+            Metric id of the specification.
+
+        Returns
+        -------
+        AssessedMetric
+            The record, or one with no value, no detail and no sufficiency verdict.
+        """
+        return self.metrics.get(metric_id) or AssessedMetric(metric_id)

@@ -90,7 +90,7 @@ class Specification:
         return f"{self.id}@{self.version}"
 
     def metric(self, metric_id: str) -> MetricSpec:
-        """The metric ``metric_id``; a :class:`SpecificationError` lists the defined ones."""
+        """Return the metric ``metric_id``; a :class:`SpecificationError` lists the others."""
         for m in self.metrics:
             if m.id == metric_id:
                 return m
@@ -100,12 +100,46 @@ class Specification:
         )
 
     def param(self, name: str) -> float:
-        """The formula parameter ``name`` as a float."""
+        """Return the formula parameter ``name`` as a float."""
         return float(self.parameters[name])
 
 
+#: the methodology formulas the report and ``docs/metrics.md`` print, one line each; every
+#: ``{name}`` is a parameter of the specification (all in ``_REQUIRED_PARAMETERS``), so a
+#: number in them is the specification's, never a copy
+_METHODOLOGY = (
+    "1 kgce = {kgce_mj:g} MJ;  1 kWh = {electricity_mj_per_kwh:g} MJ;  E = Σ_i q_i · c_i  "
+    "[kgce];  unit product energy = E / P  [kgce/t]",
+    "waste heat Q = flow · cp · (t_hot − t_cold) · Δt;  cp_water = {water_cp_kj_per_kg_k:g} "
+    "kJ/(kg·K), cp_flue = {flue_gas_cp_kj_per_nm3_k:g} kJ/(Nm3·K), cp_air = "
+    "{air_cp_kj_per_nm3_k:g} kJ/(Nm3·K);  rate = Σ Q_recovered / Σ Q_available × 100 %",
+    "mold accuracy = P95 |T_actual − T_set| (steady state);  Cpk = min(USL − μ, μ − LSL) / 3σ",
+    "η_melt = Q_theory / Q_input;  Q_theory = m · [cp_s (T_m − {melting_reference_temp_c:g}) "
+    "+ L + cp_l (T_tap − T_m)]",
+    "CO2 (scope 1) = fuel · NCV · C · OF · 44/12;  scope 2 = net electricity · EF_grid "
+    "+ net heat · {heat_tco2_per_gj:g}  [tCO2/GJ]",
+)
+
+
+def methodology_formulas(spec: Specification) -> list[str]:
+    """Return the methodology formulas with the numbers of ``spec``.
+
+    Parameters
+    ----------
+    spec : Specification
+        The specification in force; its parameters fill the formulas.
+
+    Returns
+    -------
+    list of str
+        One formula line per metric family, as the report's methodology chapter and
+        ``docs/metrics.md`` print them.
+    """
+    return [line.format(**spec.parameters) for line in _METHODOLOGY]
+
+
 def packaged_specs() -> list[str]:
-    """The ``id@version`` of every packaged specification."""
+    """List the ``id@version`` of every packaged specification."""
     folder = resources.files(__package__).joinpath("specs")
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")

@@ -115,7 +115,7 @@ def instrument_uncertainty(
     accuracy_pct: float | None = None,
     relative: bool = True,
 ) -> InstrumentU:
-    """Standard uncertainty of one instrument over the period [start, end] (dates inclusive).
+    """Estimate the standard uncertainty of one instrument over [start, end] (inclusive).
 
     Parameters
     ----------
@@ -196,8 +196,10 @@ def instrument_uncertainty(
 def instrument_uncertainties(
     site: Site, certificates: list[dict[str, Any]]
 ) -> dict[str, InstrumentU]:
-    """:func:`instrument_uncertainty` of every meter (with its accuracy class), heat stream
-    (relative, certificates only) and temperature controller (°C) of ``site``.
+    """Apply :func:`instrument_uncertainty` to every instrument of ``site``.
+
+    Every meter (with its accuracy class), heat stream (relative, certificates only) and
+    temperature controller (°C).
     """
     start, end = site.period.start, site.period.end
     out: dict[str, InstrumentU] = {}
@@ -218,8 +220,10 @@ def instrument_uncertainties(
 
 @dataclass(frozen=True)
 class _Term:
-    """One input of a metric: ``c_u`` = |sensitivity| × standard uncertainty of the input, in
-    the metric's unit (None when the input's uncertainty is unknown).
+    """One input of a metric and its contribution to the metric's uncertainty.
+
+    ``c_u`` = |sensitivity| × standard uncertainty of the input, in the metric's unit
+    (None when the input's uncertainty is unknown).
     """
 
     input: str
@@ -229,7 +233,7 @@ class _Term:
 
 
 def _amount(x: Any) -> float:
-    """A period amount given as a float or as an object with ``consumption`` or ``heat_gj``."""
+    """Read a period amount given as a float or an object with ``consumption``/``heat_gj``."""
     for attr in ("consumption", "heat_gj"):
         if hasattr(x, attr):
             return float(getattr(x, attr))
@@ -253,7 +257,7 @@ def _result(
     inputs: list[str],
     method: str = _METHOD,
 ) -> dict[str, Any]:
-    """The ``uncertainty`` entry of a metric from its terms (GUM 5.1.2, eq. 10)."""
+    """Combine a metric's terms into its ``uncertainty`` entry (GUM 5.1.2, eq. 10)."""
     known = [t for t in terms if t.c_u is not None]
     unknown = sorted({t.input for t in terms if t.c_u is None and t.amount_nonzero})
     var = sum(t.c_u**2 for t in known if t.c_u is not None)
@@ -296,8 +300,10 @@ def _canonical_unit(site: Site, meter_id: str) -> str:
 
 
 def _energy_weights(site: Site, output: Mapping[str, SkuOutput] | None) -> dict[str, float]:
-    """∂E_mass/∂(kgce of meter): how one kgce of each meter moves the energy of the
-    mass-denominated SKUs, the numerator of the headline (metrics.md, Output).
+    """Compute ∂E_mass/∂(kgce of meter) for each meter.
+
+    How one kgce of each meter moves the energy of the mass-denominated SKUs, the numerator
+    of the headline (metrics.md, Output).
 
     Notes
     -----
@@ -351,7 +357,7 @@ def propagate(
     output: Mapping[str, SkuOutput] | None = None,
     mass_u_rel: float = 0.0,
 ) -> dict[str, dict[str, Any]]:
-    """Expanded uncertainty (k = 2) of each metric of an assessment.
+    """Propagate the expanded uncertainty (k = 2) of each metric of an assessment.
 
     Parameters
     ----------
@@ -531,8 +537,9 @@ def _melting_energy_intensity(x: _Inputs) -> dict[str, Any]:
 
 
 def _carbon_factor(x: _Inputs, meter_id: str) -> float | None:
-    """tCO2 per canonical unit of a meter in the location-based carbon total, as
-    :func:`thermaudit.metrics.energy.carbon` applies it; None when it is not an input.
+    """Return the tCO2 per canonical unit of a meter in the location-based carbon total.
+
+    As :func:`thermaudit.metrics.energy.carbon` applies it; None when it is not an input.
     """
     m = x.site.meter(meter_id)
     if m.carrier == "electricity":

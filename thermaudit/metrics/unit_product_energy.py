@@ -17,7 +17,7 @@ ID = "unit_product_energy"
 
 
 def compute(ctx: Context) -> MetricResult:
-    """Unit product energy of the period.
+    """Compute the unit product energy of the period.
 
     Parameters
     ----------

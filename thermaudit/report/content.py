@@ -15,7 +15,8 @@ from importlib import resources
 from typing import Any
 
 from thermaudit.dataset.site import Site
-from thermaudit.metrics.spec import Specification
+from thermaudit.metrics.result import AssessedMetric, Assessment
+from thermaudit.metrics.spec import Specification, methodology_formulas
 from thermaudit.reference import table as reference_table
 from thermaudit.report import charts
 from thermaudit.report.blocks import (
@@ -52,12 +53,13 @@ class Context:
     spec: Specification
     series: Series | None
     lang: str
+    assessment: Assessment
 
-    def m(self, metric_id: str) -> dict[str, Any]:
-        return self.doc["metrics"].get(metric_id) or {"value": None, "detail": {}}
+    def m(self, metric_id: str) -> AssessedMetric:
+        return self.assessment.metric(metric_id)
 
     def d(self, metric_id: str) -> dict[str, Any]:
-        return self.m(metric_id).get("detail") or {}
+        return self.m(metric_id).detail
 
     def label(self, text: Text) -> str:
         return charts.label(text, self.lang)
@@ -69,17 +71,9 @@ def metric_name(ms: Any) -> Bi:
     return Bi(ms.name_zh, en)
 
 
-def uncertainty_value(metric: dict[str, Any]) -> float | None:
-    """Expanded uncertainty U (k=2) of a metric, whatever shape the field takes
-    (a number, or a mapping with ``U``, ``expanded`` or ``value``); None when absent."""
-    u = metric.get("uncertainty")
-    if isinstance(u, int | float):
-        return float(u)
-    if isinstance(u, dict):
-        for k in ("U", "expanded", "value", "u_expanded"):
-            if isinstance(u.get(k), int | float):
-                return float(u[k])
-    return None
+def uncertainty_value(metric: AssessedMetric) -> float | None:
+    """Expanded uncertainty U (k=2) of a metric as a float; None when it has none."""
+    return None if metric.uncertainty is None else float(metric.uncertainty)
 
 
 def reference_version(name: str) -> str:
@@ -100,31 +94,30 @@ def _grade_cell(grade: str | None) -> Cell:
     return Cell(term("grade", grade) if grade else MISSING, tone=tone, bold=tone != "muted")
 
 
-def _suff_cell(metric: dict[str, Any]) -> Cell:
-    s = metric.get("sufficiency") or {}
-    if s.get("qualified"):
+def _suff_cell(metric: AssessedMetric) -> Cell:
+    if metric.qualified:
         return Cell(B("合格", "qualified"), tone="good")
-    reasons = "; ".join(s.get("reasons") or []) or "?"
+    reasons = "; ".join(metric.reasons) or "?"
     return Cell(B(f"不合格：{reasons}", f"not qualified: {reasons}"), tone="bad")
 
 
-def _u_cell(metric: dict[str, Any]) -> Cell | Text:
+def _u_cell(metric: AssessedMetric) -> Cell | Text:
     u = uncertainty_value(metric)
     if u is not None:
         return fmt(u)
-    budget = metric.get("uncertainty_budget") or {}
-    if budget and not budget.get("complete", True) and metric.get("value") is not None:
+    budget = metric.uncertainty_budget or {}
+    if budget and not budget.get("complete", True) and metric.value is not None:
         return Cell(B("不完整", "incomplete"), tone="warn")
     return Cell(MISSING, tone="muted")
 
 
-def _card_note(metric: dict[str, Any], qualified: bool) -> Text:
+def _card_note(metric: AssessedMetric, qualified: bool) -> Text:
     if not qualified:
         return B("数据不充分", "data not qualified")
     u = uncertainty_value(metric)
     if u is None:
         return ""
-    return f"U (k=2) = {fmt(u)} {metric.get('unit') or ''}".rstrip()
+    return f"U (k=2) = {fmt(u)} {metric.unit}".rstrip()
 
 
 def _pct(x: float | None) -> str:
@@ -201,16 +194,16 @@ def summary(ctx: Context) -> Section:
     }
     for ms in ctx.spec.metrics:
         m = ctx.m(ms.id)
-        value = fmt(m.get("value"))
-        if ms.id == "mold_temperature_control_accuracy" and m.get("value") is not None:
+        value = fmt(m.value)
+        if ms.id == "mold_temperature_control_accuracy" and m.value is not None:
             value = f"±{value}"
-        suff = (m.get("sufficiency") or {}).get("qualified", True)
-        grade = m.get("grade")
+        suff = m.qualified is not False  # a metric the document lacks is not disqualified
+        grade = m.grade
         cards.append(
             Card(
                 short.get(ms.id, metric_name(ms)),
                 value,
-                m.get("unit") or ms.unit,
+                m.unit or ms.unit,
                 term("grade", grade) if grade else B("不可计算", "not computable"),
                 _tone(grade) if suff else "bad",
                 _card_note(m, suff),
@@ -223,10 +216,10 @@ def summary(ctx: Context) -> Section:
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                Cell(fmt(m.get("value")), bold=True),
-                m.get("unit") or ms.unit,
+                Cell(fmt(m.value), bold=True),
+                m.unit or ms.unit,
                 _u_cell(m),
-                _grade_cell(m.get("grade")),
+                _grade_cell(m.grade),
                 _suff_cell(m),
             ]
         )
@@ -277,11 +270,7 @@ def summary(ctx: Context) -> Section:
             tone,
         )
     )
-    disq = [
-        ms
-        for ms in ctx.spec.metrics
-        if not (ctx.m(ms.id).get("sufficiency") or {}).get("qualified", True)
-    ]
+    disq = [ms for ms in ctx.spec.metrics if ctx.m(ms.id).qualified is False]
     if disq:
         names = B("、".join(ms.name_zh for ms in disq), ", ".join(ms.name_en for ms in disq))
         s.add(
@@ -300,21 +289,21 @@ def observations(ctx: Context) -> list[Text]:
     """Plain statements drawn from the figures (no judgement beyond the specification)."""
     out: list[Text] = []
     upe = ctx.m("unit_product_energy")
-    d = upe.get("detail") or {}
+    d = upe.detail
     by_sku = {
         k: v
         for k, v in (d.get("by_sku") or {}).items()
         if v.get("value") is not None and (v.get("unit") or "kgce/t") == "kgce/t"
     }
-    if upe.get("value") is not None:
+    if upe.value is not None:
         zh = (
-            f"单位产品综合能耗 {fmt(upe['value'])} kgce/t（当量值），等价值口径 "
+            f"单位产品综合能耗 {fmt(upe.value)} kgce/t（当量值），等价值口径 "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t"
             f"；综合能耗 {fmt(d.get('energy_kgce'))} kgce，"
             f"合格品 {fmt(d.get('good_mass_t'))} t。"
         )
         en = (
-            f"Unit product energy {fmt(upe['value'])} kgce/t (calorific), "
+            f"Unit product energy {fmt(upe.value)} kgce/t (calorific), "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t on the equivalent basis; "
             f"E = {fmt(d.get('energy_kgce'))} kgce over "
             f"{fmt(d.get('good_mass_t'))} t of good product."
@@ -330,12 +319,12 @@ def observations(ctx: Context) -> list[Text]:
             )
         out.append(B(zh, en))
     mold = ctx.m("mold_temperature_control_accuracy")
-    by_c = (mold.get("detail") or {}).get("by_controller") or {}
+    by_c = mold.detail.get("by_controller") or {}
     if by_c:
         bad = [k for k, v in by_c.items() if v.get("pass") is False]
         cal = [k for k, v in by_c.items() if v.get("calibration") not in (None, "valid")]
-        zh = f"模温控制精度 ±{fmt(mold.get('value'))} °C（{len(by_c)} 台控制器）"
-        en = f"Mold temperature accuracy ±{fmt(mold.get('value'))} °C ({len(by_c)} controllers)"
+        zh = f"模温控制精度 ±{fmt(mold.value)} °C（{len(by_c)} 台控制器）"
+        en = f"Mold temperature accuracy ±{fmt(mold.value)} °C ({len(by_c)} controllers)"
         if bad:
             p95 = {k: fmt(by_c[k].get("p95_abs_c")) for k in bad}
             zh += "；超出自身公差：" + "、".join(f"{k}（P95 {p95[k]} °C）" for k in bad)
@@ -348,55 +337,55 @@ def observations(ctx: Context) -> list[Text]:
             en += "; calibration not valid: " + ", ".join(f"{k} ({st[k].en})" for k in cal)
         out.append(B(zh + "。", en + "."))
     heat = ctx.m("waste_heat_recovery_rate")
-    hd = heat.get("detail") or {}
+    hd = heat.detail
     if hd.get("available_gj"):
         out.append(
             B(
-                f"余热回收率 {fmt(heat.get('value'))} %：回收 {fmt(hd.get('recovered_gj'))} GJ，"
+                f"余热回收率 {fmt(heat.value)} %：回收 {fmt(hd.get('recovered_gj'))} GJ，"
                 f"可利用 {fmt(hd.get('available_gj'))} GJ，尚有 "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} GJ 未回收。",
-                f"Waste heat recovery {fmt(heat.get('value'))} %: {fmt(hd.get('recovered_gj'))} GJ "
+                f"Waste heat recovery {fmt(heat.value)} %: {fmt(hd.get('recovered_gj'))} GJ "
                 f"recovered of {fmt(hd.get('available_gj'))} GJ available; "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} "
                 "GJ not recovered.",
             )
         )
     melt = ctx.m("melting_energy_intensity")
-    md = melt.get("detail") or {}
-    if melt.get("value") is not None:
+    md = melt.detail
+    if melt.value is not None:
         out.append(
             B(
-                f"熔化单耗 {fmt(melt['value'])} kgce/t，熔炼热效率 "
+                f"熔化单耗 {fmt(melt.value)} kgce/t，熔炼热效率 "
                 f"{fmt(md.get('thermal_efficiency_pct'))} %"
                 f"（熔化金属 {fmt(md.get('metal_t'))} t）。",
-                f"Melting {fmt(melt['value'])} kgce/t at a thermal efficiency of "
+                f"Melting {fmt(melt.value)} kgce/t at a thermal efficiency of "
                 f"{fmt(md.get('thermal_efficiency_pct'))} % ({fmt(md.get('metal_t'))} t melted).",
             )
         )
     carb = ctx.m("unit_product_carbon_intensity")
-    cd = carb.get("detail") or {}
-    if carb.get("value") is not None:
+    cd = carb.detail
+    if carb.value is not None:
         out.append(
             B(
-                f"碳排放强度 {fmt(carb['value'])} tCO2e/t（基于位置），基于市场 "
+                f"碳排放强度 {fmt(carb.value)} tCO2e/t（基于位置），基于市场 "
                 f"{fmt(cd.get('market_based_value'))} tCO2e/t；范围一 {fmt(cd.get('scope1_t'))} t，"
                 f"范围二 {fmt(cd.get('scope2_location_t'))} t。",
-                f"Carbon intensity {fmt(carb['value'])} tCO2e/t location-based, "
+                f"Carbon intensity {fmt(carb.value)} tCO2e/t location-based, "
                 f"{fmt(cd.get('market_based_value'))} market-based; "
                 f"scope 1: {fmt(cd.get('scope1_t'))} t, "
                 f"scope 2: {fmt(cd.get('scope2_location_t'))} t.",
             )
         )
     cov = ctx.m("energy_metering_coverage")
-    vd = cov.get("detail") or {}
+    vd = cov.detail
     missing = [
         k
         for k in (vd.get("key_equipment_list") or {})
         if k not in set(vd.get("key_equipment_fitted") or [])
     ]
-    if cov.get("value") is not None:
-        zh = f"主要用能设备计量器具配备率 {fmt(cov['value'])} %"
-        en = f"Key-equipment metering coverage {fmt(cov['value'])} %"
+    if cov.value is not None:
+        zh = f"主要用能设备计量器具配备率 {fmt(cov.value)} %"
+        en = f"Key-equipment metering coverage {fmt(cov.value)} %"
         if missing:
             zh += f"，未配专用计量：{'、'.join(missing)}"
             en += f"; no dedicated meter: {', '.join(missing)}"
@@ -455,22 +444,7 @@ def methodology(ctx: Context) -> Section:
             small=True,
         )
     )
-    f.add(
-        Formula(
-            [
-                "1 kgce = 29.3076 MJ;  E = Σ_i q_i · c_i  "
-                "[kgce];  unit product energy = E / P  [kgce/t]",
-                "waste heat Q = flow · cp · (t_hot − t_cold) · "
-                "Δt;  rate = Σ Q_recovered / Σ Q_available × 100 %",
-                "mold accuracy = P95 |T_actual − T_set| (steady "
-                "state);  Cpk = min(USL − μ, μ − LSL) / 3σ",
-                "η_melt = Q_theory / Q_input;  Q_theory = m "
-                "· [cp_s (T_m − 20) + L + cp_l (T_tap − T_m)]",
-                "CO2 (scope 1) = fuel · NCV · C · OF · 44/12;  scope "
-                "2 = net electricity · EF_grid + net heat · 0.11",
-            ]
-        )
-    )
+    f.add(Formula(methodology_formulas(ctx.spec)))
     coef = s.sub("coefficients", B("折标系数与排放因子", "Coefficients and emission factors"))
     in_force = (ctx.d("unit_product_energy").get("coefficients")) or {}
     checks: list[Text] = []
@@ -726,13 +700,13 @@ def energy_balance(ctx: Context) -> Section:
             mean=(
                 ctx.label(
                     B(
-                        f"期间值 {fmt(ctx.m('unit_product_energy').get('value'))}",
-                        f"period {fmt(ctx.m('unit_product_energy').get('value'))}",
+                        f"期间值 {fmt(ctx.m('unit_product_energy').value)}",
+                        f"period {fmt(ctx.m('unit_product_energy').value)}",
                     )
                 ),
-                ctx.m("unit_product_energy").get("value") or 0.0,
+                ctx.m("unit_product_energy").value or 0.0,
             )
-            if ctx.m("unit_product_energy").get("value") is not None
+            if ctx.m("unit_product_energy").value is not None
             else None,
             bars=ser.daily_good_t,
             bars_unit="t",
@@ -886,7 +860,7 @@ def skus(ctx: Context) -> Section:
     mass = [(k, v) for k, v in by_sku.items() if (v.get("unit") or "kgce/t") == "kgce/t"]
     count = [(k, v) for k, v in by_sku.items() if (v.get("unit") or "") != "kgce/t"]
     rank = sorted(mass, key=lambda kv: -(kv[1].get("value") or 0.0))
-    headline = ctx.m("unit_product_energy").get("value")
+    headline = ctx.m("unit_product_energy").value
     rows: list[list[Cell | Text]] = []
     for i, (sku, v) in enumerate(rank, 1):
         p = products.get(sku)
@@ -999,7 +973,7 @@ def benchmarks(ctx: Context) -> Table | None:
     refs = (ms.grading.get("references") if ms else None) or []
     if not refs:
         return None
-    value = ctx.m("unit_product_energy").get("value")
+    value = ctx.m("unit_product_energy").value
     materials = {p.material for p in ctx.site.products} if ctx.site else set()
     rows: list[list[Cell | Text]] = []
     for r in refs:
@@ -1043,7 +1017,7 @@ def benchmarks(ctx: Context) -> Table | None:
 def mold(ctx: Context) -> Section:
     s = Section("mold", B("模温控制精度", "Mold temperature control"))
     m = ctx.m("mold_temperature_control_accuracy")
-    by = (m.get("detail") or {}).get("by_controller") or {}
+    by = m.detail.get("by_controller") or {}
     ctrl = {c.id: c for c in ctx.site.temperature_controllers} if ctx.site else {}
     rows: list[list[Cell | Text]] = []
     for cid, c in by.items():
@@ -1074,11 +1048,11 @@ def mold(ctx: Context) -> Section:
         Para(
             B(
                 "全厂模温控制精度（各控制器稳态样本合并后 |e| 的 P95"
-                f"）为 ±{fmt(m.get('value'))} °C，"
-                f"评级：{term('grade', m.get('grade')).zh}。",
+                f"）为 ±{fmt(m.value)} °C，"
+                f"评级：{term('grade', m.grade).zh}。",
                 "Plant mold temperature control accuracy (P95 "
                 "of |e| over the pooled steady-state samples) "
-                f"is ±{fmt(m.get('value'))} °C; grade: {term('grade', m.get('grade')).en}.",
+                f"is ±{fmt(m.value)} °C; grade: {term('grade', m.grade).en}.",
             )
         )
     )
@@ -1158,7 +1132,7 @@ def mold(ctx: Context) -> Section:
 def waste_heat(ctx: Context) -> Section:
     s = Section("heat", B("余热资源与回收", "Waste heat"))
     m = ctx.m("waste_heat_recovery_rate")
-    d = m.get("detail") or {}
+    d = m.detail
     streams = {h.id: h for h in ctx.site.heat_streams} if ctx.site else {}
     rows: list[list[Cell | Text]] = []
     for sid, gj in (d.get("by_stream_gj") or {}).items():
@@ -1202,7 +1176,7 @@ def waste_heat(ctx: Context) -> Section:
             [
                 (B("可利用余热", "Available"), f"{fmt(d.get('available_gj'))} GJ"),
                 (B("已回收", "Recovered"), f"{fmt(d.get('recovered_gj'))} GJ"),
-                (B("余热回收率", "Recovery rate"), _pct(m.get("value"))),
+                (B("余热回收率", "Recovery rate"), _pct(m.value)),
             ]
         )
     )
@@ -1243,7 +1217,7 @@ def waste_heat(ctx: Context) -> Section:
 def melting(ctx: Context) -> Section:
     s = Section("melting", B("熔炼", "Melting"))
     m = ctx.m("melting_energy_intensity")
-    d = m.get("detail") or {}
+    d = m.detail
     s.add(
         Facts(
             [
@@ -1253,7 +1227,7 @@ def melting(ctx: Context) -> Section:
                     f"{fmt(d.get('energy_kgce'))} kgce · {fmt(d.get('energy_mj'))} MJ",
                 ),
                 (B("理论热", "Theoretical heat"), f"{fmt(d.get('theoretical_mj'))} MJ"),
-                (B("熔化单耗", "Melting energy intensity"), f"{fmt(m.get('value'))} kgce/t"),
+                (B("熔化单耗", "Melting energy intensity"), f"{fmt(m.value)} kgce/t"),
                 (B("熔炼热效率", "Thermal efficiency"), _pct(d.get("thermal_efficiency_pct"))),
                 (B("计量表", "Meters"), ", ".join(d.get("meters") or []) or MISSING),
             ]
@@ -1277,7 +1251,7 @@ def melting(ctx: Context) -> Section:
 def carbon(ctx: Context) -> Section:
     s = Section("carbon", B("碳排放", "Carbon emissions"))
     m = ctx.m("unit_product_carbon_intensity")
-    d = m.get("detail") or {}
+    d = m.detail
     rows: list[list[Cell | Text]] = [
         [
             B("范围一（燃料燃烧）", "Scope 1 (fuel combustion)"),
@@ -1312,7 +1286,7 @@ def carbon(ctx: Context) -> Section:
     rows.append(
         [
             Cell(B("单位产品碳排放强度 tCO2e/t", "Intensity tCO2e/t"), bold=True),
-            Cell(fmt(m.get("value")), bold=True),
+            Cell(fmt(m.value), bold=True),
             Cell(fmt(d.get("market_based_value")), bold=True),
         ]
     )
@@ -1385,7 +1359,7 @@ def carbon(ctx: Context) -> Section:
 def metering(ctx: Context) -> Section:
     s = Section("metering", B("计量器具配备与校准", "Metering coverage and calibration"))
     m = ctx.m("energy_metering_coverage")
-    d = m.get("detail") or {}
+    d = m.detail
     g = next((ms.grading for ms in ctx.spec.metrics if ms.id == "energy_metering_coverage"), {})
     s.add(
         Table(
@@ -1459,9 +1433,9 @@ def uncertainty(ctx: Context) -> Section | None:
     """Expanded uncertainty U (k=2) of each metric and its main contributors, when the
     assessment carries an ``uncertainty_budget``."""
     budgets = {
-        ms.id: ctx.m(ms.id).get("uncertainty_budget")
+        ms.id: ctx.m(ms.id).uncertainty_budget
         for ms in ctx.spec.metrics
-        if ctx.m(ms.id).get("uncertainty_budget")
+        if ctx.m(ms.id).uncertainty_budget
     }
     if not budgets:
         return None
@@ -1482,10 +1456,10 @@ def uncertainty(ctx: Context) -> Section | None:
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                fmt(m.get("value")),
+                fmt(m.value),
                 _u_cell(m),
                 fmt(None if b.get("u_rel") is None else 100 * b["u_rel"]),
-                m.get("unit") or ms.unit,
+                m.unit or ms.unit,
                 top or MISSING,
                 Cell(unknown, tone="warn") if unknown else MISSING,
             ]
@@ -2004,7 +1978,7 @@ def build(
     lang: str = "zh",
 ) -> Report:
     """The report's content for ``lang`` (``zh``, ``en`` or ``zh+en``)."""
-    ctx = Context(doc, site, spec, series, lang)
+    ctx = Context(doc, site, spec, series, lang, Assessment.from_json(doc))
     sections = [sec for _, ch in CHAPTERS if (sec := ch(ctx)) is not None]
     ent = doc["enterprise"]
     period = f"{doc['period']['start']} – {doc['period']['end']}"

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from thermaudit.dataset.site import Site
+from thermaudit.metrics.result import Assessment
 from thermaudit.metrics.spec import Specification
 from thermaudit.report.content import uncertainty_value
 from thermaudit.report.fmt import fmt
@@ -44,25 +45,24 @@ def write_workbook(
     document: dict[str, Any], path: Path, *, spec: Specification, site: Site | None = None
 ) -> Path:
     wb = Workbook()
-    metrics = document["metrics"]
+    assessment = Assessment.from_json(document)
     rows = []
     for ms in spec.metrics:
-        m = metrics.get(ms.id) or {}
-        suff = m.get("sufficiency") or {}
+        m = assessment.metric(ms.id)
         u = uncertainty_value(m)
         rows.append(
             [
                 ms.id,
                 ms.name_zh,
                 ms.name_en,
-                m.get("value"),
-                fmt(m.get("value")),
-                m.get("unit") or ms.unit,
+                m.value,
+                fmt(m.value),
+                m.unit or ms.unit,
                 u,
                 fmt(u),
-                m.get("grade"),
-                "qualified" if suff.get("qualified") else "not qualified",
-                "; ".join(suff.get("reasons") or []),
+                m.grade,
+                "qualified" if m.qualified else "not qualified",
+                "; ".join(m.reasons),
             ]
         )
     _sheet(
@@ -85,7 +85,7 @@ def write_workbook(
         first=True,
     )
     products = {p.sku: p for p in site.products} if site else {}
-    by_sku = (metrics.get("unit_product_energy") or {}).get("detail", {}).get("by_sku") or {}
+    by_sku = assessment.metric("unit_product_energy").detail.get("by_sku") or {}
     _sheet(
         wb,
         "by SKU",
@@ -121,11 +121,9 @@ def write_workbook(
             for k, v in sorted(by_sku.items(), key=lambda kv: -(kv[1].get("value") or 0))
         ],
     )
-    upe = (metrics.get("unit_product_energy") or {}).get("detail", {})
+    upe = assessment.metric("unit_product_energy").detail
     by_meter = upe.get("by_meter") or {}
-    compl = (metrics.get("energy_metering_coverage") or {}).get("detail", {}).get(
-        "completeness_by_meter"
-    ) or {}
+    compl = assessment.metric("energy_metering_coverage").detail.get("completeness_by_meter") or {}
     mrows = []
     for mid, mc in (document.get("meters") or {}).items():
         meter = site.meter(mid) if site else None

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from thermaudit.metrics import result as metric_result
 from thermaudit.web.i18n import translate
 from thermaudit.web.models import (
     Assessment,
@@ -718,25 +719,23 @@ def charts(paths: Paths, a: Assessment) -> list[dict[str, str]]:
 
 def summarize(doc: dict[str, Any], spec_metrics: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """What the database keeps of an assessment for lists and comparisons."""
+    assessment = metric_result.Assessment.from_json(doc)
     metrics = []
-    for mid, m in doc.get("metrics", {}).items():
+    for mid, m in assessment.metrics.items():
         zh, en = spec_metrics.get(mid, (mid, mid))
-        budget = m.get("uncertainty_budget") or {}
         metrics.append(
             {
                 "id": mid,
                 "name_zh": zh,
                 "name_en": en,
-                "value": m.get("value"),
-                "unit": m.get("unit", ""),
-                "grade": m.get("grade"),
-                "qualified": bool((m.get("sufficiency") or {}).get("qualified")),
-                "U": budget.get("U"),
+                "value": m.value,
+                "unit": m.unit,
+                "grade": m.grade,
+                "qualified": bool(m.qualified),
+                "U": (m.uncertainty_budget or {}).get("U"),
             }
         )
-    by_sku = ((doc.get("metrics", {}).get("unit_product_energy") or {}).get("detail") or {}).get(
-        "by_sku"
-    ) or {}
+    by_sku = assessment.metric("unit_product_energy").detail.get("by_sku") or {}
     ranking = sorted(
         (
             {
