@@ -58,6 +58,7 @@ from thermaudit.dataset.site import credit_code_check_digit
 from thermaudit.demo.commerce import write_commerce
 from thermaudit.demo.weather import write_weather
 from thermaudit.errors import ThermauditError
+from thermaudit.metrics.spec import load_spec
 
 __all__ = ["SCALES", "DemoInfo", "PlantedEvent", "Scale", "UnknownScale", "write_demo"]
 
@@ -223,8 +224,12 @@ class DemoInfo:
 
 NCV_MJ_PER_M3 = 36.0  # LNG-rich Guangdong pipeline gas, written to site.yaml options
 FLUE_NM3_PER_M3 = 11.2  # stoichiometric ~9.5 Nm3/m3 plus ~15 % excess air
-CP_FLUE = 1.38  # kJ/(Nm3·K), contract default
-CP_WATER = 4.187  # kJ/(kg·K)
+#: the physical constants of the specification in force, so that the plant's "true" figures
+#: are those the assessment recomputes
+_SPEC = load_spec().parameters
+CP_FLUE = _SPEC["flue_gas_cp_kj_per_nm3_k"]  # [kJ/(Nm3·K)]
+CP_WATER = _SPEC["water_cp_kj_per_kg_k"]  # [kJ/(kg·K)]
+MJ_PER_KWH = _SPEC["electricity_mj_per_kwh"]  # [MJ/kWh]
 AMBIENT_MOLD_C = 35.0
 
 LINES = ("DC-01", "DC-02", "DC-03", "DC-04", "DC-05", "DC-06")
@@ -972,7 +977,7 @@ class _Generator:
                 energy_mj = {
                     "FURN-1": consumption["G-FURN-1"] * NCV_MJ_PER_M3,
                     "FURN-2": consumption["G-FURN-2"] * NCV_MJ_PER_M3,
-                    "FURN-3": consumption["E-FURN-3"] * 3.6,
+                    "FURN-3": consumption["E-FURN-3"] * MJ_PER_KWH,
                 }
                 bench = {"FURN-1": CLEAN_EFF_GAS, "FURN-2": CLEAN_EFF_GAS, "FURN-3": CLEAN_EFF_EL}
                 out[name] = float(

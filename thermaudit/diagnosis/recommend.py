@@ -514,8 +514,11 @@ CONDITIONS["compressor_heat_unrecovered"] = lambda p: (
 )
 
 
-#: kgce per unit of the energy units a carrier-less waste may be stated in
-_KGCE_PER = {"kgce": 1.0, "tce": 1000.0, "MJ": 1 / 29.3076, "GJ": 1000 / 29.3076}
+def _kgce_per(unit: str, coef: Coefficients) -> float | None:
+    """kgce per ``unit`` for the energy units a carrier-less waste may be stated in (MJ and
+    GJ by the specification's MJ per kgce), else None."""
+    per = {"kgce": 1.0, "tce": 1000.0, "MJ": 1 / coef.kgce_mj, "GJ": 1000 / coef.kgce_mj}
+    return per.get(unit)
 
 
 def waste_quantities(plant: _Plant, w: Waste) -> dict[str, float]:
@@ -534,10 +537,10 @@ def waste_quantities(plant: _Plant, w: Waste) -> dict[str, float]:
             factor = 0.0
         if factor:
             return {w.carrier: w.quantity * factor}
-    if w.unit in _KGCE_PER:
-        kgce = w.quantity * _KGCE_PER[w.unit]
-    else:
+    per = _kgce_per(w.unit, plant.coef)
+    if per is None:
         return {}
+    kgce = w.quantity * per
     if kgce <= 0:
         return {}
     meters = w.evidence.get("meters")
@@ -591,10 +594,11 @@ def _basis_compressor_heat(plant: _Plant, _w: Sequence[Waste]) -> tuple[dict[str
     comps = plant.equipment("compressor")
     meters = [m for m in plant.meters_of(comps, "compressed_air") if m.carrier == "electricity"]
     kwh = _sum_meters(plant, meters).get("electricity", 0.0)
-    gj = max(kwh * 0.0036 - _compressor_heat_recovered(plant), 0.0)
+    mj_per_kwh = plant.coef.electricity_mj_per_kwh
+    gj = max(kwh * mj_per_kwh / 1000.0 - _compressor_heat_recovered(plant), 0.0)
     return (
         {"heat": gj},
-        f"compressor electricity {kwh:,.0f} kWh as heat (3.6 MJ/kWh) less heat already "
+        f"compressor electricity {kwh:,.0f} kWh as heat ({mj_per_kwh:g} MJ/kWh) less heat already "
         "recovered from the compressors",
     )
 
