@@ -13,6 +13,7 @@ from thermaudit.api import assess_path, report_path
 from thermaudit.cli import app, console, styled
 from thermaudit.engine import engine_name
 from thermaudit.errors import DataNotQualified
+from thermaudit.metrics.result import Assessment
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.reference import table as reference_table
 
@@ -111,18 +112,18 @@ def _summary(doc: dict[str, Any], spec: Specification) -> None:
         ("data", "left"),
     ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
+    assessed = Assessment.from_json(doc).metrics
     for m in spec.metrics:
-        r = doc["metrics"].get(m.id)
+        r = assessed.get(m.id)
         if r is None:
             continue
-        suff = r.get("sufficiency") or {}
-        data = "qualified" if suff.get("qualified") else styled("[yellow]not qualified[/]")
+        data = "qualified" if r.qualified else styled("[yellow]not qualified[/]")
         t.add_row(
             styled("{en}\n[dim]{zh}[/]", en=m.name_en, zh=m.name_zh),
-            _fmt(r.get("value")),
-            r.get("unit", ""),
-            _fmt(r.get("uncertainty")),
-            r.get("grade") or "—",
+            _fmt(r.value),
+            r.unit,
+            _fmt(r.uncertainty),
+            r.grade or "—",
             data,
         )
     console.print(t)
