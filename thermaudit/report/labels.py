@@ -11,12 +11,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Bi:
-    """A text in Chinese and English."""
+    """A text in Chinese, English and Korean (``ko`` is being filled in; see issue #17)."""
 
     zh: str
     en: str
+    ko: str = ""
 
     def get(self, lang: str) -> str:
+        if lang == "ko":
+            return self.ko or self.en
         return self.zh if lang == "zh" else self.en
 
 
