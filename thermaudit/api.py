@@ -106,6 +106,7 @@ def report_path(
     progress: Callable[[str], None] | None = None,
     diagnose: bool = True,
     engine: str | None = None,
+    keep_source: bool = False,
 ) -> tuple[Assessment, ReportFiles]:
     """Assess a dataset folder or workspace and write the assessment and the report
     (``report.pdf``, ``report.html``, ``report.xlsx``) into ``out_dir``; with ``diagnose``
@@ -122,4 +123,5 @@ def report_path(
             progress=progress,
             diagnose=diagnose,
             engine=engine,
+            keep_source=keep_source,
         )

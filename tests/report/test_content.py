@@ -173,7 +173,7 @@ def test_bilingual_labels_render_both_languages() -> None:
     rep = content.build(DOC, load_spec(), lang="zh+en")
     html = render_html(rep, "zh+en")
     assert "评估结论摘要" in html and "Summary of results" in html
-    assert json.dumps(Bi("a", "b").__dict__) == '{"zh": "a", "en": "b"}'
+    assert json.dumps(Bi("a", "b", "c").__dict__) == '{"zh": "a", "en": "b", "ko": "c"}'
 
 
 def test_report_from_assessment_alone_compiles(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from thermaudit.errors import DataNotQualified
 from thermaudit.metrics.result import Assessment
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.reference import table as reference_table
+from thermaudit.report.labels import LANGS
 
 SpecOption = Annotated[
     str | None,
@@ -26,6 +27,15 @@ SpecOption = Annotated[
 EngineOption = Annotated[
     str | None,
     typer.Option("--engine", help="Engine: duckdb (default) or spark; else THERMAUDIT_ENGINE."),
+]
+
+
+DiagnosisOption = Annotated[
+    bool,
+    typer.Option(
+        "--diagnosis/--no-diagnosis",
+        help="Add the diagnosis (wastes, measures, export priorities); on by default.",
+    ),
 ]
 
 
@@ -48,14 +58,10 @@ def assess(
     report: Annotated[
         bool, typer.Option("--report", help="Also write report.pdf, report.html, report.xlsx.")
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Report language: zh, en, zh+en.")] = "zh",
-    diagnosis: Annotated[
-        bool,
-        typer.Option(
-            "--diagnosis/--no-diagnosis",
-            help="Add the diagnosis (wastes, measures, export priorities); on by default.",
-        ),
-    ] = True,
+    lang: Annotated[
+        str, typer.Option("--lang", help=f"Report language: {', '.join(LANGS)}.")
+    ] = "zh",
+    diagnosis: DiagnosisOption = True,
     engine: EngineOption = None,
 ) -> None:
     """Compute the six metrics and write OUT/assessment.json."""

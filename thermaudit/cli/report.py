@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from thermaudit.api import open_dataset
+from thermaudit.api import report_path
 from thermaudit.cli import app, console, err_console, styled
-from thermaudit.cli.assess import SpecOption
+from thermaudit.cli.assess import DiagnosisOption, EngineOption, SpecOption
+from thermaudit.engine import engine_name
 from thermaudit.metrics.spec import load_spec
 from thermaudit.report.labels import LANGS
 
@@ -33,16 +34,20 @@ def report(
     keep_source: Annotated[
         bool, typer.Option("--keep-source", help="Keep the Typst source in OUT/report-source.")
     ] = False,
+    diagnosis: DiagnosisOption = True,
+    engine: EngineOption = None,
 ) -> None:
     """Assess and write OUT/report.pdf, report.html, report.xlsx and assessment.json.
 
+    The same work and the same files as ``thermaudit assess DATASET -o OUT --report``.
     Given an assessment.json file instead, only the report is written (without the charts
-    and the tables that need the dataset).
+    and the tables that need the dataset), with the diagnosis the file carries.
     """
     from thermaudit.metrics.result import Assessment
-    from thermaudit.report.build import check_lang, report_dataset, write_report
+    from thermaudit.report.build import check_lang, write_report
 
     check_lang(lang)
+    engine = engine_name(engine)  # an unknown engine is refused before any work
     t0 = time.perf_counter()
     if dataset.is_file() and dataset.suffix == ".json":
         document = json.loads(dataset.read_text("utf-8"))
@@ -65,15 +70,16 @@ def report(
         transient=True,
     ) as bar:
         task = bar.add_task("reading the dataset", total=None)
-        with open_dataset(dataset) as ds:
-            _, files = report_dataset(
-                ds,
-                out,
-                lang=lang,
-                spec=specification,
-                progress=lambda text: bar.update(task, description=text),
-                keep_source=keep_source,
-            )
+        _, files = report_path(
+            dataset,
+            out,
+            lang=lang,
+            spec=specification,
+            progress=lambda text: bar.update(task, description=text),
+            diagnose=diagnosis,
+            engine=engine,
+            keep_source=keep_source,
+        )
     _done(files, [files.pdf, files.html, files.xlsx, out / "assessment.json"], t0)
 
 

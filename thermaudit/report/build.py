@@ -94,12 +94,16 @@ def report_dataset(
     spec: Specification | str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     keep_source: bool = False,
-    diagnose: bool = False,
+    diagnose: bool = True,
     engine: str | None = None,
 ) -> tuple[Assessment, ReportFiles]:
-    """Assess ``dataset``, write ``out_dir/assessment.json`` and the report beside it; with
-    ``diagnose``, the assessment carries the ``diagnosis`` section (and the report its
-    chapter)."""
+    """Assess ``dataset``, write ``out_dir/assessment.json`` and the report beside it.
+
+    This is the one pipeline behind ``thermaudit report``, ``thermaudit assess --report``, the
+    demo and the web service, so they write the same assessment and the same report. With
+    ``diagnose`` (the default, as for ``thermaudit assess``) the assessment carries the
+    ``diagnosis`` section and the report its chapter and the workbook its measures sheet.
+    """
     check_lang(lang)
     spec = spec if isinstance(spec, Specification) else load_spec(spec)
     step = progress or (lambda _m: None)

@@ -1,8 +1,9 @@
 """``report.xlsx``: the report's tables for further work (openpyxl).
 
-Sheets: metrics, by SKU, by meter, findings, inputs. Each figure is written twice where it
-matters: as a number (for calculation) and, in the metrics sheet, as the text the PDF prints
-(:func:`thermaudit.report.fmt.fmt`), so the workbook and the PDF can be compared.
+Sheets: metrics, by SKU, by meter, findings, measures (with the diagnosis), inputs. Each
+figure is written twice where it matters: as a number (for calculation) and, in the metrics
+sheet, as the text the PDF prints (:func:`thermaudit.report.fmt.fmt`), so the workbook and the
+PDF can be compared.
 """
 
 from __future__ import annotations
@@ -39,6 +40,46 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]], f
         width = max([len(str(h))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)] + [6])
         ws.column_dimensions[get_column_letter(i)].width = min(width + 2, 70)
     return ws
+
+
+_MEASURE_HEADER = [
+    "rank",
+    "措施",
+    "measure",
+    "equipment",
+    "saving kgce/a (low)",
+    "saving kgce/a",
+    "saving kgce/a (high)",
+    "saving tCO2e/a",
+    "saving CNY/a",
+    "investment CNY",
+    "payback years",
+    "lifetime years",
+    "confidence",
+    "source",
+]
+
+
+def _measure_row(m: dict[str, Any]) -> list[Any]:
+    """One ranked measure of the diagnosis, as the report's measures table lists it."""
+    low, _typical, high = (m.get("ranges") or {}).get("saving_kgce") or (None, None, None)
+    title = m.get("title") or {}
+    return [
+        m.get("rank"),
+        title.get("zh"),
+        title.get("en"),
+        ", ".join(m.get("subjects") or []),
+        low,
+        m.get("saving_kgce"),
+        high,
+        m.get("saving_tco2e"),
+        m.get("saving_cny"),
+        m.get("investment"),
+        m.get("payback_years"),
+        m.get("lifetime_years"),
+        m.get("confidence"),
+        m.get("source"),
+    ]
 
 
 def write_workbook(
@@ -178,6 +219,9 @@ def write_workbook(
             )
         ],
     )
+    measures = (document.get("diagnosis") or {}).get("measures") or []
+    if measures:
+        _sheet(wb, "measures", _MEASURE_HEADER, [_measure_row(m) for m in measures])
     _sheet(
         wb,
         "inputs",
