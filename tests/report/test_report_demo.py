@@ -248,3 +248,27 @@ def test_sankey_flows_balance(built: dict[str, Any]) -> None:
     assert sum(carriers.values()) == pytest.approx(
         d["by_role"]["supply"] + d["by_role"]["generation"], rel=1e-9
     )
+
+
+def test_demo_charts_have_no_crossed_label(built: dict[str, Any]) -> None:
+    """The laid-out charts of the demo plant: no label crossed by a line or under a bar, and
+    every chart kind with a layout is there."""
+    from thermaudit.metrics.spec import load_spec
+    from thermaudit.report import content
+    from thermaudit.report.blocks import Figure, Section
+    from thermaudit.report.charts import Chart
+
+    report = content.build(
+        built["doc"], load_spec(), site=built["site"], series=built["series"], lang=built["lang"]
+    )
+
+    def figures(sections: list[Section]) -> list[Figure]:
+        out = []
+        for s in sections:
+            out += [b for b in s.blocks if isinstance(b, Figure)] + figures(s.subsections)
+        return out
+
+    charts = [f for f in figures(report.sections) if isinstance(f.svg, Chart)]
+    assert {f.name.split("-")[0] for f in charts} >= {"control", "sankey"}, [f.name for f in charts]
+    for f in charts:
+        assert f.svg.layout.collisions() == [], f.name

@@ -7,9 +7,11 @@ Each chart takes plain Python data (already reduced for plotting) and a ``lang``
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from thermaudit.report.fmt import fmt, fmt_tick
 from thermaudit.report.fonts import text_path, text_width
@@ -47,6 +49,86 @@ def label(text: str | Bi, lang: str) -> str:
     return text.get(lang)
 
 
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle of the canvas (y grows downwards)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    def overlaps(self, other: Box, slack: float = 0.5) -> bool:
+        """True when the two share more than ``slack`` units in both directions."""
+        return (
+            min(self.x1, other.x1) - max(self.x0, other.x0) > slack
+            and min(self.y1, other.y1) - max(self.y0, other.y0) > slack
+        )
+
+    def crosses(self, a: tuple[float, float], b: tuple[float, float], slack: float = 0.5) -> bool:
+        """True when the segment a–b passes through the box shrunk by ``slack``."""
+        x0, y0, x1, y1 = self.x0 + slack, self.y0 + slack, self.x1 - slack, self.y1 - slack
+        if x1 <= x0 or y1 <= y0:
+            return False
+        # Liang–Barsky clipping of the segment against the box
+        (ax, ay), (bx, by) = a, b
+        dx, dy = bx - ax, by - ay
+        lo, hi = 0.0, 1.0
+        for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+            if p == 0:
+                if q < 0:
+                    return False
+                continue
+            r = q / p
+            if p < 0:
+                lo = max(lo, r)
+            else:
+                hi = min(hi, r)
+            if lo > hi:
+                return False
+        return True
+
+
+@dataclass
+class Layout:
+    """Where a chart's texts and marks lie, for the layout tests: every label's box, the
+    segments of data lines and reference lines, and the boxes of data bars."""
+
+    labels: list[tuple[str, Box]] = field(default_factory=list)
+    segments: list[tuple[str, tuple[float, float], tuple[float, float]]] = field(
+        default_factory=list
+    )
+    bars: list[Box] = field(default_factory=list)
+
+    def collisions(self) -> list[str]:
+        """Each label crossed by a data or reference line or covered by a data bar."""
+        out = []
+        for text, box in self.labels:
+            for role, a, b in self.segments:
+                if box.crosses(a, b):
+                    out.append(f"{text!r} crossed by a {role} line {a}–{b}")
+                    break
+            for bar in self.bars:
+                if box.overlaps(bar):
+                    out.append(f"{text!r} covered by a bar {bar}")
+                    break
+        return out
+
+
+class Chart(str):
+    """An SVG text that also knows its :class:`Layout`."""
+
+    layout: Layout
+
+
+def text_box(s: str, x: float, y: float, size: float, anchor: str = "start", weight: int = 400):
+    """The box a one-line label drawn by :func:`text_path` occupies (ascent 0.8, descent 0.2
+    of the size; the glyphs of the bundled fonts stay inside)."""
+    w = text_width(s, size, weight)
+    x0 = x - {"start": 0.0, "middle": w / 2, "end": w}[anchor]
+    return Box(x0, y - 0.8 * size, x0 + w, y + 0.2 * size)
+
+
 class Svg:
     """A minimal SVG canvas (user units ≈ 0.25 mm at full text width)."""
 
@@ -54,8 +136,13 @@ class Svg:
         self.w = width
         self.h = height
         self.parts: list[str] = []
+        self.layout = Layout()
 
-    def rect(self, x: float, y: float, w: float, h: float, fill: str, **kw: str) -> None:
+    def rect(
+        self, x: float, y: float, w: float, h: float, fill: str, data: bool = False, **kw: str
+    ) -> None:
+        if data:
+            self.layout.bars.append(Box(x, y, x + max(w, 0), y + max(h, 0)))
         extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in kw.items())
         self.parts.append(
             f'<rect x="{x:.2f}" y="{y:.2f}" width="{max(w, 0):.2f}" height="{max(h, 0):.2f}" '
@@ -71,7 +158,10 @@ class Svg:
         stroke: str = GRID,
         width: float = 1,
         dash: str | None = None,
+        role: str | None = None,
     ) -> None:
+        if role:
+            self.layout.segments.append((role, (x1, y1), (x2, y2)))
         d = f' stroke-dasharray="{dash}"' if dash else ""
         self.parts.append(
             f'<line x1="{x1:.2f}" y1="{y1:.2f}" x2="{x2:.2f}" y2="{y2:.2f}" '
@@ -81,6 +171,7 @@ class Svg:
     def polyline(self, pts: Sequence[tuple[float, float]], stroke: str, width: float = 1.2) -> None:
         if not pts:
             return
+        self.layout.segments.extend(("data", a, b) for a, b in itertools.pairwise(pts))
         p = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         self.parts.append(
             f'<polyline points="{p}" fill="none" stroke="{stroke}" stroke-width="{width}" '
@@ -93,15 +184,21 @@ class Svg:
         )
 
     def text(self, s: str, x: float, y: float, size: float = 11, **kw: object) -> None:
+        if s and not kw.get("rotate"):
+            anchor, weight = str(kw.get("anchor", "start")), kw.get("weight", 400)
+            box = text_box(s, x, y, size, anchor, weight if isinstance(weight, int) else 400)
+            self.layout.labels.append((s, box))
         self.parts.append(text_path(s, x, y, size, **kw))  # type: ignore[arg-type]
 
-    def render(self, title: str) -> str:
+    def render(self, title: str) -> Chart:
         t = title.replace("&", "&amp;").replace("<", "&lt;")
-        return (
+        out = Chart(
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.w:.0f} {self.h:.0f}" '
             f'width="{self.w:.0f}" height="{self.h:.0f}" role="img">'
             f"<title>{t}</title>{''.join(self.parts)}</svg>"
         )
+        out.layout = self.layout
+        return out
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -112,13 +209,14 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag)
     start = math.floor(lo / step) * step
+    digits = max(10, 3 - math.floor(math.log10(step)))  # clean float noise, keep tiny steps
     ticks = []
     v = start
     while v <= hi + step * 1e-9:
-        ticks.append(round(v, 10))
+        ticks.append(round(v, digits))
         v += step
     if ticks[-1] < hi:
-        ticks.append(round(v, 10))
+        ticks.append(round(v, digits))
     return ticks
 
 
@@ -219,12 +317,16 @@ def hbar(
     colour: str = TEAL,
     highlight: set[str] | None = None,
 ) -> str:
-    """Horizontal bars, in the given order, with the value printed at each bar."""
+    """Horizontal bars, in the given order, with the value printed at each bar.
+
+    The reference (e.g. the plant figure) is a dashed line labelled above the bars; a bar's
+    value label that the line would cross is set just past the line instead.
+    """
     n = max(len(items), 1)
     row = 22.0
     left = max([text_width(lab, 10) for lab, _ in items] + [60.0]) + 16
     width = 680.0
-    top = 14.0
+    top = 28.0 if reference else 14.0
     height = top + n * row + 36
     right = 70.0
     vals = [v for _, v in items if v is not None]
@@ -237,6 +339,7 @@ def hbar(
     def sx(v: float) -> float:
         return left + plot_w * v / xmax
 
+    ref_x = sx(reference[1]) if reference else None
     for t in ticks:
         svg.line(sx(t), top - 4, sx(t), top + n * row, GRID)
         svg.text(fmt_tick(t), sx(t), top + n * row + 14, 9, anchor="middle", fill=MUTED)
@@ -248,12 +351,18 @@ def hbar(
             svg.text("—", left + 4, y + 15, 10, fill=MUTED)
             continue
         c = RED if highlight and lab in highlight else colour
-        svg.rect(left, y + 4, sx(v) - left, row - 8, c)
-        svg.text(fmt(v), sx(v) + 5, y + 15, 9.5, fill=INK)
-    if reference:
-        x = sx(reference[1])
-        svg.line(x, top - 8, x, top + n * row, AMBER, 1.4, "4 3")
-        svg.text(reference[0], x + 4, top + n * row - 4, 9, fill=AMBER)
+        svg.rect(left, y + 4, sx(v) - left, row - 8, c, data=True)
+        text = fmt(v)
+        x = sx(v) + 5
+        if ref_x is not None and x - 2 <= ref_x <= x + text_width(text, 9.5) + 2:
+            x = ref_x + 4
+        svg.text(text, x, y + 15, 9.5, fill=INK)
+    if reference and ref_x is not None:
+        svg.line(ref_x, top - 6, ref_x, top + n * row, AMBER, 1.4, "4 3", role="reference")
+        if ref_x + 4 + text_width(reference[0], 9) <= width:
+            svg.text(reference[0], ref_x + 4, top - 10, 9, fill=AMBER)
+        else:
+            svg.text(reference[0], ref_x - 4, top - 10, 9, anchor="end", fill=AMBER)
     return svg.render(title)
 
 
@@ -296,7 +405,7 @@ def trend(
                 if b is None:
                     continue
                 h = plot_h * b / bt[-1]
-                svg.rect(sx(i) - bw / 2, top + plot_h - h, bw, h, "#dbe4ee")
+                svg.rect(sx(i) - bw / 2, top + plot_h - h, bw, h, "#dbe4ee", data=True)
             for t in bt:
                 yy = top + plot_h * (1 - t / bt[-1])
                 svg.text(fmt_tick(t), width - right + 6, yy + 3, 8.5, fill="#8aa0b8")
@@ -321,8 +430,13 @@ def trend(
         if v is not None:
             svg.parts.append(f'<circle cx="{sx(i):.1f}" cy="{sy(v):.1f}" r="2" fill="{NAVY}"/>')
     if mean:
-        svg.line(left, sy(mean[1]), left + plot_w, sy(mean[1]), AMBER, 1.3, "5 3")
-        svg.text(mean[0], left + plot_w - 4, sy(mean[1]) - 5, 9, anchor="end", fill=AMBER)
+        # the line across the plot, its label in the header row above the plot as a legend
+        # entry, where no data point can cross it
+        svg.line(left, sy(mean[1]), left + plot_w, sy(mean[1]), AMBER, 1.3, "5 3", "reference")
+        x_end = left + plot_w - (text_width(bars_unit, 8.5) + 14 if bars and bars_unit else 0)
+        w = text_width(mean[0], 9)
+        svg.text(mean[0], x_end, top - 6, 9, anchor="end", fill=AMBER)
+        svg.line(x_end - w - 24, top - 9, x_end - w - 6, top - 9, AMBER, 1.3, "5 3")
     return svg.render(title)
 
 
@@ -354,7 +468,9 @@ def stacked_pair(groups: list[tuple[str, list[tuple[str, float]]]], unit: str, t
         for pi, (lab, v) in enumerate(parts):
             colour = PALETTE[(pi + 3 * gi) % len(PALETTE)]
             x0 = sx(acc)
-            svg.rect(x0, y + 6, sx(acc + v) - x0, 20, colour, stroke="#ffffff", stroke_width="1")
+            svg.rect(
+                x0, y + 6, sx(acc + v) - x0, 20, colour, True, stroke="#ffffff", stroke_width="1"
+            )
             if sx(acc + v) - x0 > text_width(lab, 8.5) + 6:
                 svg.text(lab, x0 + 3, y + 38, 8.5, fill=INK)
             acc += v
@@ -377,51 +493,53 @@ class ControlPanel:
     caption: str
 
 
-def control_charts(panels: list[ControlPanel], hours: float, title: str, lang: str) -> str:
-    """Per controller: error e = actual − setpoint over time against ±tolerance, and the
-    histogram of e over all steady-state samples."""
+def control_charts(panels: list[ControlPanel], hours: float, title: str, start: dt.date) -> str:
+    """Per controller: error e = actual − setpoint (°C) over the dates of the period against
+    ±tolerance, and the histogram of e over all steady-state samples."""
     width = 680.0
     ph = 92.0
-    gap = 26.0
+    gap = 30.0
     left, mid, right_w = 40.0, 14.0, 150.0
     cw = width - left - mid - right_w - 6
-    height = 8 + len(panels) * (ph + gap)
+    height = 12 + len(panels) * (ph + gap)
     svg = Svg(width, height)
-    days_lab = "d" if lang == "en" else "日"
+    ticks = date_ticks(start, hours)
     for k, p in enumerate(panels):
-        y = 8 + k * (ph + gap) + 14
+        y = 12 + k * (ph + gap) + 14
         lim = max([p.tolerance * 2.0] + [abs(v) for v in p.e] if p.e else [p.tolerance * 2])
         lim = nice_ticks(0, lim, 2)[-1]
 
         def sy(v: float, y: float = y, lim: float = lim) -> float:
             return y + ph / 2 - (ph / 2) * v / lim
 
-        svg.text(p.caption, left, y - 5, 9.5, weight=600, fill=INK)
+        svg.text(p.caption, left, y - 7, 9.5, weight=600, fill=INK)
+        svg.text("°C", left - 4, y - 7, 8, anchor="end", fill=MUTED)
         svg.rect(left, sy(p.tolerance), cw, sy(-p.tolerance) - sy(p.tolerance), "#e6f1ea")
         svg.rect(left, y, cw, ph, "none", stroke=GRID)
         for v in (-lim, -p.tolerance, 0.0, p.tolerance, lim):
             svg.text(fmt_tick(v), left - 4, sy(v) + 3, 8, anchor="end", fill=MUTED)
-        svg.line(left, sy(0), left + cw, sy(0), "#9fb0c0", 0.8)
+        svg.line(left, sy(0), left + cw, sy(0), "#9fb0c0", 0.8, role="reference")
         for v in (p.tolerance, -p.tolerance):
-            svg.line(left, sy(v), left + cw, sy(v), GREEN, 0.9, "4 2")
+            svg.line(left, sy(v), left + cw, sy(v), GREEN, 0.9, "4 2", role="reference")
         if p.p95 is not None:
             for v in (p.p95, -p.p95):
-                svg.line(left, sy(v), left + cw, sy(v), AMBER, 0.8, "2 2")
+                vv = max(-lim, min(lim, v))
+                svg.line(left, sy(vv), left + cw, sy(vv), AMBER, 0.8, "2 2", role="reference")
         pts = [
             (left + cw * t / hours, sy(max(-lim, min(lim, v))))
             for t, v in zip(p.t, p.e, strict=True)
         ]
         if pts:
+            svg.layout.segments.extend(("data", (x, yy), (x + 0.01, yy)) for x, yy in pts)
             d = "".join(f"M{x:.1f},{yy:.1f}h0.01" for x, yy in pts)
             svg.parts.append(
                 f'<path d="{d}" stroke="{NAVY}" stroke-width="1.3" stroke-linecap="round" '
                 'fill="none" stroke-opacity="0.55"/>'
             )
-        days = round(hours / 24)
-        for dday in range(0, days + 1, 5 if days > 10 else 1):
-            x = left + cw * dday * 24 / hours
+        for at, text in ticks:
+            x = left + cw * at / hours
             svg.line(x, y + ph, x, y + ph + 3, MUTED, 0.8)
-            svg.text(f"{dday}{days_lab}", x, y + ph + 12, 7.5, anchor="middle", fill=MUTED)
+            svg.text(text, x, y + ph + 12, 7.5, anchor="middle", fill=MUTED)
         # histogram, horizontal, sharing the y axis
         hx = left + cw + mid
         if p.hist_counts:
@@ -433,8 +551,32 @@ def control_charts(panels: list[ControlPanel], hours: float, title: str, lang: s
                     continue
                 ya, yb = sy(min(b, lim)), sy(max(a, -lim))
                 colour = TEAL if abs((a + b) / 2) <= p.tolerance else RED
-                svg.rect(hx, ya, right_w * c / cmax, max(yb - ya - 0.3, 0.4), colour)
+                svg.rect(hx, ya, right_w * c / cmax, max(yb - ya - 0.3, 0.4), colour, True)
         svg.line(hx, y, hx, y + ph, MUTED, 0.8)
         for v in (p.tolerance, -p.tolerance):
-            svg.line(hx, sy(v), hx + right_w, sy(v), GREEN, 0.9, "4 2")
+            svg.line(hx, sy(v), hx + right_w, sy(v), GREEN, 0.9, "4 2", role="reference")
     return svg.render(title)
+
+
+def date_ticks(start: dt.date, hours: float) -> list[tuple[float, str]]:
+    """Ticks of a time axis that starts at local midnight of ``start`` and lasts ``hours``:
+    (hours from the start, label). Every day up to 10 days, every 2nd up to 20, weekly up to
+    10 weeks (``12/1``, ``12/8`` …), else the first of each month (``2025-01``)."""
+    days = hours / 24
+    end = start + dt.timedelta(days=math.floor(days))
+    if days > 70:
+
+        def next_month(d: dt.date) -> dt.date:
+            return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+        out = []
+        d = start if start.day == 1 else next_month(start)
+        while d <= end:
+            out.append(((d - start).days * 24.0, f"{d.year}-{d.month:02d}"))
+            d = next_month(d)
+        return out
+    step = 1 if days <= 10 else 2 if days <= 20 else 7
+    return [
+        (n * 24.0, f"{(start + dt.timedelta(n)).month}/{(start + dt.timedelta(n)).day}")
+        for n in range(0, math.floor(days) + 1, step)
+    ]

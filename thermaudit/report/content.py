@@ -7,6 +7,7 @@ document has nothing for it (e.g. ``diagnosis`` until the diagnosis stage exists
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -1108,7 +1109,7 @@ def mold(ctx: Context) -> Section:
                 part,
                 ser.period_hours,
                 ctx.label(B("模温控制图", "Mold temperature control chart")),
-                ctx.lang,
+                dt.date.fromisoformat(ctx.doc["period"]["start"]),
             )
             s.add(
                 Figure(
