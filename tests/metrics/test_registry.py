@@ -174,3 +174,18 @@ def test_packaged_specification_names_its_coefficient_tables() -> None:
         "materials",
         "provinces",
     )
+
+
+def test_a_text_cut_by_an_unquoted_comma_is_refused() -> None:
+    """Regression: ``{en: cast iron (2013 foundry access conditions, abolished 2019)}`` read as
+    the text "cast iron (2013 foundry access conditions" and a key "abolished 2019)", and the
+    report printed the cut text."""
+    quoted = 'en: "cast iron (2013 foundry access conditions, abolished 2019)"'
+    text = _spec_text()
+    assert quoted in text
+    text = text.replace(quoted, quoted.replace('"', ""))
+    with pytest.raises(SpecificationError) as info:
+        parse_spec(text, "custom.yaml")
+    msg = str(info.value)
+    assert "custom.yaml" in msg and "'abolished 2019)'" in msg and "zh, en, ko" in msg
+    assert "metrics[0].grading.references[0].label" in msg  # where in the file

@@ -176,6 +176,7 @@ def parse_spec(text: str, label: str) -> Specification:
     for key in ("id", "version", "title", "parameters", "metrics"):
         if key not in data:
             raise SpecificationError(f"{label}: missing key {key!r}")
+    _check_texts(data, label)
     params = data["parameters"] or {}
     missing = [p for p in _REQUIRED_PARAMETERS if p not in params]
     if missing:
@@ -210,3 +211,35 @@ def parse_spec(text: str, label: str) -> Specification:
             str(t) for t in data.get("coefficient_tables") or DEFAULT_COEFFICIENT_TABLES
         ),
     )
+
+
+#: the languages of a text in a specification file
+TEXT_LANGUAGES = ("zh", "en", "ko")
+
+
+def _check_texts(node: Any, label: str, where: str = "") -> None:
+    """Refuse a text given per language with other keys or a missing text.
+
+    A text given per language is a mapping with ``zh`` or ``en``; it may hold only language
+    keys, each with a text.
+
+    An unquoted comma in a YAML flow mapping (``{en: cast iron (2013 …, abolished 2019)}``)
+    silently cut the text and made its tail a key.
+    """
+    if isinstance(node, dict):
+        if "zh" in node or "en" in node:
+            odd = [k for k in node if k not in TEXT_LANGUAGES]
+            empty = [k for k, v in node.items() if k in TEXT_LANGUAGES and not isinstance(v, str)]
+            if odd or empty:
+                found = ", ".join(repr(k) for k in odd + empty)
+                raise SpecificationError(
+                    f"{label}: the text at {where or 'top'} has {found}, expected only "
+                    f"{', '.join(TEXT_LANGUAGES)} with a text each",
+                    hint="quote a text that holds a comma in a {...} mapping",
+                )
+            return
+        for k, v in node.items():
+            _check_texts(v, label, f"{where}.{k}" if where else str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_texts(v, label, f"{where}[{i}]")

@@ -9,6 +9,7 @@ ignored, so the PDF is the same on every machine.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -33,7 +34,7 @@ from thermaudit.report.blocks import (
     Table,
     Text,
 )
-from thermaudit.report.fonts import FAMILIES, font_dirs, uncovered
+from thermaudit.report.fonts import FAMILIES, font_dirs, text_width, uncovered
 from thermaudit.report.labels import Bi
 
 #: PDF standard written (PDF/A-3b allows the embedded assessment.json)
@@ -122,7 +123,7 @@ class _Writer:
             header = ", ".join(self.t(h) for h in b.header)
             rows = ", ".join("(" + ", ".join(self.cell(c) for c in r) + ",)" for r in b.rows)
             align = ", ".join({"l": "left", "r": "right", "c": "center"}[a] for a in b.align)
-            widths = ", ".join(f"{w:g}" for w in (b.widths or [1.0] * len(b.header)))
+            widths = ", ".join(f"{w:.2f}" for w in column_widths(b, self.lang))
             cap = self.t(b.caption) if b.caption is not None else "none"
             notes = ", ".join(self.t(n) for n in b.notes)
             small = "true" if b.small else "false"
@@ -174,6 +175,90 @@ class _Writer:
             self.block(b)
         for sub in sec.subsections:
             self.section(sub, level + 1)
+
+
+#: width of the page's text column (A4, 22 mm side margins) in pt; rtable's cell inset
+TEXT_WIDTH_PT = (210 - 2 * 22) / 25.4 * 72
+CELL_INSET_PT = 4.0
+#: DejaVu Sans Mono advance (em) and the size of a mono cell relative to the table text
+MONO_ADVANCE, MONO_SCALE = 0.602, 0.92
+#: measured text is a little narrower than Typst's shaping at times: a margin in pt
+SLACK_PT = 1.5
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def _lines(text: Text, lang: str) -> list[str]:
+    """The lines a cell shows in ``lang`` (both languages of a pair)."""
+    if isinstance(text, Bi):
+        langs = lang.split("+")
+        return list(dict.fromkeys(text.get(x) for x in langs))
+    return [text]
+
+
+def _unbreakable(line: str) -> list[str]:
+    """The pieces of ``line`` a line break cannot split: words, CJK characters one by one
+    (with the punctuation that may not start or end a line kept on them)."""
+    out: list[str] = []
+    for word in line.split():
+        piece = ""
+        for ch in word:
+            if _CJK.match(ch):
+                if piece and not _CJK.match(piece[-1]) and ch in "，。、；：）」』》":
+                    piece += ch
+                    continue
+                if piece:
+                    out.append(piece)
+                piece = ch
+            else:
+                if piece and _CJK.match(piece[-1]) and piece[-1] not in "（「『《":
+                    out.append(piece)
+                    piece = ""
+                piece += ch
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _need(c: Cell | Text, lang: str, size: float, weight: int) -> float:
+    """The narrowest content width (pt) that holds the cell's longest unbreakable piece; an
+    identifier (a mono cell) is one piece, so it never breaks at a hyphen."""
+    mono = isinstance(c, Cell) and c.mono
+    text = c.text if isinstance(c, Cell) else c
+    bold = weight if not (isinstance(c, Cell) and c.bold) else 700
+    widest = 0.0
+    for line in _lines(text, lang):
+        if mono:
+            widest = max(widest, len(line) * MONO_ADVANCE * MONO_SCALE * size)
+            continue
+        for piece in _unbreakable(line):
+            widest = max(widest, text_width(piece, size, bold))
+    return widest
+
+
+def column_widths(table: Table, lang: str) -> list[float]:
+    """Column widths (pt, passed to Typst as fractions) from the table's relative widths,
+    widened where a column's header word, number or identifier would not fit, the others
+    narrowed in proportion; so no text runs out of its column."""
+    n = len(table.header)
+    rel = table.widths or [1.0] * n
+    size = 7.6 if table.small else 8.6
+    total = TEXT_WIDTH_PT * (0.62 if table.narrow else 1.0)
+    need = [_need(h, lang, size, 600) for h in table.header]
+    for row in table.rows:
+        for i, c in enumerate(row[:n]):
+            need[i] = max(need[i], _need(c, lang, size, 400))
+    need = [w + 2 * CELL_INSET_PT + SLACK_PT for w in need]
+    fixed: dict[int, float] = {}
+    while True:
+        free = [i for i in range(n) if i not in fixed]
+        left = total - sum(fixed.values())
+        share = sum(rel[i] for i in free)
+        width = {i: left * rel[i] / share for i in free} if share > 0 else {}
+        short = [i for i in free if width[i] < need[i]]
+        if not short or left <= 0:
+            break
+        fixed.update({i: need[i] for i in short})
+    return [fixed.get(i, width.get(i, 0.0)) for i in range(n)]
 
 
 def _pick(text: Bi, lang: str) -> str:
@@ -243,8 +328,12 @@ def compile_pdf(
     *,
     attachment: tuple[str, bytes] | None = None,
     keep_source: Path | None = None,
+    layout_probe: bool = False,
 ) -> CompileResult:
-    """Compile ``report`` to ``out`` (PDF/A-3b, fonts embedded), returning Typst's warnings."""
+    """Compile ``report`` to ``out`` (PDF/A-3b, fonts embedded), returning Typst's warnings.
+
+    ``layout_probe`` outlines every table cell's content area (for the layout tests; the
+    outline takes no space, so the text lies where it lies without it)."""
     import typst
 
     t0 = time.perf_counter()
@@ -281,6 +370,7 @@ def compile_pdf(
                 ignore_system_fonts=True,
                 pdf_standards=[PDF_STANDARD],
                 format="pdf",
+                sys_inputs={"layout-probe": "1"} if layout_probe else {},
             )
         except typst.TypstError as exc:
             raise ReportCompileError(
