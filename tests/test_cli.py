@@ -5,23 +5,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import thermaudit as run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "conformance"
 
 
 def thermaudit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "thermaudit", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, timeout=300)
 
 
 def test_assess_writes_json_and_summary(tmp_path: Path) -> None:
@@ -115,17 +108,7 @@ MARKUP = "Evil [/] Co [bold red]x[/] :smile: [link=http://e.invalid]y[/link]"
 
 def wide(*args: str) -> subprocess.CompletedProcess[str]:
     """The CLI on a 400-column terminal, so that Rich does not wrap the text read back."""
-    import os
-
-    env = {**os.environ, "COLUMNS": "400"}
-    return subprocess.run(
-        [sys.executable, "-m", "thermaudit", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
+    return run_cli(*args, columns=400, timeout=300)
 
 
 def _dataset_named(tmp_path: Path, name: str) -> Path:

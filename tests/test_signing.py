@@ -14,10 +14,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import thermaudit as run_cli
 
 from thermaudit._version import __version__
 from thermaudit.api import assess_path
@@ -395,14 +395,7 @@ def test_sign_refuses_a_key_inside_the_folder(signed: Path) -> None:
 
 
 def thermaudit(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run(
-        [sys.executable, "-m", "thermaudit", *map(str, args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        check=False,
-    )
+    r = run_cli(*args, timeout=300)
     # rich wraps long lines at the terminal width: compare words, not line breaks
     r.stderr = " ".join(r.stderr.split())
     return r
