@@ -576,7 +576,5 @@ def date_ticks(start: dt.date, hours: float) -> list[tuple[float, str]]:
             d = next_month(d)
         return out
     step = 1 if days <= 10 else 2 if days <= 20 else 7
-    return [
-        (n * 24.0, f"{(start + dt.timedelta(n)).month}/{(start + dt.timedelta(n)).day}")
-        for n in range(0, math.floor(days) + 1, step)
-    ]
+    dates = ((n, start + dt.timedelta(n)) for n in range(0, math.floor(days) + 1, step))
+    return [(n * 24.0, f"{d.month}/{d.day}") for n, d in dates]

@@ -224,14 +224,15 @@ def _need(c: Cell | Text, lang: str, size: float, weight: int) -> float:
     identifier (a mono cell) is one piece, so it never breaks at a hyphen."""
     mono = isinstance(c, Cell) and c.mono
     text = c.text if isinstance(c, Cell) else c
-    bold = weight if not (isinstance(c, Cell) and c.bold) else 700
+    if isinstance(c, Cell) and c.bold:
+        weight = 700
     widest = 0.0
     for line in _lines(text, lang):
         if mono:
             widest = max(widest, len(line) * MONO_ADVANCE * MONO_SCALE * size)
             continue
         for piece in _unbreakable(line):
-            widest = max(widest, text_width(piece, size, bold))
+            widest = max(widest, text_width(piece, size, weight))
     return widest
 
 
