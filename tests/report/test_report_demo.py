@@ -20,7 +20,7 @@ from thermaudit.api import open_dataset
 from thermaudit.demo import write_demo
 from thermaudit.metrics.spec import load_spec
 from thermaudit.report.build import report_dataset, write_report
-from thermaudit.report.fmt import fmt
+from thermaudit.report.fmt import fmt, fmt_measured
 from thermaudit.report.series import collect
 
 POPPLER = ("pdftoppm", "pdffonts", "pdftotext", "pdfdetach")
@@ -117,11 +117,12 @@ def test_every_metric_value_is_in_pdf_and_workbook(built: dict[str, Any]) -> Non
     metrics = built["doc"]["metrics"]
     assert set(reported) == set(metrics)
     for mid, m in metrics.items():
-        shown = fmt(m["value"])
+        # value and U as one policy prints them (GUM 7.2.6: U to 2 digits, the value at its
+        # last digit); tests/report/test_fmt.py checks the policy itself
+        shown, u_shown = fmt_measured(m["value"], m.get("uncertainty"), m["unit"])
         assert shown in text, (mid, shown)
         assert reported[mid] == shown, mid
         if m.get("uncertainty") is not None:  # U (k=2), when the assessment has it
-            u_shown = fmt(m["uncertainty"])
             assert u_shown in text, (mid, "U", u_shown)
             assert u_reported[mid] == u_shown, mid
         # the number itself, for calculation; xlsx stores 15 significant digits
@@ -163,7 +164,7 @@ def test_html_is_self_contained(built: dict[str, Any]) -> None:
     assert html.count("<svg") >= 5  # sankey, trend, ranking, control charts, heat
     assert "<text" not in html  # chart text is drawn as outlines: no font needed
     for m in built["doc"]["metrics"].values():
-        assert fmt(m["value"]) in html
+        assert fmt_measured(m["value"], m.get("uncertainty"), m["unit"])[0] in html
 
 
 def test_chapters_in_order(built: dict[str, Any]) -> None:

@@ -37,11 +37,21 @@ from thermaudit.report.blocks import (
     Table,
     Text,
 )
-from thermaudit.report.fmt import MISSING, fmt, fmt_count, fmt_given, fmt_pct_share
+from thermaudit.report.fmt import (
+    MISSING,
+    fmt,
+    fmt_count,
+    fmt_given,
+    fmt_measured,
+    fmt_pct_share,
+    sig_for,
+)
 from thermaudit.report.labels import Bi, term
 from thermaudit.report.series import Series
 
 B = Bi
+#: significant digits of a temperature deviation without uncertainty [°C]
+TEMPERATURE_SIG = sig_for("°C")
 CHECK = "(check)"
 #: order in which findings are listed
 SEVERITY_ORDER = ("error", "warning", "info")
@@ -102,10 +112,16 @@ def _suff_cell(metric: AssessedMetric) -> Cell:
     return Cell(B(f"不合格：{reasons}", f"not qualified: {reasons}"), tone="bad")
 
 
+def value_texts(metric: AssessedMetric) -> tuple[str, str]:
+    """The value and U (k=2) of a metric as every output prints them (GUM 7.2.6, see
+    :func:`thermaudit.report.fmt.fmt_measured`)."""
+    return fmt_measured(metric.value, uncertainty_value(metric), metric.unit)
+
+
 def _u_cell(metric: AssessedMetric) -> Cell | Text:
     u = uncertainty_value(metric)
     if u is not None:
-        return fmt(u)
+        return value_texts(metric)[1]
     budget = metric.uncertainty_budget or {}
     if budget and not budget.get("complete", True) and metric.value is not None:
         return Cell(B("不完整", "incomplete"), tone="warn")
@@ -118,7 +134,7 @@ def _card_note(metric: AssessedMetric, qualified: bool) -> Text:
     u = uncertainty_value(metric)
     if u is None:
         return ""
-    return f"U (k=2) = {fmt(u)} {metric.unit}".rstrip()
+    return f"U (k=2) = {value_texts(metric)[1]} {metric.unit}".rstrip()
 
 
 def _pct(x: float | None) -> str:
@@ -195,7 +211,7 @@ def summary(ctx: Context) -> Section:
     }
     for ms in ctx.spec.metrics:
         m = ctx.m(ms.id)
-        value = fmt(m.value)
+        value = value_texts(m)[0]
         if ms.id == "mold_temperature_control_accuracy" and m.value is not None:
             value = f"±{value}"
         suff = m.qualified is not False  # a metric the document lacks is not disqualified
@@ -217,7 +233,7 @@ def summary(ctx: Context) -> Section:
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                Cell(fmt(m.value), bold=True),
+                Cell(value_texts(m)[0], bold=True),
                 m.unit or ms.unit,
                 _u_cell(m),
                 _grade_cell(m.grade),
@@ -298,13 +314,13 @@ def observations(ctx: Context) -> list[Text]:
     }
     if upe.value is not None:
         zh = (
-            f"单位产品综合能耗 {fmt(upe.value)} kgce/t（当量值），等价值口径 "
+            f"单位产品综合能耗 {value_texts(upe)[0]} kgce/t（当量值），等价值口径 "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t"
             f"；综合能耗 {fmt(d.get('energy_kgce'))} kgce，"
             f"合格品 {fmt(d.get('good_mass_t'))} t。"
         )
         en = (
-            f"Unit product energy {fmt(upe.value)} kgce/t (calorific), "
+            f"Unit product energy {value_texts(upe)[0]} kgce/t (calorific), "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t on the equivalent basis; "
             f"E = {fmt(d.get('energy_kgce'))} kgce over "
             f"{fmt(d.get('good_mass_t'))} t of good product."
@@ -324,10 +340,10 @@ def observations(ctx: Context) -> list[Text]:
     if by_c:
         bad = [k for k, v in by_c.items() if v.get("pass") is False]
         cal = [k for k, v in by_c.items() if v.get("calibration") not in (None, "valid")]
-        zh = f"模温控制精度 ±{fmt(mold.value)} °C（{len(by_c)} 台控制器）"
-        en = f"Mold temperature accuracy ±{fmt(mold.value)} °C ({len(by_c)} controllers)"
+        zh = f"模温控制精度 ±{value_texts(mold)[0]} °C（{len(by_c)} 台控制器）"
+        en = f"Mold temperature accuracy ±{value_texts(mold)[0]} °C ({len(by_c)} controllers)"
         if bad:
-            p95 = {k: fmt(by_c[k].get("p95_abs_c")) for k in bad}
+            p95 = {k: fmt(by_c[k].get("p95_abs_c"), TEMPERATURE_SIG) for k in bad}
             zh += "；超出自身公差：" + "、".join(f"{k}（P95 {p95[k]} °C）" for k in bad)
             en += "; beyond their own tolerance: " + ", ".join(
                 f"{k} (P95 {p95[k]} °C)" for k in bad
@@ -342,10 +358,10 @@ def observations(ctx: Context) -> list[Text]:
     if hd.get("available_gj"):
         out.append(
             B(
-                f"余热回收率 {fmt(heat.value)} %：回收 {fmt(hd.get('recovered_gj'))} GJ，"
+                f"余热回收率 {value_texts(heat)[0]} %：回收 {fmt(hd.get('recovered_gj'))} GJ，"
                 f"可利用 {fmt(hd.get('available_gj'))} GJ，尚有 "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} GJ 未回收。",
-                f"Waste heat recovery {fmt(heat.value)} %: {fmt(hd.get('recovered_gj'))} GJ "
+                f"Waste heat recovery {value_texts(heat)[0]} %: {fmt(hd.get('recovered_gj'))} GJ "
                 f"recovered of {fmt(hd.get('available_gj'))} GJ available; "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} "
                 "GJ not recovered.",
@@ -356,10 +372,10 @@ def observations(ctx: Context) -> list[Text]:
     if melt.value is not None:
         out.append(
             B(
-                f"熔化单耗 {fmt(melt.value)} kgce/t，熔炼热效率 "
+                f"熔化单耗 {value_texts(melt)[0]} kgce/t，熔炼热效率 "
                 f"{fmt(md.get('thermal_efficiency_pct'))} %"
                 f"（熔化金属 {fmt(md.get('metal_t'))} t）。",
-                f"Melting {fmt(melt.value)} kgce/t at a thermal efficiency of "
+                f"Melting {value_texts(melt)[0]} kgce/t at a thermal efficiency of "
                 f"{fmt(md.get('thermal_efficiency_pct'))} % ({fmt(md.get('metal_t'))} t melted).",
             )
         )
@@ -368,10 +384,10 @@ def observations(ctx: Context) -> list[Text]:
     if carb.value is not None:
         out.append(
             B(
-                f"碳排放强度 {fmt(carb.value)} tCO2e/t（基于位置），基于市场 "
+                f"碳排放强度 {value_texts(carb)[0]} tCO2e/t（基于位置），基于市场 "
                 f"{fmt(cd.get('market_based_value'))} tCO2e/t；范围一 {fmt(cd.get('scope1_t'))} t，"
                 f"范围二 {fmt(cd.get('scope2_location_t'))} t。",
-                f"Carbon intensity {fmt(carb.value)} tCO2e/t location-based, "
+                f"Carbon intensity {value_texts(carb)[0]} tCO2e/t location-based, "
                 f"{fmt(cd.get('market_based_value'))} market-based; "
                 f"scope 1: {fmt(cd.get('scope1_t'))} t, "
                 f"scope 2: {fmt(cd.get('scope2_location_t'))} t.",
@@ -1023,18 +1039,17 @@ def mold(ctx: Context) -> Section:
     rows: list[list[Cell | Text]] = []
     for cid, c in by.items():
         tc = ctrl.get(cid)
+        p95, u95 = fmt_measured(c.get("p95_abs_c"), c.get("expanded_uncertainty_c"), "°C")
         rows.append(
             [
                 Cell(cid, mono=True),
                 (tc.mold or MISSING) if tc else MISSING,
                 (tc.line or MISSING) if tc else MISSING,
                 f"±{fmt_given(c.get('tolerance_c'))}",
-                Cell(
-                    fmt(c.get("p95_abs_c")), bold=True, tone=None if c.get("pass", True) else "bad"
-                ),
-                fmt(c.get("max_abs_c")),
-                fmt(c.get("bias_c")),
-                fmt(c.get("rms_c")),
+                Cell(p95, bold=True, tone=None if c.get("pass", True) else "bad"),
+                fmt(c.get("max_abs_c"), TEMPERATURE_SIG),
+                fmt(c.get("bias_c"), TEMPERATURE_SIG),
+                fmt(c.get("rms_c"), TEMPERATURE_SIG),
                 fmt_pct_share(c.get("within_tolerance")),
                 Cell(fmt(c.get("cpk")), tone="bad" if (c.get("cpk") or 9) < 1.0 else None),
                 fmt_count(c.get("samples")),
@@ -1042,18 +1057,18 @@ def mold(ctx: Context) -> Section:
                     term("calibration", c.get("calibration")),
                     tone=None if c.get("calibration") == "valid" else "warn",
                 ),
-                fmt(c.get("expanded_uncertainty_c")),
+                u95,
             ]
         )
     s.add(
         Para(
             B(
                 "全厂模温控制精度（各控制器稳态样本合并后 |e| 的 P95"
-                f"）为 ±{fmt(m.value)} °C，"
+                f"）为 ±{value_texts(m)[0]} °C，"
                 f"评级：{term('grade', m.grade).zh}。",
                 "Plant mold temperature control accuracy (P95 "
                 "of |e| over the pooled steady-state samples) "
-                f"is ±{fmt(m.value)} °C; grade: {term('grade', m.grade).en}.",
+                f"is ±{value_texts(m)[0]} °C; grade: {term('grade', m.grade).en}.",
             )
         )
     )
@@ -1287,7 +1302,7 @@ def carbon(ctx: Context) -> Section:
     rows.append(
         [
             Cell(B("单位产品碳排放强度 tCO2e/t", "Intensity tCO2e/t"), bold=True),
-            Cell(fmt(m.value), bold=True),
+            Cell(value_texts(m)[0], bold=True),
             Cell(fmt(d.get("market_based_value")), bold=True),
         ]
     )
@@ -1457,7 +1472,7 @@ def uncertainty(ctx: Context) -> Section | None:
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                fmt(m.value),
+                value_texts(m)[0],
                 _u_cell(m),
                 fmt(None if b.get("u_rel") is None else 100 * b["u_rel"]),
                 m.unit or ms.unit,
