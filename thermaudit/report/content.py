@@ -44,6 +44,7 @@ from thermaudit.report.fmt import (
     fmt_given,
     fmt_measured,
     fmt_pct_share,
+    fmt_u,
     sig_for,
 )
 from thermaudit.report.labels import Bi, term
@@ -1464,9 +1465,12 @@ def uncertainty(ctx: Context) -> Section | None:
             continue
         m = ctx.m(ms.id)
         methods[str(b.get("method", ""))] = None
-        top = ", ".join(
-            f"{c['input']}\u00a0{fmt(100 * c['share'])}\u00a0%"
+        top3 = [
+            (_input_label(c), f"\u00a0{fmt(100 * c['share'])}\u00a0%")
             for c in (b.get("contributors") or [])[:3]
+        ]
+        top = Bi(
+            *(", ".join(label.get(g) + pct for label, pct in top3) for g in ("zh", "en", "ko"))
         )
         unknown = ", ".join(b.get("unknown_instruments") or [])
         rows.append(
@@ -1476,7 +1480,7 @@ def uncertainty(ctx: Context) -> Section | None:
                 _u_cell(m),
                 fmt(None if b.get("u_rel") is None else 100 * b["u_rel"]),
                 m.unit or ms.unit,
-                top or MISSING,
+                top if top3 else MISSING,
                 Cell(unknown, tone="warn") if unknown else MISSING,
             ]
         )
@@ -1503,10 +1507,111 @@ def uncertainty(ctx: Context) -> Section | None:
             ],
         )
     )
+    for ms in ctx.spec.metrics:
+        b = budgets.get(ms.id)
+        if b and any(c.get("kind") == "coefficient" for c in b.get("contributors") or []):
+            s.add(_budget_table(ms, b))
     for method in methods:
         if method:
             s.add(Para(method, "note"))
     return s
+
+
+#: what each kind of coefficient of the carbon budget is called
+_COEFFICIENT = {
+    "ncv": Bi("低位发热量", "net calorific value", "순발열량"),
+    "emission_factor": Bi("CO2 排放因子", "CO2 emission factor", "CO2 배출계수"),
+    "heat_factor": Bi("外购热力排放因子", "purchased heat emission factor", "구매 열 배출계수"),
+    "grid_factor": Bi("电网排放因子", "grid emission factor", "전력망 배출계수"),
+}
+#: where an input's uncertainty comes from, by the budget's ``source`` (instruments, mass)
+_U_SOURCE = {
+    "certificate": Bi("校准证书", "calibration certificate", "교정 성적서"),
+    "accuracy_class": Bi("准确度等级", "accuracy class", "정확도 등급"),
+    "parameter": Bi("评估参数", "assessment parameter", "평가 매개변수"),
+    "unknown": Bi("未知", "unknown", "알 수 없음"),
+}
+_KIND = {
+    "instrument": Bi("计量器具", "instrument", "계측기"),
+    "coefficient": Bi("系数", "coefficient", "계수"),
+    "mass": Bi("产量称重", "weighed mass", "생산량 계량"),
+}
+
+
+def _input_label(c: dict[str, Any]) -> Bi:
+    """A budget input as the reader names it: a meter's id, or the coefficient and carrier."""
+    which = _COEFFICIENT.get(str(c.get("coefficient")))
+    if which is None:
+        return Bi(str(c["input"]), str(c["input"]), str(c["input"]))
+    if c.get("coefficient") in ("grid_factor", "heat_factor"):
+        return which
+    carrier = term("carrier", c.get("carrier"))
+    return Bi(*(f"{carrier.get(g)} {which.get(g)}" for g in ("zh", "en", "ko")))
+
+
+def _u_source(c: dict[str, Any]) -> Bi:
+    if c.get("kind") != "coefficient":
+        return _U_SOURCE.get(str(c.get("source")), _U_SOURCE["unknown"])
+    src = str(c.get("source") or "")
+    if src.startswith("IPCC 2006"):
+        return Bi(
+            "IPCC 2006 指南第 2 卷第 1 章表 1.2、1.4 缺省值的 95 % 区间",
+            "IPCC 2006 Guidelines Vol. 2 Ch. 1, Tables 1.2 and 1.4: 95 % interval of the default",
+            "IPCC 2006 지침 제2권 제1장 표 1.2, 1.4 기본값의 95 % 구간",
+        )
+    return Bi(
+        "假设（发布方未给出不确定度）",
+        "assumption (the publisher gives no uncertainty)",
+        "가정 (발행 기관이 불확도를 제시하지 않음)",
+    )
+
+
+def _budget_table(ms: Any, b: dict[str, Any]) -> Table:
+    """Every input of a metric's uncertainty budget: its own u, its contribution, its share."""
+    unit = str(b.get("unit") or ms.unit)
+    rows: list[list[Cell | Text]] = [
+        [
+            Cell(_input_label(c), mono=c.get("kind") == "instrument"),
+            _KIND.get(str(c.get("kind")), _KIND["instrument"]),
+            MISSING if c.get("u") is None else fmt(100 * float(c["u"]), 2),
+            fmt_u(c.get("contribution")),
+            fmt(100 * float(c["share"]), 2),
+            _u_source(c),
+        ]
+        for c in b.get("contributors") or []
+    ]
+    name = metric_name(ms)
+    return Table(
+        [
+            Bi("输入量", "Input", "입력량"),
+            Bi("类别", "Type", "유형"),
+            Bi("相对标准不确定度 %", "Relative standard uncertainty %", "상대 표준 불확도 %"),
+            Bi(f"贡献 u_i（{unit}）", f"Contribution u_i ({unit})", f"기여 u_i ({unit})"),
+            Bi("方差占比 %", "Share of variance %", "분산 기여율 %"),
+            Bi("不确定度来源", "Source of the uncertainty", "불확도 출처"),
+        ],
+        rows,
+        "llrrrl",
+        [1.8, 0.9, 1.0, 1.0, 0.9, 2.6],
+        caption=Bi(
+            f"{name.zh}：不确定度预算",
+            f"{name.en}: uncertainty budget",
+            f"{name.get('ko')}: 불확도 버짓",
+        ),
+        small=True,
+        notes=[
+            Bi(
+                "u_i = |灵敏系数| × 输入量的标准不确定度；u_c² = Σ u_i²（GUM 5.1.2），U = 2·u_c。"
+                "同一系数作用于该能源的全部计量器具，按其合计量计入一次。",
+                "u_i = |sensitivity| × the input's standard uncertainty; u_c² = Σ u_i² "
+                "(GUM 5.1.2), U = 2·u_c. A coefficient serves every meter of its carrier and "
+                "counts once, on their total.",
+                "u_i = |감도 계수| × 입력량의 표준 불확도; u_c² = Σ u_i² (GUM 5.1.2), U = 2·u_c. "
+                "하나의 계수는 해당 에너지원의 모든 계측기에 적용되므로 "
+                "합계량에 대해 한 번 계산한다.",
+            )
+        ],
+    )
 
 
 def findings(ctx: Context) -> Section:
