@@ -99,11 +99,67 @@ def document_id(doc: dict[str, Any]) -> str:
     return hashlib.sha256(raw).hexdigest()[:12].upper()
 
 
-def _grade_cell(grade: str | None) -> Cell:
+def expired_instruments(metric: AssessedMetric) -> list[str]:
+    """Instruments whose calibration expired among the data a graded metric rests on."""
+    if metric.grade is None:
+        return []
+    return list((metric.uncertainty_budget or {}).get("expired_instruments") or [])
+
+
+def expired_text(metric: AssessedMetric) -> Bi | None:
+    """ "calibration expired: …" said next to a grade, ``None`` when nothing expired."""
+    ids = expired_instruments(metric)
+    if not ids:
+        return None
+    return Bi(
+        f"校准已过期：{'、'.join(ids)}",
+        f"calibration expired: {', '.join(ids)}",
+        f"교정 유효기간 만료: {', '.join(ids)}",
+    )
+
+
+def graded_text(metric: AssessedMetric) -> Text:
+    """The grade, with the expired calibrations beside it (issue #17, 4c)."""
+    grade = term("grade", metric.grade) if metric.grade else MISSING
+    note = expired_text(metric)
+    if note is None or isinstance(grade, str):
+        return grade
+    return Bi(
+        f"{grade.zh}（{note.zh}）", f"{grade.en} ({note.en})", f"{grade.get('ko')} ({note.ko})"
+    )
+
+
+def _grade_cell(metric: AssessedMetric) -> Cell:
+    grade = metric.grade
     tone = {"good": "good", "pass": "good", "fair": "warn", "poor": "bad", "fail": "bad"}.get(
         grade or "", "muted"
     )
-    return Cell(term("grade", grade) if grade else MISSING, tone=tone, bold=tone != "muted")
+    if expired_instruments(metric) and tone == "good":
+        tone = "warn"  # a pass on data of an instrument out of calibration
+    return Cell(graded_text(metric), tone=tone, bold=tone != "muted")
+
+
+def _expired_callout(s: Section, metric: AssessedMetric) -> None:
+    """Say in a metric's chapter that its grade rests on expired calibrations."""
+    note = expired_text(metric)
+    if note is None:
+        return
+    grade = term("grade", metric.grade)
+    s.add(
+        Callout(
+            Bi(
+                f"评级“{grade.zh}”所依据的数据来自校准已过期的仪表（{'、'.join(expired_instruments(metric))}）"
+                "，该评级须待重新校准后确认。",
+                f"The grade “{grade.en}” rests on data of instruments whose calibration expired "
+                f"({', '.join(expired_instruments(metric))}); it stands to be confirmed after "
+                "recalibration.",
+                f"등급 “{grade.get('ko')}”은(는) 교정 유효기간이 만료된 계측기"
+                f"({', '.join(expired_instruments(metric))})의 데이터에 근거하므로 재교정 후 "
+                "확인이 필요하다.",
+            ),
+            "warn",
+        )
+    )
 
 
 def _suff_cell(metric: AssessedMetric) -> Cell:
@@ -222,8 +278,10 @@ def summary(ctx: Context) -> Section:
                 short.get(ms.id, metric_name(ms)),
                 value,
                 m.unit or ms.unit,
-                term("grade", grade) if grade else B("不可计算", "not computable"),
-                _tone(grade) if suff else "bad",
+                graded_text(m) if grade else B("不可计算", "not computable"),
+                ("warn" if expired_instruments(m) and _tone(grade) == "good" else _tone(grade))
+                if suff
+                else "bad",
                 _card_note(m, suff),
             )
         )
@@ -237,7 +295,7 @@ def summary(ctx: Context) -> Section:
                 Cell(value_texts(m)[0], bold=True),
                 m.unit or ms.unit,
                 _u_cell(m),
-                _grade_cell(m.grade),
+                _grade_cell(m),
                 _suff_cell(m),
             ]
         )
@@ -668,6 +726,7 @@ def methodology(ctx: Context) -> Section:
 
 def energy_balance(ctx: Context) -> Section:
     s = Section("energy", B("能源平衡", "Energy balance"))
+    _expired_callout(s, ctx.m("unit_product_energy"))
     d = ctx.d("unit_product_energy")
     site = ctx.site
     total = d.get("energy_kgce") or 0.0
@@ -1035,6 +1094,7 @@ def benchmarks(ctx: Context) -> Table | None:
 def mold(ctx: Context) -> Section:
     s = Section("mold", B("模温控制精度", "Mold temperature control"))
     m = ctx.m("mold_temperature_control_accuracy")
+    _expired_callout(s, m)
     by = m.detail.get("by_controller") or {}
     ctrl = {c.id: c for c in ctx.site.temperature_controllers} if ctx.site else {}
     rows: list[list[Cell | Text]] = []
@@ -1149,6 +1209,7 @@ def mold(ctx: Context) -> Section:
 def waste_heat(ctx: Context) -> Section:
     s = Section("heat", B("余热资源与回收", "Waste heat"))
     m = ctx.m("waste_heat_recovery_rate")
+    _expired_callout(s, m)
     d = m.detail
     streams = {h.id: h for h in ctx.site.heat_streams} if ctx.site else {}
     rows: list[list[Cell | Text]] = []
@@ -1234,6 +1295,7 @@ def waste_heat(ctx: Context) -> Section:
 def melting(ctx: Context) -> Section:
     s = Section("melting", B("熔炼", "Melting"))
     m = ctx.m("melting_energy_intensity")
+    _expired_callout(s, m)
     d = m.detail
     s.add(
         Facts(
@@ -1268,6 +1330,7 @@ def melting(ctx: Context) -> Section:
 def carbon(ctx: Context) -> Section:
     s = Section("carbon", B("碳排放", "Carbon emissions"))
     m = ctx.m("unit_product_carbon_intensity")
+    _expired_callout(s, m)
     d = m.detail
     rows: list[list[Cell | Text]] = [
         [
@@ -1376,6 +1439,7 @@ def carbon(ctx: Context) -> Section:
 def metering(ctx: Context) -> Section:
     s = Section("metering", B("计量器具配备与校准", "Metering coverage and calibration"))
     m = ctx.m("energy_metering_coverage")
+    _expired_callout(s, m)
     d = m.detail
     g = next((ms.grading for ms in ctx.spec.metrics if ms.id == "energy_metering_coverage"), {})
     s.add(

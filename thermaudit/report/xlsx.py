@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from thermaudit.dataset.site import Site
 from thermaudit.metrics.result import Assessment
 from thermaudit.metrics.spec import Specification
-from thermaudit.report.content import uncertainty_value, value_texts
+from thermaudit.report.content import expired_instruments, uncertainty_value, value_texts
 from thermaudit.report.fmt import fmt, number_format, sig_for, u_decimals, value_decimals
 
 _HEAD = Font(bold=True, color="1F3A5F")
@@ -107,6 +107,7 @@ def write_workbook(
                 u,
                 value_texts(m)[1],
                 m.grade,
+                ", ".join(expired_instruments(m)),
                 "qualified" if m.qualified else "not qualified",
                 "; ".join(m.reasons),
             ]
@@ -124,6 +125,7 @@ def write_workbook(
             "U (k=2)",
             "U (as reported)",
             "grade",
+            "calibration expired",
             "data sufficiency",
             "reasons",
         ],
