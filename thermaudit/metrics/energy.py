@@ -131,8 +131,11 @@ def allocate(site: Site, balance: EnergyBalance, output: dict[str, SkuOutput]) -
 def share_by_mass(
     site: Site, by_meter: dict[str, float], total: float, output: dict[str, SkuOutput]
 ) -> Allocation:
-    """Share ``total`` (energy or emissions of the boundary) among SKUs by :func:`allocate`'s
-    rule, given each meter's amount ``by_meter``; the SKU amounts add up to ``total``."""
+    """Share ``total`` (energy or emissions of the boundary) among SKUs.
+
+    :func:`allocate`'s rule, given each meter's amount ``by_meter``; the SKU amounts add up
+    to ``total``.
+    """
     line_meter_kgce: dict[str, float] = {}
     for m in site.meters:
         if m.role == "submeter" and m.line:
@@ -236,8 +239,11 @@ class Carbon:
 
 
 def emission_kind(meter: Meter, cons: MeterConsumption) -> str:
-    """How a meter's carrier emits: ``electricity`` and ``heat`` (purchased heat or steam in
-    GJ) are scope 2, anything else is a fuel of scope 1 (:func:`carbon`)."""
+    """Classify how a meter's carrier emits.
+
+    ``electricity`` and ``heat`` (purchased heat or steam in GJ) are scope 2, anything else is
+    a ``fuel`` of scope 1 (:func:`carbon`).
+    """
     if meter.carrier == "electricity":
         return "electricity"
     if meter.carrier in ("heat", "steam") and cons.unit == "GJ":

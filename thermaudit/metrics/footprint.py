@@ -1,5 +1,6 @@
-"""Product carbon footprint of each SKU, cradle-to-gate (ISO 14067:2018, GHG Protocol
-Product Standard), for the buyers' exports.
+"""Product carbon footprint of each SKU, cradle-to-gate, for the buyers' exports.
+
+The footprint follows ISO 14067:2018 and the GHG Protocol Product Standard.
 
 PCF of an SKU = its share of the site's scope 1 + scope 2 + its share of the upstream
 emissions of the metal bought in the period, per kg of good output and per good piece,
@@ -66,8 +67,7 @@ FORM_LABEL = {
 
 
 def metal_label(group: str, form: str | None = None) -> tuple[str, str, str]:
-    """A metal input's readable name in English, Chinese and Korean ("aluminium, primary
-    ingot")."""
+    """Name a metal input in English, Chinese and Korean ("aluminium, primary ingot")."""
     g = GROUP_LABEL.get(group, (group, group, group))
     if form is None:
         return g
@@ -90,6 +90,7 @@ class MetalLine:
     source: str
 
     def as_dict(self) -> dict[str, Any]:
+        """Write the line as ``assessment.json`` holds it."""
         return {
             "group": self.group,
             "form": self.form,
@@ -104,8 +105,10 @@ class MetalLine:
 
 
 def default_factor(group: str, form: str, country: str) -> dict[str, Any] | None:
-    """The default factor row of ``metal_factors.csv`` for a metal input, else ``None``:
-    the row of its country, else the row for every country (``*``)."""
+    """Find the default factor row of ``metal_factors.csv`` for a metal input.
+
+    The row of its country, else the row for every country (``*``), else ``None``.
+    """
     rows = [r for r in table("metal_factors") if r["group"] == group and r["form"] == form]
     for wanted in (country, "*"):
         for r in rows:
@@ -115,7 +118,7 @@ def default_factor(group: str, form: str, country: str) -> dict[str, Any] | None
 
 
 def product_footprint(ctx: Context) -> tuple[dict[str, Any], list[Finding]]:
-    """The ``product_footprint`` section of ``assessment.json`` and its findings.
+    """Compute the ``product_footprint`` section of ``assessment.json`` and its findings.
 
     Returns
     -------
@@ -166,6 +169,10 @@ def product_footprint(ctx: Context) -> tuple[dict[str, Any], list[Finding]]:
         total_mkt = mkt[sku] + metal[sku]
         kg = o.good_mass_t * 1000.0
         by_sku[sku] = {
+            "name": p.name,
+            "name_en": p.name_en,
+            "material": p.material,
+            "cn_code": p.cn_code,
             "good_qty": o.good_qty,
             "good_mass_t": o.good_mass_t,
             "unit_mass_kg": p.unit_mass_kg,
@@ -221,7 +228,7 @@ def _group_of(material: str) -> str | None:
 
 
 def _metal_lines(ctx: Context, findings: list[Finding]) -> tuple[list[MetalLine], set[str]]:
-    """The period's metal inputs summed by group, form, country, supplier and factor."""
+    """Sum the period's metal inputs by group, form, country, supplier and factor."""
     start, end = ctx.site.period.start, ctx.site.period.end
     acc: dict[tuple[str, str, str, str, bool, float, str], float] = {}
     incomplete: set[str] = set()
