@@ -283,3 +283,20 @@ def test_bad_metal_input_is_refused_at_its_cell(
     text = str(e.value)
     assert "metal_inputs.csv" in text and "row 4" in text and column in text, text
     assert expected in text and value in text, text
+
+
+def test_electricity_part_of_each_share(doc: dict[str, Any]) -> None:
+    """The indirect (electricity) part follows the same rule: L1's 300 kWh to A, the other
+    700 kWh by processed mass; the metal share is the SKU's part of its material's metal."""
+    by = doc["product_footprint"]["by_sku"]
+    assert by["A"]["electricity_mwh"] == pytest.approx(0.3 + 0.7 * 2 / 4.5, rel=REL)
+    assert by["C"]["electricity_mwh"] == pytest.approx(0.7 * 0.5 / 4.5, rel=REL)
+    assert by["A"]["electricity_t"] == pytest.approx(by["A"]["electricity_mwh"] * GRID, rel=REL)
+    assert sum(v["electricity_mwh"] for v in by.values()) == pytest.approx(1.0, rel=REL)
+    assert (by["A"]["metal_share"], by["B"]["metal_share"], by["C"]["metal_share"]) == (
+        pytest.approx(0.5),
+        pytest.approx(0.5),
+        0.0,
+    )
+    declared = [x for x in doc["product_footprint"]["metal"] if x["declared"]]
+    assert [(x["direct_tco2e_per_t"], x["indirect_tco2e_per_t"]) for x in declared] == [(0.4, 0.3)]

@@ -88,6 +88,9 @@ class MetalLine:
     declared: bool
     factor: float
     source: str
+    #: the supplier's declared direct and indirect parts [tCO2e/t] (``None`` for a default)
+    direct: float | None = None
+    indirect: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Write the line as ``assessment.json`` holds it."""
@@ -100,6 +103,8 @@ class MetalLine:
             "tco2e": self.tco2e,
             "declared": self.declared,
             "tco2e_per_t": self.factor,
+            "direct_tco2e_per_t": self.direct,
+            "indirect_tco2e_per_t": self.indirect,
             "source": self.source,
         }
 
@@ -155,10 +160,18 @@ def product_footprint(ctx: Context) -> tuple[dict[str, Any], list[Finding]]:
             loc_meter[m.id] = mkt_meter[m.id] = q * ef / 1000.0 if ef is not None else 0.0
     loc = en.share_by_mass(site, loc_meter, loc_total, output).by_sku_kgce
     mkt = en.share_by_mass(site, mkt_meter, mkt_total, output).by_sku_kgce
+    # the electricity part of each SKU's share (indirect emissions of CBAM) and its MWh
+    elec_meter = {
+        m.id: loc_meter[m.id] if en.emission_kind(m, ctx.cons[m.id]) == "electricity" else 0.0
+        for m in site.meters
+    }
+    kwh_meter = {m.id: ctx.cons[m.id].consumption if elec_meter[m.id] else 0.0 for m in site.meters}
+    elec_t = en.share_by_mass(site, elec_meter, elec * coef.grid_factor / 1000.0, output)
+    elec_kwh = en.share_by_mass(site, kwh_meter, elec, output).by_sku_kgce
 
     has_metal = ctx.dataset.has("metal_inputs")
     lines, incomplete_groups = _metal_lines(ctx, findings) if has_metal else ([], set())
-    metal, metal_default, unallocated = _allocate_metal(ctx, lines, findings)
+    metal, metal_default, metal_share, unallocated = _allocate_metal(ctx, lines, findings)
 
     products = {p.sku: p for p in site.products}
     by_sku: dict[str, Any] = {}
@@ -178,6 +191,10 @@ def product_footprint(ctx: Context) -> tuple[dict[str, Any], list[Finding]]:
             "unit_mass_kg": p.unit_mass_kg,
             "scope12_location_t": loc[sku],
             "scope12_market_t": mkt[sku],
+            "electricity_t": elec_t.by_sku_kgce[sku],
+            "electricity_mwh": elec_kwh[sku] / 1000.0,
+            "processed_mass_t": o.processed_mass_t,
+            "metal_share": metal_share[sku],
             "metal_t": metal[sku],
             "metal_default_t": metal_default[sku],
             "total_location_t": total_loc,
@@ -230,7 +247,7 @@ def _group_of(material: str) -> str | None:
 def _metal_lines(ctx: Context, findings: list[Finding]) -> tuple[list[MetalLine], set[str]]:
     """Sum the period's metal inputs by group, form, country, supplier and factor."""
     start, end = ctx.site.period.start, ctx.site.period.end
-    acc: dict[tuple[str, str, str, str, bool, float, str], float] = {}
+    acc: dict[tuple[Any, ...], float] = {}
     incomplete: set[str] = set()
     outside = 0
     unknown: dict[str, list[float]] = {}
@@ -247,7 +264,16 @@ def _metal_lines(ctx: Context, findings: list[Finding]) -> tuple[list[MetalLine]
             continue
         direct, indirect = r["see_direct_tco2_per_t"], r["see_indirect_tco2_per_t"]
         if direct is not None and indirect is not None:
-            key = (mat.group, r["form"], r["country"], r["supplier"], True, direct + indirect)
+            key = (
+                mat.group,
+                r["form"],
+                r["country"],
+                r["supplier"],
+                True,
+                direct + indirect,
+                direct,
+                indirect,
+            )
             source = r.get("evidence") or ""
         else:
             partial += direct is not None or indirect is not None
@@ -263,6 +289,8 @@ def _metal_lines(ctx: Context, findings: list[Finding]) -> tuple[list[MetalLine]
                 r["supplier"],
                 False,
                 float(row["tco2e_per_t"]),
+                None,
+                None,
             )
             source = str(row["source"])
         full = (*key, source)
@@ -299,8 +327,10 @@ def _metal_lines(ctx: Context, findings: list[Finding]) -> tuple[list[MetalLine]
     if partial:
         findings.append(finding("quality.metal.partial_declaration", rows=partial))
     lines = [
-        MetalLine(g, f, c, s, mass, mass * factor, declared, factor, src)
-        for (g, f, c, s, declared, factor, src), mass in sorted(acc.items())
+        MetalLine(g, f, c, s, mass, mass * factor, declared, factor, src, d, i)
+        for (g, f, c, s, declared, factor, d, i, src), mass in sorted(
+            acc.items(), key=lambda kv: tuple(str(x) for x in kv[0])
+        )
     ]
     for x in lines:
         if not x.declared:
@@ -323,15 +353,17 @@ def _metal_lines(ctx: Context, findings: list[Finding]) -> tuple[list[MetalLine]
 
 def _allocate_metal(
     ctx: Context, lines: list[MetalLine], findings: list[Finding]
-) -> tuple[dict[str, float], dict[str, float], float]:
+) -> tuple[dict[str, float], dict[str, float], dict[str, float], float]:
     """Share each group's metal emissions among its SKUs by processed mass.
 
-    Returns the SKUs' metal emissions, the part of them from default factors and the
-    emissions of groups no SKU of the period was made of [tCO2e].
+    Returns the SKUs' metal emissions, the part of them from default factors [tCO2e], each
+    SKU's share of its group's metal, and the emissions of groups no SKU of the period was
+    made of [tCO2e].
     """
     products = {p.sku: p for p in ctx.site.products}
     metal = {sku: 0.0 for sku in ctx.output}
     default = {sku: 0.0 for sku in ctx.output}
+    shares = {sku: 0.0 for sku in ctx.output}
     unallocated = 0.0
     by_group: dict[str, list[MetalLine]] = {}
     for x in lines:
@@ -362,6 +394,7 @@ def _allocate_metal(
             continue
         for o in skus:
             share = o.processed_mass_t / mass
+            shares[o.sku] = share
             metal[o.sku] += t * share
             default[o.sku] += t_default * share
-    return metal, default, unallocated
+    return metal, default, shares, unallocated
