@@ -56,8 +56,8 @@ def export(
     spec: SpecOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Write the exports buyers and regulators ingest (product-footprints.json for pcf), each
-    naming the sha256 of the assessment.json it was made from."""
+    """Write the files buyers and the EU ingest (pcf: product-footprints.json; cbam:
+    cbam-communication.xlsx and .json), each naming the sha256 of its assessment.json."""
     chosen = _formats(formats)
     if (source / "assessment.json").is_file() and out in (None, source):
         folder = source

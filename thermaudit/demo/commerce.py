@@ -92,8 +92,9 @@ def write_commerce(folder: Path) -> dict[str, int]:
 
 
 #: (alloy, form, supplier, share of the month's good mass, declared direct, indirect,
-#: evidence): a recycler that declares its embedded emissions, a smelter and a master-alloy
-#: maker that do not (the default factors apply, flagged), and a scrap dealer
+#: evidence): a recycler, a smelter and a master-alloy maker that declare their embedded
+#: emissions (as EU importers' CBAM communications need), and a scrap dealer (purchased scrap
+#: enters burden-free: the default rule, flagged)
 _METAL: tuple[tuple[str, str, str, float, float | None, float | None, str], ...] = (
     (
         "ADC12",
@@ -104,9 +105,25 @@ _METAL: tuple[tuple[str, str, str, float, float | None, float | None, str], ...]
         0.48,
         "supplier carbon declaration 2025 (synthetic)",
     ),
-    ("A356.2", "primary_ingot", "Baise Smelter Co. (synthetic)", 0.22, None, None, ""),
+    (
+        "A356.2",
+        "primary_ingot",
+        "Baise Smelter Co. (synthetic)",
+        0.22,
+        1.9,
+        11.6,
+        "smelter CBAM communication 2025 (synthetic)",
+    ),
     ("ADC12", "purchased_scrap", "Foshan Scrap Metals (synthetic)", 0.06, None, None, ""),
-    ("AlSi20", "master_alloy", "Hunan Master Alloys (synthetic)", 0.01, None, None, ""),
+    (
+        "AlSi20",
+        "master_alloy",
+        "Hunan Master Alloys (synthetic)",
+        0.01,
+        2.2,
+        11.9,
+        "supplier declaration 2025 (synthetic)",
+    ),
 )
 
 

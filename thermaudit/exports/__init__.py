@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from thermaudit.errors import InvalidAssessment, Problem
-from thermaudit.exports import pcf
+from thermaudit.exports import cbam, pcf
 from thermaudit.metrics.assess import SCHEMA
 
-#: each format: (file it writes, the function that builds its document from the assessment)
-FORMATS: dict[str, tuple[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]]] = {
-    "pcf": (pcf.FILE, pcf.document),
+#: each format's writer: (output folder, assessment, its source) → the files written
+FORMATS: dict[str, Callable[[Path, dict[str, Any], dict[str, Any]], list[Path]]] = {
+    "pcf": pcf.write,
+    "cbam": cbam.write,
 }
 
 
@@ -70,12 +71,7 @@ def export_folder(out: Path, formats: list[str]) -> list[Path]:
         raise KeyError(f"unknown format {unknown[0]!r}; known: {', '.join(FORMATS)}, all")
     doc, data = read_assessment(out)
     source = source_of(data)
-    written = []
+    written: list[Path] = []
     for name in formats:
-        file, build = FORMATS[name]
-        path = out / file
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(build(doc, source), ensure_ascii=False, indent=2) + "\n", "utf-8")
-        tmp.replace(path)
-        written.append(path)
+        written += FORMATS[name](out, doc, source)
     return written

@@ -9,7 +9,10 @@ scope 2 bases, the share of primary data and what is missing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from thermaudit.exports.files import write_json
 
 FILE = "product-footprints.json"
 SCHEMA = "thermaudit.product-footprints/1"
@@ -79,3 +82,8 @@ def document(doc: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
         "products": products,
         "notes": notes,
     }
+
+
+def write(out: Path, doc: dict[str, Any], source: dict[str, Any]) -> list[Path]:
+    """Write ``product-footprints.json`` into ``out``."""
+    return [write_json(out / FILE, document(doc, source))]
