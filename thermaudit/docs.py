@@ -38,6 +38,7 @@ _KIND_TEXT = {
     "timestamp": "date-time",
     "date": "date",
     "temp": "°C, > −273.15",
+    "country": "ISO 3166-1 alpha-2 country code (`CN`, `DE`, `KR`)",
 }
 
 ROLES = {
@@ -345,6 +346,7 @@ def render_metrics() -> str:
         ("emission_factors", "Emission factors (GB/T 32150, GB/T 32151)"),
         ("grid_factors", "Grid emission factors"),
         ("materials", "Material properties for the theoretical melting heat"),
+        ("metal_factors", "Default upstream emissions of metal inputs (product footprint)"),
         ("provinces", "Provinces and grid regions"),
     ):
         rows = table(name)
