@@ -344,6 +344,16 @@ def test_demo_upload_assessment_and_downloads(
     xlsx = c.get(f"/api/assessments/{a_id}/files/xlsx").content
     assert xlsx.startswith(b"PK") and hashlib.sha256(xlsx).hexdigest() == a["files"]["report.xlsx"]
     assert c.get(f"/api/assessments/{a_id}/files/html").text.startswith("<!")
+    # the exports for buyers are signed with the folder and name the signed assessment
+    pcf = c.get(f"/assessments/{a_id}/download/pcf")
+    assert pcf.status_code == 200
+    assert hashlib.sha256(pcf.content).hexdigest() == a["files"]["product-footprints.json"]
+    assert pcf.json()["assessment"]["sha256"] == a["files"]["assessment.json"]
+    cbam = c.get(f"/api/assessments/{a_id}/files/cbam").content
+    assert cbam.startswith(b"PK")
+    assert hashlib.sha256(cbam).hexdigest() == a["files"]["cbam-communication.xlsx"]
+    for lang, heading in (("en", "For your buyers"), ("zh", "供客户"), ("ko", "구매자")):
+        assert heading in c.get(f"/assessments/{a_id}?lang={lang}").text
     bundle = c.get(f"/api/assessments/{a_id}/files/bundle").content
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
         zf.extractall(tmp_path / "bundle")

@@ -523,7 +523,7 @@ def change_assessment(assessment_id: Id, request: Request, auth: Writer, s: DB) 
 )
 def download(
     assessment_id: Id,
-    kind: Literal["pdf", "html", "xlsx", "json", "bundle"],
+    kind: Literal["pdf", "html", "xlsx", "json", "pcf", "cbam", "cbam-json", "bundle"],
     request: Request,
     auth: Reader,
     s: DB,

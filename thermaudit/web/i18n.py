@@ -293,6 +293,26 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "签名包（.zip）",
         "서명 패키지(.zip)",
     ),
+    "for_buyers": (
+        "For your buyers and the EU",
+        "供客户与欧盟使用",
+        "구매자 및 EU 제출용",
+    ),
+    "pcf_file": (
+        "product carbon footprints (JSON)",
+        "产品碳足迹（JSON）",
+        "제품 탄소발자국(JSON)",
+    ),
+    "cbam_file": (
+        "CBAM communication (.xlsx)",
+        "CBAM 通报表（.xlsx）",
+        "CBAM 커뮤니케이션(.xlsx)",
+    ),
+    "cbam_json": (
+        "CBAM communication (JSON)",
+        "CBAM 通报（JSON）",
+        "CBAM 커뮤니케이션(JSON)",
+    ),
     "fingerprint": (
         "Signing key fingerprint",
         "签名密钥指纹",

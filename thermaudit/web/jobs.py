@@ -467,6 +467,8 @@ class JobRun:
 
     def _assess(self, job_id: int) -> None:
         from thermaudit.api import report_path
+        from thermaudit.exports import FORMATS as EXPORT_FORMATS
+        from thermaudit.exports import export_folder
         from thermaudit.metrics.spec import load_spec
         from thermaudit.signing import generate_key, sign_folder
 
@@ -492,6 +494,8 @@ class JobRun:
 
         step("reading the dataset")
         report_path(self.paths.workspace(enterprise_id), out, lang=lang, progress=step)
+        step("exports")
+        export_folder(out, list(EXPORT_FORMATS))
         step("signing")
         key = self.paths.key()
         if not key.exists():

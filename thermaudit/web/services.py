@@ -56,6 +56,13 @@ FILES: dict[str, tuple[str, str]] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
     "json": ("assessment.json", "application/json"),
+    # the exports for buyers and the EU (thermaudit export), signed with the folder
+    "pcf": ("product-footprints.json", "application/json"),
+    "cbam": (
+        "cbam-communication.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    "cbam-json": ("cbam-communication.json", "application/json"),
     "bundle": ("bundle.zip", "application/zip"),
 }
 _EMAIL = re.compile(r"^[^@\s\x00]{1,100}@[^@\s\x00]{1,100}$")
