@@ -151,6 +151,15 @@ PINNED_NORMALIZED: dict[str, pa.Schema] = {
             ("_row", pa.int64()),
         ]
     ),
+    "deliveries": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("customer", pa.string()),
+            ("sku", pa.string()),
+            ("qty", pa.float64()),
+            ("_row", pa.int64()),
+        ]
+    ),
     "weather": pa.schema(
         [
             ("ts", UTC_TS),

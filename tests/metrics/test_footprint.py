@@ -300,3 +300,47 @@ def test_electricity_part_of_each_share(doc: dict[str, Any]) -> None:
     )
     declared = [x for x in doc["product_footprint"]["metal"] if x["declared"]]
     assert [(x["direct_tco2e_per_t"], x["indirect_tco2e_per_t"]) for x in declared] == [(0.4, 0.3)]
+
+
+def test_buyer_share_of_deliveries(tmp_path: Path) -> None:
+    """Rhein receives 90 A and 40 B, Han 10 A (two rows) and 5 of D, which made nothing in
+    the period; a delivery of February is outside the period. Each share is pieces × the
+    SKU's footprint per piece, and pieces × its energy per good piece."""
+    p = plant()
+    p.site["products"].append(
+        {"sku": "D", "name": "备件", "unit_mass_kg": 1.0, "material": "aluminium_alloy"}
+    )
+    day = "2025-03-01"
+    p.rows(
+        "deliveries",
+        {"date": day, "customer": "Rhein GmbH", "sku": "A", "qty": 90},
+        {"date": day, "customer": "Rhein GmbH", "sku": "B", "qty": 40},
+        {"date": day, "customer": "Han Co.", "sku": "A", "qty": 4},
+        {"date": day, "customer": "Han Co.", "sku": "A", "qty": 6},
+        {"date": day, "customer": "Han Co.", "sku": "D", "qty": 5},
+        {"date": "2025-02-27", "customer": "Han Co.", "sku": "A", "qty": 1000},
+    )
+    doc = _assess(p.write(tmp_path))
+    fp = doc["product_footprint"]
+    by = fp["by_sku"]
+    energy = doc["metrics"]["unit_product_energy"]["detail"]["by_sku"]
+    shares = {c["customer"]: c for c in fp["by_customer"]}
+    rhein, han = shares["Rhein GmbH"], shares["Han Co."]
+    assert rhein["tco2e_location"] == pytest.approx(
+        (90 * by["A"]["kgco2e_per_piece_location"] + 40 * by["B"]["kgco2e_per_piece_location"])
+        / 1000,
+        rel=REL,
+    )
+    assert rhein["energy_kgce"] == pytest.approx(
+        90 * energy["A"]["energy_kgce"] / 900 + 40 * energy["B"]["energy_kgce"] / 400, rel=REL
+    )
+    assert rhein["energy_mwh"] == pytest.approx(rhein["energy_kgce"] * 29.3076 / 3600, rel=REL)
+    assert rhein["complete"] is True
+    assert [(x["sku"], x["pieces"]) for x in han["skus"]] == [("A", 10.0), ("D", 5.0)]
+    assert han["tco2e_market"] == pytest.approx(
+        10 * by["A"]["kgco2e_per_piece_market"] / 1000, rel=REL
+    )
+    assert han["complete"] is False and han["skus"][1]["tco2e_location"] is None
+    codes = [(f["code"], f["evidence"]) for f in doc["findings"]]
+    assert ("quality.delivery.no_output", {"sku": "D", "pieces": 5.0}) in codes
+    assert ("quality.reading.outside_period", {"table": "deliveries", "count": 1}) in codes

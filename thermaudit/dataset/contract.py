@@ -48,7 +48,7 @@ CONTRACT = "thermaudit.dataset/1"
 
 #: tables the contract defines (added 2026-12) that this version does not read yet: their
 #: files are ignored like any unknown file, and ``site.yaml`` may name their owners
-UNREAD_TABLES = ("deliveries", "maintenance", "quality")
+UNREAD_TABLES = ("maintenance", "quality")
 
 #: the ISO 3166-1 alpha-2 codes a ``country`` column accepts
 COUNTRY_CODES = frozenset(iso3166.countries_by_alpha2)
@@ -306,6 +306,18 @@ TABLES: dict[str, Table] = {
                     required=False,
                     doc="the supplier declaration or EPD the declared values come from",
                 ),
+            ),
+        ),
+        Table(
+            "deliveries",
+            "optional (added 2026-12)",
+            "what one customer received of one SKU on one day, for the buyer's share of the "
+            "emissions and energy (its scope 3 category 1)",
+            (
+                Column("date", "date", doc="local date of the delivery"),
+                Column("customer", "str", doc="need not appear in the customers table"),
+                Column("sku", "str", ref="products"),
+                Column("qty", "count", unit="pieces"),
             ),
         ),
         Table(

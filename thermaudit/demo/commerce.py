@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["write_commerce", "write_metal_inputs"]
+__all__ = ["write_commerce", "write_deliveries", "write_metal_inputs"]
 
 #: (customer, market, sku index or None for every SKU, clause)
 _CUSTOMERS: tuple[tuple[str, str, int | None, str | None], ...] = (
@@ -41,6 +41,44 @@ def _add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(d.year + y, m + 1, min(d.day, 28))
 
 
+def _customer_skus(site: dict[str, Any]) -> list[str]:
+    """The SKUs the customers buy: first one sold to the EU, then to the UK, then to Korea."""
+    products = site["products"]
+
+    def pick(market: str, fallback: int) -> str:
+        for p in products:
+            if market in (p.get("markets") or []):
+                return str(p["sku"])
+        return str(products[fallback % len(products)]["sku"])
+
+    return [pick("EU", 0), pick("UK", 1), pick("KR", 2)]
+
+
+def write_deliveries(folder: Path, good_pieces: dict[str, float]) -> dict[str, int]:
+    """Write ``deliveries.csv``: every week of the period (on its last day) each customer of
+    one SKU receives 60 % of that week's share of the SKU's good pieces, and the customer of
+    every SKU 10 % of each; returns the rows written."""
+    site: dict[str, Any] = yaml.safe_load((folder / "site.yaml").read_text("utf-8"))
+    start = dt.date.fromisoformat(str(site["period"]["start"]))
+    end = dt.date.fromisoformat(str(site["period"]["end"]))
+    skus = _customer_skus(site)
+    days = (end - start).days + 1
+    weeks = [start + dt.timedelta(days=d) for d in range(6, days, 7)] or [end]
+    rows = []
+    for name, _market, i, _clause in _CUSTOMERS:
+        share = 0.6 if i is not None else 0.1
+        for sku in [skus[i]] if i is not None else sorted(good_pieces):
+            for day in weeks:
+                qty = int(good_pieces.get(sku, 0.0) * share / len(weeks))
+                if qty > 0:
+                    rows.append([day.isoformat(), name, sku, qty])
+    with (folder / "deliveries.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "customer", "sku", "qty"])
+        w.writerows(rows)
+    return {"deliveries": len(rows)}
+
+
 def write_commerce(folder: Path) -> dict[str, int]:
     """Write ``customers.csv`` and ``certifications.csv`` next to the ``site.yaml`` of the demo
     dataset ``folder``; returns the rows written per table.
@@ -50,16 +88,8 @@ def write_commerce(folder: Path) -> dict[str, int]:
     and 30 months after the period end (one urgent, one to plan, one to monitor).
     """
     site: dict[str, Any] = yaml.safe_load((folder / "site.yaml").read_text("utf-8"))
-    products = site["products"]
     end = dt.date.fromisoformat(str(site["period"]["end"]))
-
-    def pick(market: str, fallback: int) -> str:
-        for p in products:
-            if market in (p.get("markets") or []):
-                return str(p["sku"])
-        return str(products[fallback % len(products)]["sku"])
-
-    skus = [pick("EU", 0), pick("UK", 1), pick("KR", 2)]
+    skus = _customer_skus(site)
     with (folder / "customers.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["customer", "market", "sku", "energy_clause", "clause_text"])

@@ -55,7 +55,7 @@ import yaml
 
 from thermaudit.dataset.contract import CONTRACT, DEMO, arrow_schemas
 from thermaudit.dataset.site import credit_code_check_digit
-from thermaudit.demo.commerce import write_commerce, write_metal_inputs
+from thermaudit.demo.commerce import write_commerce, write_deliveries, write_metal_inputs
 from thermaudit.demo.weather import write_weather
 from thermaudit.errors import ThermauditError
 from thermaudit.metrics.spec import load_spec
@@ -931,6 +931,9 @@ class _Generator:
             **write_commerce(self.out),
             **write_weather(self.out, self.seed),
             **write_metal_inputs(self.out, self._metal_days()),
+            **write_deliveries(
+                self.out, {sku: kg / PRODUCTS[sku][2] for sku, kg in self.good_kg.items()}
+            ),
         }
         for table, n in written.items():
             files[table] = f"{table}.csv"

@@ -80,6 +80,7 @@ def document(doc: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
         "site_tco2e": fp["site"],
         "metal_inputs": fp["metal"],
         "products": products,
+        "buyer_shares": fp.get("by_customer", []),
         "notes": notes,
     }
 

@@ -28,7 +28,7 @@ from thermaudit.metrics import energy as en
 from thermaudit.metrics.coefficients import Coefficients, resolve
 from thermaudit.metrics.context import Context, local_text
 from thermaudit.metrics.energy import SkuOutput
-from thermaudit.metrics.footprint import product_footprint
+from thermaudit.metrics.footprint import buyer_shares, product_footprint
 from thermaudit.metrics.grading import grade
 from thermaudit.metrics.meters import MeterConsumption, meter_consumption
 from thermaudit.metrics.registry import definition
@@ -151,6 +151,13 @@ def assess(
     step("product footprint")
     footprint, footprint_findings = product_footprint(ctx)
     findings += footprint_findings
+    if dataset.has("deliveries"):
+        upe = results[UPE].detail.get("by_sku", {}) if UPE in results else {}
+        shares, share_findings = buyer_shares(
+            ctx, footprint["by_sku"], {k: v["energy_kgce"] for k, v in upe.items()}
+        )
+        footprint["by_customer"] = shares
+        findings += share_findings
     metrics = {mid: r.as_dict() for mid, r in results.items()}
     document = _document(ctx, con, metrics, all_cons, recon, findings, footprint)
     heat = results[WHR].facts.get("heat", {}) if WHR in results else {}

@@ -398,3 +398,71 @@ def _allocate_metal(
             metal[o.sku] += t * share
             default[o.sku] += t_default * share
     return metal, default, shares, unallocated
+
+
+#: kgce → MWh (GB/T 2589: 1 kgce = 29.3076 MJ)
+MWH_PER_KGCE = 29.3076 / 3600.0
+
+
+def buyer_shares(
+    ctx: Context, by_sku: dict[str, Any], energy_kgce: dict[str, float]
+) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """Compute what each customer's deliveries of the period embody.
+
+    The figure a buyer puts in its own scope 3 category 1.
+
+    Per customer and SKU: pieces delivered × the SKU's footprint per piece (location- and
+    market-based) [tCO2e] and × its energy per good piece (``energy_kgce`` of the energy
+    metric / good pieces) [kgce, MWh]. A delivery of an SKU that made no good piece in the
+    period has no per-piece figure: it is listed without one, with a warning.
+    """
+    start, end = ctx.site.period.start, ctx.site.period.end
+    acc: dict[tuple[str, str], float] = {}
+    outside = 0
+    for r in ctx.rows("deliveries"):
+        if not start <= r["date"] <= end:
+            outside += 1
+            continue
+        key = (str(r["customer"]), str(r["sku"]))
+        acc[key] = acc.get(key, 0.0) + float(r["qty"])
+    findings: list[Finding] = []
+    if outside:
+        findings.append(
+            finding("quality.reading.outside_period", table="deliveries", count=outside)
+        )
+    customers: dict[str, dict[str, Any]] = {}
+    missing: dict[str, float] = {}
+    for (customer, sku), qty in sorted(acc.items()):
+        v = by_sku.get(sku)
+        c = customers.setdefault(
+            customer,
+            {
+                "customer": customer,
+                "skus": [],
+                "tco2e_location": 0.0,
+                "tco2e_market": 0.0,
+                "energy_kgce": 0.0,
+                "complete": True,
+            },
+        )
+        line: dict[str, Any] = {"sku": sku, "pieces": qty}
+        if v is None or not v["good_qty"]:
+            missing[sku] = missing.get(sku, 0.0) + qty
+            c["complete"] = False
+            line.update(tco2e_location=None, tco2e_market=None, energy_kgce=None)
+        else:
+            per_kgce = energy_kgce.get(sku, 0.0) / v["good_qty"]
+            line.update(
+                tco2e_location=qty * v["kgco2e_per_piece_location"] / 1000.0,
+                tco2e_market=qty * v["kgco2e_per_piece_market"] / 1000.0,
+                energy_kgce=qty * per_kgce,
+            )
+            c["tco2e_location"] += line["tco2e_location"]
+            c["tco2e_market"] += line["tco2e_market"]
+            c["energy_kgce"] += line["energy_kgce"]
+        c["skus"].append(line)
+    for c in customers.values():
+        c["energy_mwh"] = c["energy_kgce"] * MWH_PER_KGCE
+    for sku, qty in sorted(missing.items()):
+        findings.append(finding("quality.delivery.no_output", sku=sku, pieces=qty))
+    return list(customers.values()), findings

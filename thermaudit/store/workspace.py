@@ -795,9 +795,10 @@ _PERIOD_TABLES = (
     "heat_streams",
     "weather",
     "metal_inputs",
+    "deliveries",
 )
 #: period tables dated by day only
-_DATE_TABLES = ("metal_inputs",)
+_DATE_TABLES = ("metal_inputs", "deliveries")
 #: tables of documents (certificates, invoices) that several imports may repeat
 _DOCUMENT_TABLES = (
     "calibrations",
