@@ -656,7 +656,9 @@ def verify_folder(
             fail("pdf_signature", REPORT, str(exc))
         for ps in pdf_signatures:
             if not ps.ok:
-                who = f"{ps.role or ps.field} signature ({printable(ps.name or ps.subject)})"
+                who = f"{ps.role or ps.field} signature" + (
+                    f" ({printable(ps.name)})" if ps.name else ""
+                )
                 fail("pdf_signature", REPORT, f"{who}: {ps.problem}")
 
     return VerifyResult(

@@ -154,7 +154,9 @@ def _print_pdf(result: VerifyResult) -> None:
 
 def _describe(ps: PdfSignature) -> str:
     state = "valid" if ps.ok else f"INVALID: {ps.problem}"
-    who = printable(ps.name) + (f", {printable(ps.organisation)}" if ps.organisation else "")
+    who = printable(ps.name or "(signer unreadable)") + (
+        f", {printable(ps.organisation)}" if ps.organisation else ""
+    )
     if ps.trusted is True:
         trust = "the trusted key"
     elif ps.trusted is False:
@@ -165,8 +167,12 @@ def _describe(ps: PdfSignature) -> str:
         trust = "certificate not checked against a trusted key"
     return (
         f"report.pdf signed by the {ps.role or ps.field}: {who} at {ps.signed_at or '?'} — "
-        f"{state}; certificate {printable(ps.subject)}, SHA-256 {ps.certificate_sha256}; "
-        f"{trust}"
+        f"{state}"
+        + (
+            f"; certificate {printable(ps.subject)}, SHA-256 {ps.certificate_sha256}; {trust}"
+            if ps.subject
+            else ""
+        )
     )
 
 
