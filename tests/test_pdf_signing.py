@@ -437,3 +437,17 @@ def test_old_ed25519_keys_verify_their_manifests_but_cannot_sign_the_pdf(
     r = thermaudit("verify", folder, "--key", f"{old}.pub")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "signed with the trusted key" in r.stdout
+
+
+def test_a_service_seals_the_folder_without_signing_inside_the_pdf(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The web service signs the manifest only: the cover's fields stay for the people."""
+    old = _old_ed25519_key(tmp_path / "service.key", "thermaudit web service")
+    before = (folder / "report.pdf").read_bytes()
+    sign_folder(folder, old, sign_report=False)
+    assert (folder / "report.pdf").read_bytes() == before
+    result = verify_folder(folder)
+    assert result.valid and result.pdf_signatures == []
+    r = thermaudit("verify", folder)
+    assert r.returncode == 0 and "report.pdf carries no signature inside" in r.stdout

@@ -306,13 +306,20 @@ def sign_folder(
     role: str = "assessor",
     certificate: Path | str | None = None,
     password: str | bytes | None = None,
+    sign_report: bool = True,
 ) -> Manifest:
     """Sign an output folder: ``report.pdf`` inside (when there is one), then the manifest.
 
     The same as :func:`sign_folder_and_report` without the PDF signature's details.
     """
     return sign_folder_and_report(
-        out, key_path, signer, role=role, certificate=certificate, password=password
+        out,
+        key_path,
+        signer,
+        role=role,
+        certificate=certificate,
+        password=password,
+        sign_report=sign_report,
     )[0]
 
 
@@ -324,6 +331,7 @@ def sign_folder_and_report(
     role: str = "assessor",
     certificate: Path | str | None = None,
     password: str | bytes | None = None,
+    sign_report: bool = True,
 ) -> tuple[Manifest, PdfSignature | None]:
     """Sign ``out/report.pdf`` in place as ``role``, then write and sign the manifest.
 
@@ -347,6 +355,9 @@ def sign_folder_and_report(
         The key's certificate when it is neither in the key file nor ``KEYFILE.crt``.
     password : str, optional
         For an encrypted key or a PKCS#12 file.
+    sign_report : bool
+        Sign ``report.pdf`` inside (default). False signs the manifest only, as a service
+        that seals a folder does, leaving the cover's fields to the people who sign.
 
     Returns
     -------
@@ -394,7 +405,7 @@ def sign_folder_and_report(
         )
 
     pdf_sig = None
-    if REPORT in found:
+    if REPORT in found and sign_report:
         if key.certificate is None:
             raise SignatureError(
                 f"{key_path} has no X.509 certificate (an Ed25519 key from an earlier "
@@ -409,7 +420,7 @@ def sign_folder_and_report(
                 key.private_key,
                 key.certificate,
                 role=role,
-                chain=key.chain,  # type: ignore[arg-type]
+                chain=key.chain,
             )
         except PdfSigningError as exc:
             raise SignatureError(str(exc), path=found[REPORT]) from None
@@ -553,7 +564,7 @@ def verify_folder(
     # signature, against the embedded key; then the embedded key against the trusted one
     signature_valid = False
     body_sha = hashlib.sha256(body).hexdigest()
-    if sig is not None and embedded is not None:
+    if sig is not None and embedded is not None and manifest is not None:
         signature, recorded_sha, sig_algorithm = sig
         signature_valid = sig_algorithm == manifest.public_key["algorithm"] and verifies(
             embedded, signature, body
