@@ -451,3 +451,21 @@ def test_a_service_seals_the_folder_without_signing_inside_the_pdf(
     assert result.valid and result.pdf_signatures == []
     r = thermaudit("verify", folder)
     assert r.returncode == 0 and "report.pdf carries no signature inside" in r.stdout
+
+
+def test_bytes_appended_after_the_last_signature_fail(three_signed: Path, tmp_path: Path) -> None:
+    """pdfsig still calls each signature valid here (each covers its own revision); verify
+    also requires the last one to cover the whole file."""
+    out = tmp_path / "out"
+    shutil.copytree(three_signed, out)
+    with (out / "report.pdf").open("ab") as f:
+        f.write(b"\n% appended after signing\n")
+    result = verify_folder(out)
+    assert [(p.kind, p.file) for p in result.problems] == [
+        ("modified", "report.pdf"),
+        ("pdf_signature", "report.pdf"),
+    ]
+    assert result.problems[1].message == (
+        "approver signature (Jane Doe): bytes were appended to the document after its last "
+        "signature"
+    )
