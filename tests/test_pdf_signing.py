@@ -339,6 +339,16 @@ def test_pkcs12_with_password_from_the_environment(folder: Path, tmp_path: Path)
     r = thermaudit("verify", folder)
     assert r.returncode == 0, r.stdout
     assert "report.pdf signed by the assessor: 김민준 Kim Minjun" in r.stdout
+    r = thermaudit("verify", folder, "--json")
+    [ps] = json.loads(r.stdout)["pdf_signatures"]
+    assert (ps["role"], ps["name"], ps["organisation"], ps["ok"], ps["self_signed"]) == (
+        "assessor",
+        "김민준 Kim Minjun",
+        "예시 에너지 감사",
+        True,
+        True,
+    )
+    assert ps["subject"] == "O=예시 에너지 감사,CN=김민준 Kim Minjun"
     assert "Signature is Valid." in pdfsig(folder / "report.pdf")
 
 
