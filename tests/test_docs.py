@@ -38,6 +38,7 @@ def test_every_table_and_coefficient_is_documented() -> None:
         "customers",
         "certifications",
         "weather",
+        "metal_inputs",
     ):
         assert f"### {name}" in contract
     for coefficient in (

@@ -38,6 +38,7 @@ _KIND_TEXT = {
     "timestamp": "date-time",
     "date": "date",
     "temp": "°C, > −273.15",
+    "country": "ISO 3166-1 alpha-2 country code (`CN`, `DE`, `KR`)",
 }
 
 ROLES = {
@@ -345,6 +346,7 @@ def render_metrics() -> str:
         ("emission_factors", "Emission factors (GB/T 32150, GB/T 32151)"),
         ("grid_factors", "Grid emission factors"),
         ("materials", "Material properties for the theoretical melting heat"),
+        ("metal_factors", "Default upstream emissions of metal inputs (product footprint)"),
         ("provinces", "Provinces and grid regions"),
     ):
         rows = table(name)
@@ -358,6 +360,21 @@ def render_metrics() -> str:
             "",
         ]
     parts += [
+        "## Uncertainty of the carbon coefficients",
+        "",
+        "The carbon intensity's expanded uncertainty U (k = 2) includes its coefficients, not "
+        "only the meters: each fuel's NCV (`ncv_u95_pct`) and CO2 factor (`ef_u95_pct`), the "
+        "grid factor (`u95_pct`) and the purchased-heat factor, each a relative half-width of a "
+        "95 % interval read as normal (u = u95/2). The fuels' figures are the IPCC 2006 "
+        "Guidelines Vol. 2 Ch. 1 default ranges (Table 1.2, NCV; Table 1.4, CO2 factors), the "
+        "larger half-width relative to the default, as each row's `uncertainty_source` cites; "
+        "the grid and heat factors are published without an uncertainty, so their figure is a "
+        "stated assumption. One coefficient serves every meter of its carrier: its term is "
+        "taken on the carrier's total (GUM 5.2, fully correlated). A measured NCV of natural "
+        "gas (site option or invoices) is taken as exact. `assessment.json` lists every term "
+        "under `metrics.*.uncertainty_budget.contributors` (`kind`, `u`, `contribution`, "
+        "`share`), and the report's uncertainty chapter prints the budget.",
+        "",
         "## Findings",
         "",
         _md_table(

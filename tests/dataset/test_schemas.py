@@ -137,6 +137,20 @@ PINNED_NORMALIZED: dict[str, pa.Schema] = {
             ("_row", pa.int64()),
         ]
     ),
+    "metal_inputs": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("material", pa.string()),
+            ("form", pa.string()),
+            ("mass_kg", pa.float64()),
+            ("supplier", pa.string()),
+            ("country", pa.string()),
+            ("see_direct_tco2_per_t", pa.float64()),
+            ("see_indirect_tco2_per_t", pa.float64()),
+            ("evidence", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
     "weather": pa.schema(
         [
             ("ts", UTC_TS),
@@ -258,7 +272,7 @@ def test_demo_writes_the_pinned_tables_in_order() -> None:
 def test_an_unknown_column_kind_names_the_layout_and_the_known_kinds() -> None:
     with pytest.raises(KeyError, match=r"layout 'demo' has no storage type for column kind 'row'"):
         contract.DEMO.arrow_type("row")
-    with pytest.raises(KeyError, match="known kinds: count, date, dictionary"):
+    with pytest.raises(KeyError, match="known kinds: count, country, date, dictionary"):
         contract.DEMO.arrow_type("row")
 
 

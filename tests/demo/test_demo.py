@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from thermaudit.dataset.contract import TABLES
+from thermaudit.dataset.contract import COUNTRY_CODES, TABLES
 from thermaudit.dataset.site import Site, check_credit_code, load_site
 from thermaudit.demo import SCALES, DemoInfo, UnknownScale, write_demo
 
@@ -123,6 +123,8 @@ def _check_kind(name: str, col: str, kind: str, values: pa.ChunkedArray) -> None
     elif kind == "date":
         for v in pc.unique(values).to_pylist():
             dt.date.fromisoformat(v)
+    elif kind == "country":
+        assert set(pc.unique(values).to_pylist()) <= COUNTRY_CODES, where
     elif kind.startswith("enum:"):
         allowed = set(kind.removeprefix("enum:").split("|"))
         found = {v for v in pc.unique(values).to_pylist() if v != ""}

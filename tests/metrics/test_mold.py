@@ -670,3 +670,58 @@ def test_batches_on_mini_options(con, base_site):
     batched = mold_temperature_accuracy(con, ibis.memtable(table), base_site, batch_rows=1)
     assert len({c for c in table["controller_id"].to_pylist()}) > 1  # really several batches
     _same(batched, whole)
+
+
+# ---------------------------------------------------------------------------------------------
+# one pass/fail rule for metric 3, from the specification (regression: MoldResult.passed used
+# the controllers that contributed samples, the grade every declared controller)
+
+
+@pytest.mark.parametrize(
+    ("rule", "tolerance", "verdict"),
+    [
+        # G (tol 1.0) has the samples, P95 0.75; Q (tol 0.5) is declared but sends none
+        ("contributing", 1.0, "pass"),
+        ("declared", 0.5, "fail"),
+    ],
+)
+def test_pass_and_grade_follow_one_rule_when_a_declared_controller_sends_no_sample(
+    con, base_site, rule: str, tolerance: float, verdict: str
+) -> None:
+    from thermaudit.metrics import grading
+    from thermaudit.metrics.result import MetricResult
+    from thermaudit.metrics.spec import load_spec
+
+    rows = [
+        ("08:00:00", "G", 200, BAD, "producing"),
+        ("08:02:00", "G", 200, 200.75, "producing"),
+        ("08:03:00", "G", 200, 200.75, "producing"),
+    ]
+    site = _site(base_site, tol={"G": 1.0, "Q": 0.5})
+    block = {**load_spec().metric("mold_temperature_control_accuracy").grading}
+    block["tolerance_of"] = rule
+    r = mold_temperature_accuracy(con, ibis.memtable(_table(rows)), site, grading=block)
+    assert r.value == pytest.approx(0.75, abs=1e-12)  # exact: two equal samples
+    assert r.facts["controllers_without_samples"] == ["Q"]
+    assert r.tolerance_c == tolerance and r.passed is (verdict == "pass")
+    # the grade of the same result by the same block agrees
+    metric = MetricResult("mold_temperature_control_accuracy", r.value, "°C", {
+        "by_controller": r.by_controller
+    })  # fmt: skip
+    grading.grade(metric, block, site, "spec")
+    assert metric.grade == verdict
+
+
+def test_the_packaged_specification_states_the_rule() -> None:
+    from thermaudit.errors import SpecificationError
+    from thermaudit.metrics.spec import load_spec, parse_spec
+
+    block = load_spec().metric("mold_temperature_control_accuracy").grading
+    assert block["tolerance_of"] == "contributing"
+    text = (
+        Path(__file__).parents[2] / "thermaudit" / "metrics" / "specs"
+        / "miit-2026-provisional@1.yaml"
+    ).read_text("utf-8")  # fmt: skip
+    with pytest.raises(SpecificationError, match="tolerance_of 'all' is unknown; valid: "
+                       "contributing, declared"):  # fmt: skip
+        parse_spec(text.replace("tolerance_of: contributing", "tolerance_of: all"), "x.yaml")

@@ -90,8 +90,20 @@ def test_tolerance_grading_needs_its_default_from_the_specification() -> None:
             1.0,
             "fair",
         ),
-        ("tolerance", {"default_tolerance_c": 0.5}, {}, 0.5, "pass"),
-        ("tolerance", {"default_tolerance_c": 0.5}, {}, 0.51, "fail"),
+        (
+            "tolerance",
+            {"default_tolerance_c": 0.5, "tolerance_of": "contributing"},
+            {},
+            0.5,
+            "pass",
+        ),
+        (
+            "tolerance",
+            {"default_tolerance_c": 0.5, "tolerance_of": "contributing"},
+            {},
+            0.51,
+            "fail",
+        ),
         (
             "required",
             {"site_pct": 100, "electricity_key_pct": 95, "fuel_key_pct": 90},

@@ -9,6 +9,7 @@ conformance plants end to end (expired instruments named for the metrics they fe
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
 import datetime as dt
 import functools
@@ -449,16 +450,33 @@ def test_monte_carlo_agrees_with_first_order_U(plant: str) -> None:
     assert res["waste_heat_recovery_rate"]["complete"] is True
     assert 2 * np.std(rate) == pytest.approx(res["waste_heat_recovery_rate"]["U"], rel=0.05)
 
-    # carbon (location-based) per t of good mass
+    # carbon (location-based) per t of good mass; the coefficients drawn too, one draw per
+    # coefficient for all meters of its carrier, normal with u = u95/2 read here from the CSV
     coef = a.coefficients
     sign = {"supply": 1.0, "excluded": -1.0, "export": -1.0}
+    data = Path(__file__).parents[2] / "thermaudit" / "reference" / "data"
+    with (data / "emission_factors.csv").open(encoding="utf-8") as fh:
+        u95 = {r["carrier"]: r for r in csv.DictReader(fh)}
+    with (data / "grid_factors.csv").open(encoding="utf-8") as fh:
+        grid_u95 = {(r["region"], r["year"]): float(r["u95_pct"]) for r in csv.DictReader(fh)}
+    assert len(set(grid_u95.values())) == 1  # one assumption for every region and year
+    n = len(next(iter(factor.values())))
 
-    def tco2(f: dict[str, Any]) -> Any:
+    def coefficient_draw(u95_pct: str) -> Any:
+        return rng.normal(1.0, float(u95_pct or 0) / 200.0, n)
+
+    cf = {"electricity": rng.normal(1.0, next(iter(grid_u95.values())) / 200.0, n)}
+    for carrier, r in u95.items():
+        cf[carrier] = coefficient_draw(r["ef_u95_pct"])
+        if not (carrier == "natural_gas" and coef.gas_ncv_source != "default"):
+            cf[carrier] = cf[carrier] * coefficient_draw(r["ncv_u95_pct"])
+
+    def tco2(f: dict[str, Any], g: dict[str, Any]) -> Any:
         total: Any = 0.0
         for m in site.meters:
             if m.role not in sign:
                 continue
-            qm = sign[m.role] * q[m.id] * f.get(m.id, 1.0)
+            qm = sign[m.role] * q[m.id] * f.get(m.id, 1.0) * g.get(m.carrier, 1.0)
             if m.carrier == "electricity":
                 total = total + qm * coef.grid_factor / 1000
             elif m.carrier == "heat":
@@ -469,8 +487,8 @@ def test_monte_carlo_agrees_with_first_order_U(plant: str) -> None:
 
     c = metrics["unit_product_carbon_intensity"]
     p = c["detail"]["good_mass_t"]
-    assert tco2({}) / p == pytest.approx(c["value"], rel=1e-12)  # anchors the recomputation
-    carbon = tco2(factor) / p
+    assert tco2({}, {}) / p == pytest.approx(c["value"], rel=1e-12)  # anchors the recomputation
+    carbon = tco2(factor, cf) / p
     assert 2 * np.std(carbon) == pytest.approx(res["unit_product_carbon_intensity"]["U"], rel=0.05)
 
 
@@ -549,3 +567,138 @@ def test_conformance_mini_options_mold_and_count_sku() -> None:
     upe = res["unit_product_energy"]
     assert any(c["input"].startswith("E-DC-") for c in upe["contributors"])
     assert upe["U"] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the carbon intensity's coefficients (issue #17, 4a: they were taken as exact, U = 0.098 %)
+
+
+def _carbon_metric(value: float, good_mass_t: float) -> dict[str, Any]:
+    return {"value": value, "unit": "tCO2e/t", "detail": {"good_mass_t": good_mass_t}}
+
+
+def test_carbon_budget_includes_the_coefficients_worked_example() -> None:
+    """Jiangsu (East grid, 2023: 0.5500 kgCO2/kWh), one day, P = 50 t, default gas NCV.
+
+    - E-MAIN, supply, class 0.5S: 100 000 kWh → 55 tCO2;   u_rel = 0.005/√3 = 0.288675 %
+    - G-MAIN, natural gas, class 1: 10 000 m3 × 2.162 kg/m3 → 21.62 tCO2; u_rel = 0.577350 %
+
+    value = (55 + 21.62) / 50 = 1.5324 tCO2e/t; a_e = 1.1, a_g = 0.4324 tCO2e/t.
+
+    Coefficients (u = half-width of the 95 % interval / 2):
+
+    - grid factor: assumption ±5 % → u = 2.5 %
+    - gas NCV, IPCC Table 1.2: 48.0 (46.5–50.4) TJ/Gg → 2.4/48.0 = 5.00 % → u = 2.50 %
+    - gas CO2 factor, IPCC Table 1.4: 56 100 (54 300–58 300) kg/TJ → 2200/56100 = 3.92 %
+      → u = 1.96 %
+
+    u_c² = (1.1·0.00288675)² + (0.4324·0.00577350)² + (1.1·0.025)²
+           + (0.4324·0.025)² + (0.4324·0.0196)²
+         = 1.00833e-5 + 6.23259e-6 + 7.5625e-4 + 1.16856e-4 + 7.18268e-5 = 9.61249e-4
+    u_c = 0.0310040, U = 0.0620080 tCO2e/t (4.05 % of the value; meters alone: 0.26 %).
+    """
+    site = _site(
+        [
+            {"id": "E-MAIN", "role": "supply", "accuracy_class": "0.5S"},
+            {
+                "id": "G-MAIN",
+                "role": "supply",
+                "carrier": "natural_gas",
+                "unit": "m3",
+                "accuracy_class": "1",
+            },
+        ]
+    )
+    coef = _coef(site)
+    assert coef.grid_factor == 0.55 and coef.gas_ncv_source == "default"  # the example's inputs
+    res = propagate(
+        site,
+        {"E-MAIN": 100_000.0, "G-MAIN": 10_000.0},
+        instrument_uncertainties(site, []),
+        coef,
+        {"unit_product_carbon_intensity": _carbon_metric(1.5324, 50.0)},
+    )["unit_product_carbon_intensity"]
+    # the hand figures carry 6 significant digits
+    assert res["u_c"] == pytest.approx(0.0310040, rel=1e-5)
+    assert res["U"] == pytest.approx(0.0620080, rel=1e-5)
+    budget = {c["input"]: c for c in res["contributors"]}
+    assert set(budget) == {
+        "E-MAIN",
+        "G-MAIN",
+        "grid factor",
+        "natural_gas NCV",
+        "natural_gas CO2 factor",
+    }
+    assert budget["grid factor"]["u"] == pytest.approx(0.025, rel=1e-12)
+    assert budget["grid factor"]["contribution"] == pytest.approx(1.1 * 0.025, rel=1e-12)
+    assert budget["natural_gas NCV"]["u"] == pytest.approx(0.025, rel=1e-12)
+    assert budget["natural_gas CO2 factor"]["u"] == pytest.approx(0.0196, rel=1e-12)
+    assert budget["natural_gas CO2 factor"]["kind"] == "coefficient"
+    assert budget["natural_gas CO2 factor"]["carrier"] == "natural_gas"
+    assert "Table 1.4" in budget["natural_gas CO2 factor"]["source"]
+    assert budget["grid factor"]["source"].startswith("assumption")
+    assert budget["E-MAIN"]["kind"] == "instrument" and budget["E-MAIN"]["source"] == (
+        "accuracy_class"
+    )
+    assert budget["grid factor"]["share"] == pytest.approx(7.5625e-4 / 9.61249e-4, rel=1e-5)
+    assert sum(c["share"] for c in res["contributors"]) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_one_coefficient_counts_once_for_all_meters_of_its_carrier() -> None:
+    """Two gas meters of 5 000 m3 each: the CO2-factor term is that of 10 000 m3 (their errors
+    are one error, GUM 5.2), √2 times the uncorrelated per-meter figure."""
+    gas = {"carrier": "natural_gas", "unit": "m3", "accuracy_class": "1", "role": "supply"}
+    site = _site([{"id": "G-1", **gas}, {"id": "G-2", **gas}])
+    res = propagate(
+        site,
+        {"G-1": 5_000.0, "G-2": 5_000.0},
+        instrument_uncertainties(site, []),
+        _coef(site),
+        {"unit_product_carbon_intensity": _carbon_metric(0.4324, 50.0)},
+    )["unit_product_carbon_intensity"]
+    budget = {c["input"]: c for c in res["contributors"]}
+    assert budget["natural_gas CO2 factor"]["contribution"] == pytest.approx(
+        0.4324 * 0.0196, rel=1e-12
+    )
+
+
+def test_a_measured_gas_ncv_has_no_ncv_term() -> None:
+    site = _site(
+        [{"id": "G-1", "carrier": "natural_gas", "unit": "m3", "role": "supply",
+          "accuracy_class": "1"}],
+    )  # fmt: skip
+    coef = resolve(site, load_spec().parameters, 35.9)  # the invoices' NCV
+    res = propagate(
+        site,
+        {"G-1": 10_000.0},
+        instrument_uncertainties(site, []),
+        coef,
+        {"unit_product_carbon_intensity": _carbon_metric(0.4, 50.0)},
+    )["unit_product_carbon_intensity"]
+    inputs = {c["input"]: c for c in res["contributors"]}
+    assert "natural_gas NCV" not in inputs
+    assert "NCV measured (invoices), taken as exact" in inputs["natural_gas CO2 factor"]["source"]
+
+
+def test_coefficient_uncertainties_are_the_cited_intervals() -> None:
+    """Each fuel row's ncv_u95_pct and ef_u95_pct are the larger half-width of the IPCC 95 %
+    interval its uncertainty_source quotes, relative to the default (2 decimals as stored)."""
+    import re
+
+    from thermaudit.reference import table
+
+    checked = 0
+    for row in table("emission_factors"):
+        src = row["uncertainty_source"]
+        assert src, row["carrier"]
+        if not src.startswith("IPCC 2006"):
+            assert src.startswith("assumption:"), row["carrier"]
+            continue
+        (n, n_lo, n_hi), (e, e_lo, e_hi) = (
+            tuple(map(float, g))
+            for g in re.findall(r"([\d.]+) \(([\d.]+)-([\d.]+)\) (?:TJ/Gg|kg/TJ)", src)
+        )
+        assert row["ncv_u95_pct"] == round(100 * max(n - n_lo, n_hi - n) / n, 2), row["carrier"]
+        assert row["ef_u95_pct"] == round(100 * max(e - e_lo, e_hi - e) / e, 2), row["carrier"]
+        checked += 1
+    assert checked == 6  # natural gas, diesel, gasoline, LPG, fuel oil, coke

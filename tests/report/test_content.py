@@ -103,7 +103,8 @@ def test_uncertainty_is_read_as_written_and_another_shape_is_refused() -> None:
         sufficiency={"qualified": True, "reasons": []},
     )
     html = render_html(content.build(doc, load_spec(), lang="en"), "en")
-    assert "U (k=2) = 1.500 kgce/t" in html
+    # two significant digits of U, the value at U's last digit (GUM 7.2.6): was 1.500
+    assert "U (k=2) = 1.5 kgce/t" in html and ">200.0<" in html
     # the report used to guess other shapes ({"U": ...}, {"expanded": ...}); the assessment
     # schema writes a number or null, so anything else is a malformed document
     doc["metrics"]["unit_product_energy"]["uncertainty"] = {"U": 2.0, "k": 2}

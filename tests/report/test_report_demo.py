@@ -20,7 +20,7 @@ from thermaudit.api import open_dataset
 from thermaudit.demo import write_demo
 from thermaudit.metrics.spec import load_spec
 from thermaudit.report.build import report_dataset, write_report
-from thermaudit.report.fmt import fmt
+from thermaudit.report.fmt import fmt, fmt_measured
 from thermaudit.report.series import collect
 
 POPPLER = ("pdftoppm", "pdffonts", "pdftotext", "pdfdetach")
@@ -117,11 +117,12 @@ def test_every_metric_value_is_in_pdf_and_workbook(built: dict[str, Any]) -> Non
     metrics = built["doc"]["metrics"]
     assert set(reported) == set(metrics)
     for mid, m in metrics.items():
-        shown = fmt(m["value"])
+        # value and U as one policy prints them (GUM 7.2.6: U to 2 digits, the value at its
+        # last digit); tests/report/test_fmt.py checks the policy itself
+        shown, u_shown = fmt_measured(m["value"], m.get("uncertainty"), m["unit"])
         assert shown in text, (mid, shown)
         assert reported[mid] == shown, mid
         if m.get("uncertainty") is not None:  # U (k=2), when the assessment has it
-            u_shown = fmt(m["uncertainty"])
             assert u_shown in text, (mid, "U", u_shown)
             assert u_reported[mid] == u_shown, mid
         # the number itself, for calculation; xlsx stores 15 significant digits
@@ -163,7 +164,7 @@ def test_html_is_self_contained(built: dict[str, Any]) -> None:
     assert html.count("<svg") >= 5  # sankey, trend, ranking, control charts, heat
     assert "<text" not in html  # chart text is drawn as outlines: no font needed
     for m in built["doc"]["metrics"].values():
-        assert fmt(m["value"]) in html
+        assert fmt_measured(m["value"], m.get("uncertainty"), m["unit"])[0] in html
 
 
 def test_chapters_in_order(built: dict[str, Any]) -> None:
@@ -272,3 +273,51 @@ def test_demo_charts_have_no_crossed_label(built: dict[str, Any]) -> None:
     assert {f.name.split("-")[0] for f in charts} >= {"control", "sankey"}, [f.name for f in charts]
     for f in charts:
         assert f.svg.layout.collisions() == [], f.name
+
+
+def test_a_pass_on_expired_calibration_says_so_next_to_the_grade(built: dict[str, Any]) -> None:
+    """The demo plant's TCU-02 certificate expires inside the period and TCU-02 feeds the mold
+    accuracy, graded pass: the summary (card and table 1), the mold chapter, the HTML and the
+    workbook's metrics sheet say so beside the grade (issue #17, 4c)."""
+    m = built["doc"]["metrics"]["mold_temperature_control_accuracy"]
+    assert m["grade"] == "pass"
+    # independent route: controllers with steady samples whose calibration is expired
+    expired = sorted(
+        cid
+        for cid, c in m["detail"]["by_controller"].items()
+        if c["samples"] and c["calibration"] == "expired"
+    )
+    assert expired and m["uncertainty_budget"]["expired_instruments"] == expired
+    zh = built["lang"] == "zh"
+    ids = ("、" if zh else ", ").join(expired)
+    beside = f"合格（校准已过期：{ids}）" if zh else f"pass (calibration expired: {ids})"
+    text = re.sub(r"\s+", "", _pdf_text(built["files"].pdf))
+    summary, _, rest = text.partition("主要结论" if zh else "Keyobservations")
+    # the card carries it whole; table 1 too, wrapped in its narrow grade column (the words
+    # of a wrapped cell can come apart in the extracted text, the ids and bracket stay)
+    assert re.sub(r"\s+", "", beside) in summary, beside
+    assert summary.count(ids.replace(" ", "") + ("）" if zh else ")")) >= 2
+    chapter = "评级“合格”所依据的数据来自校准已过期的仪表" if zh else "Thegrade“pass”restsondata"
+    assert chapter in rest
+    html = built["files"].html.read_text("utf-8")
+    assert beside in html
+    header, *rows = _workbook_text(built["files"].xlsx)["metrics"]
+    row = next(r for r in rows if r[0] == "mold_temperature_control_accuracy")
+    assert row[header.index("grade")] == "pass"
+    assert row[header.index("calibration expired")] == ", ".join(expired)
+    # a metric on calibrated data only has nothing beside its grade
+    others = [r for r in rows if r[0] != "mold_temperature_control_accuracy" and r[8]]
+    assert all(not r[header.index("calibration expired")] for r in others)
+
+
+def test_uncertainty_chapter_prints_the_carbon_budget(built: dict[str, Any]) -> None:
+    """Every input of the carbon U, coefficients included, with its share (issue #17, 4a)."""
+    b = built["doc"]["metrics"]["unit_product_carbon_intensity"]["uncertainty_budget"]
+    kinds = {c["kind"] for c in b["contributors"]}
+    assert {"instrument", "coefficient"} <= kinds
+    text = re.sub(r"\s+", " ", _pdf_text(built["files"].pdf))
+    zh = built["lang"] == "zh"
+    assert ("单位产品碳排放强度：不确定度预算" if zh else "uncertainty budget") in text
+    assert ("电网排放因子" if zh else "grid emission factor") in text
+    grid = next(c for c in b["contributors"] if c.get("coefficient") == "grid_factor")
+    assert f"{fmt(100 * grid['share'], 2)}" in text

@@ -364,6 +364,26 @@ def test_adjacent_imports_keep_each_own_period_of_weather(ws, early, late):
     assert max(ts) == dt.datetime(2025, 10, 8, 16, tzinfo=dt.UTC)  # 10-09 00:00 +08:00
 
 
+def test_adjacent_imports_keep_each_own_days_of_metal_inputs(ws, early, late):
+    """Both imports carry the same metal purchases of 2025-10-05 … 10-09 (a purchasing
+    export of the month): the merged table holds each day once, from the import whose
+    period holds it; days outside every period are left out (a date-only period table)."""
+    lines = ["date,material,form,mass_kg,supplier,country"] + [
+        f"2025-10-0{d},ADC12,secondary_ingot,{100 * d},S1,CN" for d in range(5, 10)
+    ]
+    for folder in (early, late):
+        (folder / "metal_inputs.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    ws.import_dataset(early)
+    ws.import_dataset(late)
+    merged = pq.read_table(ws.current_dataset().tables["metal_inputs"])
+    assert sorted(merged.column("date").to_pylist()) == [
+        dt.date(2025, 10, 6),
+        dt.date(2025, 10, 7),
+        dt.date(2025, 10, 8),
+    ]
+    assert sorted(merged.column("mass_kg").to_pylist()) == [600.0, 700.0, 800.0]
+
+
 def test_adjacent_imports_assess_like_the_whole_dataset(ws, early, late):
     """Two adjacent periods imported one after the other give the metrics of the whole
     dataset: each import contributes the output of its own period, the readings of both

@@ -16,6 +16,7 @@ from thermaudit.errors import DataNotQualified
 from thermaudit.metrics.result import Assessment
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.reference import table as reference_table
+from thermaudit.report.fmt import fmt_measured
 from thermaudit.report.labels import LANGS
 
 SpecOption = Annotated[
@@ -37,14 +38,6 @@ DiagnosisOption = Annotated[
         help="Add the diagnosis (wastes, measures, export priorities); on by default.",
     ),
 ]
-
-
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str(value)
 
 
 @app.command()
@@ -124,11 +117,12 @@ def _summary(doc: dict[str, Any], spec: Specification) -> None:
         if r is None:
             continue
         data = "qualified" if r.qualified else styled("[yellow]not qualified[/]")
+        value, u = fmt_measured(r.value, r.uncertainty, r.unit)
         t.add_row(
             styled("{en}\n[dim]{zh}[/]", en=m.name_en, zh=m.name_zh),
-            _fmt(r.value),
+            value,
             r.unit,
-            _fmt(r.uncertainty),
+            u,
             r.grade or "—",
             data,
         )

@@ -6,6 +6,7 @@ from thermaudit.cli import (  # noqa: F401
     check,
     demo,
     diagnose,
+    export,
     report,
     serve,
     sign,

@@ -15,6 +15,7 @@ Column kinds
 ``date``       ISO 8601 calendar date (local)
 ``temp``       a finite temperature in °C, above absolute zero
 ``enum:a|b``   one of the listed words
+``country``    an ISO 3166-1 alpha-2 country code (``CN``, ``DE``, ``KR``)
 
 A column may also name ``limits`` (a plausible range, both ends included: a value outside is
 an error), and a table ``unique`` columns (a value repeated in two rows is an error).
@@ -38,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import iso3166
 import pyarrow as pa
 
 from thermaudit.units import CARRIERS
@@ -46,7 +48,13 @@ CONTRACT = "thermaudit.dataset/1"
 
 #: tables the contract defines (added 2026-12) that this version does not read yet: their
 #: files are ignored like any unknown file, and ``site.yaml`` may name their owners
-UNREAD_TABLES = ("metal_inputs", "deliveries", "maintenance", "quality")
+UNREAD_TABLES = ("deliveries", "maintenance", "quality")
+
+#: the ISO 3166-1 alpha-2 codes a ``country`` column accepts
+COUNTRY_CODES = frozenset(iso3166.countries_by_alpha2)
+
+#: what a row of ``metal_inputs`` is (contract, added 2026-12)
+METAL_FORMS = ("primary_ingot", "secondary_ingot", "purchased_scrap", "master_alloy")
 
 #: markets a product may be sold to (site.yaml ``products[].markets``, ``customers.market``)
 MARKETS = ("EU", "UK", "KR", "ASEAN", "CN", "US", "other")
@@ -260,6 +268,47 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "metal_inputs",
+            "optional (added 2026-12)",
+            "metal bought in the period, for the cradle-to-gate product carbon footprint",
+            (
+                Column("date", "date", doc="local date the metal was received"),
+                Column(
+                    "material",
+                    "str",
+                    doc="alloy designation, matched like melting.alloy (ADC12, A380, "
+                    "AlSi9Cu3(Fe), ...)",
+                ),
+                Column("form", "enum:" + "|".join(METAL_FORMS)),
+                Column("mass_kg", "qty", unit="kg"),
+                Column("supplier", "str"),
+                Column("country", "country", doc="country where the metal was produced"),
+                Column(
+                    "see_direct_tco2_per_t",
+                    "qty",
+                    required=False,
+                    unit="tCO2e/t",
+                    doc="the supplier's declared direct embedded emissions; empty: the "
+                    "default factor applies",
+                    limits=(0.0, 100.0),
+                ),
+                Column(
+                    "see_indirect_tco2_per_t",
+                    "qty",
+                    required=False,
+                    unit="tCO2e/t",
+                    doc="the supplier's declared indirect embedded emissions (electricity)",
+                    limits=(0.0, 100.0),
+                ),
+                Column(
+                    "evidence",
+                    "str",
+                    required=False,
+                    doc="the supplier declaration or EPD the declared values come from",
+                ),
+            ),
+        ),
+        Table(
             "weather",
             "optional",
             "one outdoor air temperature of the site: the sample (or the mean over the "
@@ -339,6 +388,7 @@ NORMALIZED = Layout(
         {
             "str": pa.string(),
             "enum": pa.string(),
+            "country": pa.string(),
             "float": _FLOAT,
             "qty": _FLOAT,
             "count": _FLOAT,  # checked whole at import, stored as float like every quantity
@@ -367,6 +417,7 @@ DEMO = Layout(
         {
             "str": pa.string(),
             "enum": pa.string(),
+            "country": pa.string(),
             "float": _FLOAT,
             "qty": _FLOAT,
             "count": pa.int64(),  # whole pieces, as a plant's MES exports them

@@ -66,7 +66,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from thermaudit.dataset import strict_yaml
-from thermaudit.dataset.contract import TABLES, Column, Table
+from thermaudit.dataset.contract import COUNTRY_CODES, TABLES, Column, Table
 from thermaudit.dataset.encoding import (
     EXPECTED_UTF8,
     TWO_BYTE_RUN_RE2,
@@ -1059,6 +1059,15 @@ def _convert_column(
             )
             issues.add(empty, pos, col.name, expected, found)
         return value, empty
+    if kind == "country":
+        text, empty = _text(arr)
+        codes = pa.array(sorted(COUNTRY_CODES))
+        bad = ~empty & ~_np_mask(pc.is_in(text, codes))
+        expected = "an ISO 3166-1 alpha-2 country code in capitals (CN, DE, KR)"
+        issues.add(bad, pos, col.name, expected, found)
+        if required:
+            issues.add(empty, pos, col.name, expected, found)
+        return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text), empty
     if kind in ("float", "qty", "count", "temp"):
         return _convert_number(col, kind, arr, pos, issues, required=required)
     if kind == "timestamp":
@@ -1066,8 +1075,8 @@ def _convert_column(
     if kind == "date":
         return _convert_date(col, arr, pos, ctx, issues, required=required)
     raise KeyError(
-        f"unknown column kind {col.kind!r}; known: str, enum, float, qty, count, temp, "
-        "timestamp, date"
+        f"unknown column kind {col.kind!r}; known: str, enum, country, float, qty, count, "
+        "temp, timestamp, date"
     )
 
 

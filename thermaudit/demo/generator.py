@@ -55,7 +55,7 @@ import yaml
 
 from thermaudit.dataset.contract import CONTRACT, DEMO, arrow_schemas
 from thermaudit.dataset.site import credit_code_check_digit
-from thermaudit.demo.commerce import write_commerce
+from thermaudit.demo.commerce import write_commerce, write_metal_inputs
 from thermaudit.demo.weather import write_weather
 from thermaudit.errors import ThermauditError
 from thermaudit.metrics.spec import load_spec
@@ -895,6 +895,7 @@ class _Generator:
         self.good_kg: dict[str, float] = dict.fromkeys(PRODUCTS, 0.0)
         self.scrap_kg: dict[str, float] = dict.fromkeys(PRODUCTS, 0.0)
         self.metal_kg = 0.0
+        self.good_month: dict[dt.date, float] = {}  # good castings [kg] by month
         self.theo_mj = 0.0
         self.stream_gj = {s.id: 0.0 for s in self.streams}
         self.unmetered = {"electricity_kwh": 0.0, "natural_gas_m3": 0.0}
@@ -925,7 +926,12 @@ class _Generator:
         nbytes += (self.out / "site.yaml").stat().st_size
         # the commercial tables (customers, certifications) feed the export priorities
         # the hourly outdoor temperature gives the baseline its degree-days
-        written = {**write_commerce(self.out), **write_weather(self.out, self.seed)}
+        # the metal bought feeds the cradle-to-gate product footprint
+        written = {
+            **write_commerce(self.out),
+            **write_weather(self.out, self.seed),
+            **write_metal_inputs(self.out, self._metal_days()),
+        }
         for table, n in written.items():
             files[table] = f"{table}.csv"
             rows[table] = n
@@ -959,6 +965,10 @@ class _Generator:
             elapsed_s=elapsed,
             peak_rss_mb=rss,
         )
+
+    def _metal_days(self) -> dict[dt.date, float]:
+        """Each month's good mass, dated on the month's first day inside the period."""
+        return {max(month, self.start): kg for month, kg in self.good_month.items() if kg > 0}
 
     def _planted_truth(self, consumption: Mapping[str, float]) -> dict[str, float]:
         """The quantity each planted waste amounts to over the period (:data:`PLANTED_UNITS`)."""
@@ -1001,6 +1011,8 @@ class _Generator:
             sinks["mold_temperature"].write(mold)
         prod_rows, good_by_line = self._production(day, states, line_sku)
         sinks["production"].write(pa.Table.from_pylist(prod_rows, _SCHEMAS["production"]))
+        first = day.replace(day=1)
+        self.good_month[first] = self.good_month.get(first, 0.0) + float(sum(good_by_line))
         melt_rate, melt_table = self._melting(day, sum(good_by_line))
         sinks["melting"].write(melt_table)
         sig = self._loads(di, day, states, melt_rate)

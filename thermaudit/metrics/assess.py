@@ -28,6 +28,7 @@ from thermaudit.metrics import energy as en
 from thermaudit.metrics.coefficients import Coefficients, resolve
 from thermaudit.metrics.context import Context, local_text
 from thermaudit.metrics.energy import SkuOutput
+from thermaudit.metrics.footprint import product_footprint
 from thermaudit.metrics.grading import grade
 from thermaudit.metrics.meters import MeterConsumption, meter_consumption
 from thermaudit.metrics.registry import definition
@@ -147,8 +148,11 @@ def assess(
     for m in spec.metrics:
         grade(results[m.id], m.grading, ctx.site, spec.ref)
 
+    step("product footprint")
+    footprint, footprint_findings = product_footprint(ctx)
+    findings += footprint_findings
     metrics = {mid: r.as_dict() for mid, r in results.items()}
-    document = _document(ctx, con, metrics, all_cons, recon, findings)
+    document = _document(ctx, con, metrics, all_cons, recon, findings, footprint)
     heat = results[WHR].facts.get("heat", {}) if WHR in results else {}
     alloc = results[UPE].facts.get("allocation") if UPE in results else None
     return Assessment(
@@ -255,6 +259,7 @@ def _document(
     all_cons: dict[str, MeterConsumption],
     recon: list[dict[str, Any]],
     findings: list[Finding],
+    footprint: dict[str, Any],
 ) -> dict[str, Any]:
     """Build the ``thermaudit.assessment/1`` document."""
     site, dataset = ctx.site, ctx.dataset
@@ -285,6 +290,7 @@ def _document(
             for c in all_cons.values()
         },
         "reconciliation": recon,
+        "product_footprint": _clean(footprint),
         "findings": [f.as_dict() for f in findings],
         "inputs": [{"file": i.file, "sha256": i.sha256, "rows": i.rows} for i in dataset.inputs],
         "coefficients": {

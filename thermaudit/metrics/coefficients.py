@@ -7,6 +7,7 @@ the site's options.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from thermaudit.dataset.site import Meter, Site
 from thermaudit.reference import density, table
@@ -36,6 +37,11 @@ class Coefficients:
         [kgCO2/GJ] purchased heat, from the specification.
     electricity_mj_per_kwh : float
         [MJ/kWh] from the specification (3.6).
+    grid_factor_u_rel : float
+        Relative standard uncertainty of ``grid_factor`` [1] (``grid_factors.csv``
+        ``u95_pct`` / 2 / 100; a stated assumption where no uncertainty is published).
+    grid_factor_u_source : str
+        Where ``grid_factor_u_rel`` comes from.
     """
 
     kgce_mj: float
@@ -47,6 +53,8 @@ class Coefficients:
     grid_factor_source: str
     heat_kgco2_per_gj: float
     electricity_mj_per_kwh: float
+    grid_factor_u_rel: float = 0.0
+    grid_factor_u_source: str = ""
 
     def kgce_per_unit(self, meter: Meter, basis: str = "calorific") -> float:
         """Return the kgce per canonical unit of ``meter``'s carrier [kgce/unit]."""
@@ -106,17 +114,76 @@ def kgce_table(carrier: str, unit: str) -> float:
     raise KeyError(f"no kgce coefficient for {carrier} per {unit} in coefficients.csv")
 
 
+def _grid_row(region: str | None, year: int) -> dict[str, Any]:
+    """Return the ``grid_factors.csv`` row of ``region`` (else national) for ``year``.
+
+    The latest year not after ``year``, else the earliest.
+    """
+    rows = [r for r in table("grid_factors") if r["region"] == region]
+    if not rows:
+        rows = [r for r in table("grid_factors") if r["region"] == "national"]
+    return max(
+        (r for r in rows if r["year"] <= year), key=lambda r: r["year"], default=None
+    ) or max(rows, key=lambda r: r["year"])
+
+
 def grid_factor(site: Site, year: int) -> tuple[float, str]:
     """Location-based grid factor [kgCO2/kWh] and where it came from."""
     if site.options.grid_emission_factor_kgco2_per_kwh is not None:
         return float(site.options.grid_emission_factor_kgco2_per_kwh), "site option"
-    rows = [r for r in table("grid_factors") if r["region"] == site.region]
-    if not rows:
-        rows = [r for r in table("grid_factors") if r["region"] == "national"]
-    best = max(
-        (r for r in rows if r["year"] <= year), key=lambda r: r["year"], default=None
-    ) or max(rows, key=lambda r: r["year"])
+    best = _grid_row(site.region, year)
     return float(best["kgco2_per_kwh"]), f"{best['region']} {best['year']}: {best['source']}"
+
+
+def grid_factor_u(site: Site, year: int) -> tuple[float, str]:
+    """Relative standard uncertainty of the grid factor [1] and its source.
+
+    ``u95_pct`` of the row :func:`grid_factor` uses, read as a 95 % interval of a normal
+    distribution: u = u95/2 (GUM 4.3.4 with k = 2). A site option's factor has no
+    uncertainty of its own in the dataset: the same row's figure stands for it, and the source
+    says so.
+    """
+    row = _grid_row(site.region, year)
+    u = float(row["u95_pct"]) / 2.0 / 100.0
+    src = str(row["uncertainty_source"])
+    if site.options.grid_emission_factor_kgco2_per_kwh is not None:
+        src = f"site option; as {row['region']} {row['year']}: {src}"
+    return u, src
+
+
+@dataclass(frozen=True)
+class FuelU:
+    """Relative standard uncertainties of a fuel's NCV and CO2 factor [1], and the source.
+
+    ``ncv`` is 0 when the NCV is not a table default (a measured NCV of natural gas: its
+    uncertainty is not in the dataset, so it is taken as exact and the source says so).
+    """
+
+    ncv: float
+    ef: float
+    source: str
+
+
+def fuel_u(carrier: str, coef: Coefficients) -> FuelU | None:
+    """Return the :class:`FuelU` of ``carrier``, ``None`` for a carrier without the columns.
+
+    From ``emission_factors.csv`` ``ncv_u95_pct`` and ``ef_u95_pct``: relative half-widths of
+    95 % intervals, read as normal, u = u95/2.
+
+    References
+    ----------
+    IPCC 2006 Guidelines for National Greenhouse Gas Inventories, Vol. 2 Ch. 1, Table 1.2
+    (NCV) and Table 1.4 (CO2 emission factors), as cited per row.
+    """
+    for row in table("emission_factors"):
+        if row["carrier"] != carrier or row.get("ef_u95_pct") is None:
+            continue
+        ncv = float(row.get("ncv_u95_pct") or 0.0) / 2.0 / 100.0
+        src = str(row["uncertainty_source"])
+        if carrier == "natural_gas" and coef.gas_ncv_source != "default":
+            ncv, src = 0.0, f"{src}; NCV measured ({coef.gas_ncv_source}), taken as exact"
+        return FuelU(ncv, float(row["ef_u95_pct"]) / 2.0 / 100.0, src)
+    return None
 
 
 def resolve(site: Site, params: dict[str, float], invoice_ncv: float | None) -> Coefficients:
@@ -131,6 +198,7 @@ def resolve(site: Site, params: dict[str, float], invoice_ncv: float | None) -> 
     else:
         ncv, ncv_src = kgce_table("natural_gas", "m3") * params["kgce_mj"], "default"
     gf, gf_src = grid_factor(site, int(params["grid_factor_year"]))
+    gf_u, gf_u_src = grid_factor_u(site, int(params["grid_factor_year"]))
     return Coefficients(
         kgce_mj=params["kgce_mj"],
         electricity_calorific=kgce_table("electricity", "kWh"),
@@ -141,4 +209,6 @@ def resolve(site: Site, params: dict[str, float], invoice_ncv: float | None) -> 
         grid_factor_source=gf_src,
         heat_kgco2_per_gj=params["heat_tco2_per_gj"] * 1000.0,
         electricity_mj_per_kwh=params["electricity_mj_per_kwh"],
+        grid_factor_u_rel=gf_u,
+        grid_factor_u_source=gf_u_src,
     )

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from thermaudit.dataset.site import Site
+from thermaudit.dataset.site import Meter, Site
 from thermaudit.metrics.coefficients import Coefficients
 from thermaudit.metrics.meters import MeterConsumption
 
@@ -125,10 +125,21 @@ def allocate(site: Site, balance: EnergyBalance, output: dict[str, SkuOutput]) -
     to processed mass. A line meter whose line made nothing stays in the rest (reported as
     ``unallocated_lines``). The SKU energies add up to E.
     """
+    return share_by_mass(site, balance.by_meter, balance.total_kgce, output)
+
+
+def share_by_mass(
+    site: Site, by_meter: dict[str, float], total: float, output: dict[str, SkuOutput]
+) -> Allocation:
+    """Share ``total`` (energy or emissions of the boundary) among SKUs.
+
+    :func:`allocate`'s rule, given each meter's amount ``by_meter``; the SKU amounts add up
+    to ``total``.
+    """
     line_meter_kgce: dict[str, float] = {}
     for m in site.meters:
         if m.role == "submeter" and m.line:
-            line_meter_kgce[m.line] = line_meter_kgce.get(m.line, 0.0) + balance.by_meter[m.id]
+            line_meter_kgce[m.line] = line_meter_kgce.get(m.line, 0.0) + by_meter[m.id]
     line_mass: dict[str, float] = {}
     for o in output.values():
         for line, t in o.by_line_processed_t.items():
@@ -145,7 +156,7 @@ def allocate(site: Site, balance: EnergyBalance, output: dict[str, SkuOutput]) -
         for sku, o in output.items():
             share = o.by_line_processed_t.get(line, 0.0) / mass
             by_sku[sku] += kgce * share
-    rest = balance.total_kgce - sum(allocated.values())
+    rest = total - sum(allocated.values())
     total_mass = sum(o.processed_mass_t for o in output.values())
     if total_mass > 0:
         for sku, o in output.items():
@@ -227,6 +238,19 @@ class Carbon:
     by_fuel_t: dict[str, float]
 
 
+def emission_kind(meter: Meter, cons: MeterConsumption) -> str:
+    """Classify how a meter's carrier emits.
+
+    ``electricity`` and ``heat`` (purchased heat or steam in GJ) are scope 2, anything else is
+    a ``fuel`` of scope 1 (:func:`carbon`).
+    """
+    if meter.carrier == "electricity":
+        return "electricity"
+    if meter.carrier in ("heat", "steam") and cons.unit == "GJ":
+        return "heat"
+    return "fuel"
+
+
 def carbon(
     site: Site, cons: dict[str, MeterConsumption], coef: Coefficients, green_kwh: float
 ) -> tuple[Carbon, list[str]]:
@@ -249,9 +273,10 @@ def carbon(
         if sg is None:
             continue
         q = sg * cons[m.id].consumption
-        if m.carrier == "electricity":
+        kind = emission_kind(m, cons[m.id])
+        if kind == "electricity":
             elec += q
-        elif m.carrier in ("heat", "steam") and cons[m.id].unit == "GJ":
+        elif kind == "heat":
             heat += q
         else:
             ef = coef.kgco2_per_unit_fuel(m)

@@ -41,14 +41,53 @@ def _bands(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | None
     return next((b["grade"] for b in bands if v is not None and v >= b["min"]), None)
 
 
-def _tolerance(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | None:
-    """Pass when the value is within the tightest controller tolerance [°C].
+#: which controllers' tolerances judge the pooled P95 (the ``tolerance_of`` key of a
+#: ``tolerance`` grading block): ``contributing`` — those whose steady samples make up the
+#: value; ``declared`` — every controller site.yaml declares, sampled or not
+TOLERANCE_OF = ("contributing", "declared")
 
-    Without a declared tolerance, the specification's ``default_tolerance_c`` applies.
+
+def pooled_tolerance(
+    grading: Mapping[str, Any], site: Site, samples: Mapping[str, int]
+) -> float | None:
+    """Return the tolerance the pooled value is judged against [°C].
+
+    The tightest ``tolerance_c`` of the controllers the specification's ``tolerance_of``
+    names, else its ``default_tolerance_c`` (``None`` when the block has none).
+
+    The one rule of metric 3's pass/fail, used by :func:`grade` and by
+    :func:`thermaudit.metrics.mold.mold_temperature_accuracy` alike.
+
+    Parameters
+    ----------
+    grading : mapping
+        The metric's ``grading`` block: ``tolerance_of`` (one of :data:`TOLERANCE_OF`;
+        ``contributing`` when absent) and optionally ``default_tolerance_c`` [°C].
+    site : Site
+        The declared controllers and their ``tolerance_c`` [°C].
+    samples : mapping of str to int
+        Steady-state samples of each controller in the value.
     """
-    tols = [c.tolerance_c for c in site.temperature_controllers]
-    tol = min(tols) if tols else float(g["default_tolerance_c"])
-    assert result.value is not None  # graded only when computed
+    rule = str(grading.get("tolerance_of", "contributing"))
+    if rule not in TOLERANCE_OF:
+        raise SpecificationError(
+            f"grading tolerance_of {rule!r} is unknown; valid: {', '.join(TOLERANCE_OF)}"
+        )
+    declared = {c.id: c.tolerance_c for c in site.temperature_controllers}
+    ids = [cid for cid, n in samples.items() if n] if rule == "contributing" else list(declared)
+    tols = [declared[cid] for cid in ids if cid in declared]
+    if tols:
+        return min(tols)
+    default = grading.get("default_tolerance_c")
+    return None if default is None else float(default)
+
+
+def _tolerance(result: MetricResult, g: Mapping[str, Any], site: Site) -> str | None:
+    """Pass when the value is within :func:`pooled_tolerance` [°C]."""
+    by = result.detail.get("by_controller") or {}
+    samples = {cid: int(c.get("samples") or 0) for cid, c in by.items()}
+    tol = pooled_tolerance(g, site, samples)
+    assert result.value is not None and tol is not None  # graded only when computed
     return "pass" if result.value <= tol else "fail"
 
 
@@ -69,7 +108,7 @@ KINDS: dict[str, Kind] = {
     for k in (
         Kind("reference", (), _reference),
         Kind("bands", (), _bands, alternatives=("bands", "bands_efficiency")),
-        Kind("tolerance", ("default_tolerance_c",), _tolerance),
+        Kind("tolerance", ("default_tolerance_c", "tolerance_of"), _tolerance),
         Kind("required", ("site_pct", "electricity_key_pct", "fuel_key_pct"), _required),
     )
 }
@@ -96,6 +135,11 @@ def kind_of(metric_id: str, grading: Mapping[str, Any], label: str) -> Kind:
     if missing:
         raise SpecificationError(
             f"{label}: metric {metric_id!r}: grading kind {kind.name!r} needs {', '.join(missing)}"
+        )
+    if "tolerance_of" in kind.required and grading["tolerance_of"] not in TOLERANCE_OF:
+        raise SpecificationError(
+            f"{label}: metric {metric_id!r}: grading tolerance_of {grading['tolerance_of']!r} "
+            f"is unknown; valid: {', '.join(TOLERANCE_OF)}"
         )
     return kind
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pyarrow as pa
 from thermaudit.dataset.site import Site
 from thermaudit.engine import batch_rows as engine_batch_rows
 from thermaudit.engine import materialize, release, spill_dir
+from thermaudit.metrics.grading import pooled_tolerance
 from thermaudit.metrics.quantile import exact_quantile
 
 __all__ = ["MoldResult", "mold_temperature_accuracy", "steady_samples"]
@@ -512,7 +514,12 @@ def _batched_statistics(
 
 
 def mold_temperature_accuracy(
-    con: ibis.BaseBackend, samples: ir.Table, site: Site, *, batch_rows: int | None = None
+    con: ibis.BaseBackend,
+    samples: ir.Table,
+    site: Site,
+    *,
+    batch_rows: int | None = None,
+    grading: Mapping[str, Any] | None = None,
 ) -> MoldResult:
     """Mold temperature control accuracy: P95 of |actual − setpoint| over steady state.
 
@@ -524,6 +531,13 @@ def mold_temperature_accuracy(
         The normalized ``mold_temperature`` table, see :func:`steady_samples`. [°C]
     site : Site
         Period, time zone, ``options.steady_state`` and each controller's ``tolerance_c``.
+    batch_rows : int, optional
+        Rows of samples per batch of controllers (default: the engine's).
+    grading : mapping, optional
+        The metric's ``grading`` block of the specification: ``tolerance_of`` and
+        ``default_tolerance_c`` decide ``passed`` and ``tolerance_c``
+        (:func:`thermaudit.metrics.grading.pooled_tolerance`); without it, the tolerances of
+        the contributing controllers and no default.
 
     Returns
     -------
@@ -561,10 +575,11 @@ def mold_temperature_accuracy(
       ≥ 1.33 is usually read as capable.
 
     The enterprise value is the P95 of |e| over the pooled steady samples of all
-    controllers; it passes when ≤ the tightest tolerance among the controllers that
-    contributed samples (metrics.md names one tolerance; the tightest is the conservative
-    reading when controllers differ). ``pass`` of a controller compares its own P95 with its
-    own tolerance.
+    controllers; it passes when ≤ the tolerance the specification's grading rule names
+    (``tolerance_of``; in ``miit-2026-provisional@1`` the tightest among the controllers that
+    contributed samples — metrics.md names one tolerance; the tightest is the conservative
+    reading when controllers differ). The grade uses the same rule. ``pass`` of a controller
+    compares its own P95 with its own tolerance.
 
     References
     ----------
@@ -627,12 +642,12 @@ def mold_temperature_accuracy(
     n_steady = sum(c["samples"] for c in by_controller.values())
     if n_steady == 0:
         value = None
-    tols = [
-        c["tolerance_c"]
-        for c in by_controller.values()
-        if c["samples"] and c["tolerance_c"] is not None
-    ]
-    tolerance = min(tols) if tols else None
+    # one rule with the grading (thermaudit.metrics.grading.pooled_tolerance)
+    tolerance = pooled_tolerance(
+        grading or {"tolerance_of": "contributing"},
+        site,
+        {cid: c["samples"] for cid, c in by_controller.items()},
+    )
 
     facts: dict[str, Any] = {
         "rows_in_period": sum(c["rows"] for c in counts.values()),

@@ -53,7 +53,7 @@ def compute(ctx: Context) -> MetricResult:
         return MetricResult(ID, None, unit, {}, findings=findings, sufficiency=ctx.gate([], None))
     from thermaudit.metrics.mold import mold_temperature_accuracy
 
-    res = mold_temperature_accuracy(ctx.con, samples, site)
+    res = mold_temperature_accuracy(ctx.con, samples, site, grading=ctx.spec.metric(ID).grading)
     by_controller = _with_calibration(ctx, res.by_controller)
     return MetricResult(
         ID,

@@ -23,10 +23,17 @@ Conventions fixed here (and shown to the reader by each result's ``method`` text
 - Errors of different instruments are uncorrelated (GUM 5.1.2). Instruments calibrated
   against one reference are in fact positively correlated (GUM 5.2); for sums this makes the
   U given here a slight underestimate, for ratios of like quantities a slight overestimate.
-- Conversion and emission coefficients (kgce per unit, grid factor, 0.11 tCO2/GJ, fuel
-  emission factors) are conventional values fixed by the specification: they define the
-  metric and are taken as exact. Production and melted mass are taken as exact unless
-  ``mass_u_rel`` is given (the scale's relative standard uncertainty).
+- Conversion coefficients to standard coal (kgce per unit) are conventional values fixed by
+  the specification: they define the energy metrics and are taken as exact. The carbon
+  intensity's coefficients are estimates of physical quantities and carry their uncertainty:
+  each fuel's NCV and CO2 factor from the 95 % intervals of IPCC 2006 Vol. 2 Ch. 1 Tables 1.2
+  and 1.4, the grid factor and purchased heat factor from a stated assumption (their
+  publishers give none), all in ``reference/data/*.csv``; a 95 % interval is read as normal,
+  u = half-width/2. One coefficient applies to every meter of its carrier, so its term is
+  taken on the carrier's total (fully correlated across those meters, GUM 5.2), not per
+  meter. Oxidation factors are taken as exact (within the CO2 factor's interval).
+  Production and melted mass are taken as exact unless ``mass_u_rel`` is given (the scale's
+  relative standard uncertainty).
 - An input whose uncertainty is unknown (no certificate, no class) and whose amount is not zero
   makes the evaluation incomplete: ``U`` is then ``None`` (GUM 4.1.2 asks for all significant
   components; a partial figure is not an expanded uncertainty), and ``U_known_inputs`` gives
@@ -42,7 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from thermaudit.dataset.site import Site
-from thermaudit.metrics.coefficients import Coefficients
+from thermaudit.metrics.coefficients import Coefficients, fuel_u
 from thermaudit.metrics.coverage import calibration_coverage
 from thermaudit.metrics.energy import ROLE_SIGN, SkuOutput
 from thermaudit.metrics.melting import melting_meters
@@ -230,6 +237,14 @@ class _Term:
     c_u: float | None
     source: str
     amount_nonzero: bool = True
+    #: ``instrument``, ``coefficient`` or ``mass``
+    kind: str = "instrument"
+    #: the input's own standard uncertainty (relative [1] or in its unit), when known
+    u: float | None = None
+    #: for a coefficient: which (``ncv``, ``emission_factor``, ``grid_factor``,
+    #: ``heat_factor``) and of which carrier
+    coefficient: str | None = None
+    carrier: str | None = None
 
 
 def _amount(x: Any) -> float:
@@ -246,7 +261,7 @@ def _relative_term(
     """Term of a relative-uncertainty input: |∂y/∂x · x| · u_rel(x)."""
     if inst is None or inst.u is None:
         return _Term(input_id, None, "unknown", sensitivity_times_amount != 0.0)
-    return _Term(input_id, abs(sensitivity_times_amount) * inst.u, inst.source)
+    return _Term(input_id, abs(sensitivity_times_amount) * inst.u, inst.source, u=inst.u)
 
 
 def _result(
@@ -264,12 +279,22 @@ def _result(
     u_c = math.sqrt(var)
     computable = value is not None and math.isfinite(value)
     complete = not unknown
-    shares = [
-        (t.input, (t.c_u**2 / var) if var > 0 and t.c_u is not None else 0.0, t.source)
-        for t in known
+
+    def share(t: _Term) -> float:
+        return (t.c_u**2 / var) if var > 0 and t.c_u is not None else 0.0
+
+    contributors = [
+        {
+            "input": t.input,
+            "share": share(t),
+            "source": t.source,
+            "kind": t.kind,
+            "u": t.u,
+            "contribution": t.c_u,
+            **({"coefficient": t.coefficient, "carrier": t.carrier} if t.coefficient else {}),
+        }
+        for t in sorted(known, key=lambda t: (-share(t), t.input))
     ]
-    shares.sort(key=lambda c: (-c[1], c[0]))
-    contributors = [{"input": i, "share": sh, "source": src} for i, sh, src in shares]
     status = {i: instruments[i].calibration for i in inputs if i in instruments}
     return {
         "U": K * u_c if computable and complete else None,
@@ -291,7 +316,7 @@ def _mass_term(value: float | None, mass_u_rel: float) -> list[_Term]:
     """Term of a mass denominator: |∂(N/m)/∂m · m| · u_rel(m) = value · u_rel(m)."""
     if not mass_u_rel or value is None:
         return []
-    return [_Term("mass", abs(value) * mass_u_rel, "parameter")]
+    return [_Term("mass", abs(value) * mass_u_rel, "parameter", kind="mass", u=mass_u_rel)]
 
 
 def _canonical_unit(site: Site, meter_id: str) -> str:
@@ -558,14 +583,66 @@ def _unit_product_carbon_intensity(x: _Inputs) -> dict[str, Any]:
         return _result(None, unit, [], x.instruments, [])
     sign = {"supply": 1.0, "excluded": -1.0, "export": -1.0}
     terms, inputs = [], []
+    by_carrier: dict[str, float] = {}
     for m in x.site.meters:
         sg = sign.get(m.role)
         f = _carbon_factor(x, m.id) if sg is not None else None
         if sg is None or f is None:
             continue
         inputs.append(m.id)
-        terms.append(_relative_term(m.id, sg * f * x.q[m.id] / p, x.instruments.get(m.id)))
-    return _result(value, unit, terms + _mass_term(value, x.mass_u_rel), x.instruments, inputs)
+        share = sg * f * x.q[m.id] / p
+        terms.append(_relative_term(m.id, share, x.instruments.get(m.id)))
+        by_carrier[_factor_carrier(x, m.id)] = by_carrier.get(_factor_carrier(x, m.id), 0.0) + share
+    terms += _coefficient_terms(x.coef, by_carrier)
+    method = _METHOD.replace(
+        "coefficients exact",
+        "fuel NCV and CO2 factors from IPCC 2006 Vol. 2 Ch. 1 Tables 1.2 and 1.4 (95 % "
+        "intervals, u = half-width/2), grid and purchased heat factors by a stated assumption; "
+        "each coefficient on its carrier's total",
+    )
+    return _result(
+        value, unit, terms + _mass_term(value, x.mass_u_rel), x.instruments, inputs, method
+    )
+
+
+def _factor_carrier(x: _Inputs, meter_id: str) -> str:
+    """Return the carrier whose coefficient :func:`_carbon_factor` applies to a meter."""
+    return x.site.meter(meter_id).carrier
+
+
+def _coefficient_terms(coef: Coefficients, by_carrier: Mapping[str, float]) -> list[_Term]:
+    """Return the terms of the carbon coefficients.
+
+    |Σ_i sign_i f_c Q_i / P| · u_rel of each coefficient of carrier c: one coefficient for all
+    its meters, so their errors add linearly before squaring.
+    """
+    terms = []
+    for carrier, amount in sorted(by_carrier.items()):
+        if carrier == "electricity":
+            terms.append(
+                _Term(
+                    "grid factor", abs(amount) * coef.grid_factor_u_rel,
+                    coef.grid_factor_u_source, kind="coefficient", u=coef.grid_factor_u_rel,
+                    coefficient="grid_factor", carrier=carrier,
+                )
+            )  # fmt: skip
+            continue
+        fu = fuel_u(carrier, coef)
+        if fu is None:
+            continue
+        heat = carrier in ("heat", "steam")
+        parts = [("emission_factor" if not heat else "heat_factor", fu.ef)]
+        if fu.ncv:
+            parts.append(("ncv", fu.ncv))
+        for which, u in parts:
+            label = {"ncv": "NCV", "emission_factor": "CO2 factor", "heat_factor": "CO2 factor"}
+            terms.append(
+                _Term(
+                    f"{carrier} {label[which]}", abs(amount) * u, fu.source,
+                    kind="coefficient", u=u, coefficient=which, carrier=carrier,
+                )
+            )  # fmt: skip
+    return terms
 
 
 def _energy_metering_coverage(x: _Inputs) -> dict[str, Any]:

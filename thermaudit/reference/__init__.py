@@ -10,7 +10,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-_FILES = ("provinces", "coefficients", "emission_factors", "grid_factors", "materials")
+_FILES = (
+    "provinces",
+    "coefficients",
+    "emission_factors",
+    "grid_factors",
+    "materials",
+    "metal_factors",
+)
 
 
 @cache

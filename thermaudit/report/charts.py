@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from thermaudit.report.fmt import fmt, fmt_tick
+from thermaudit.report.fmt import fmt, fmt_tick, sig_for
 from thermaudit.report.fonts import text_path, text_width
 from thermaudit.report.labels import Bi
 
@@ -474,7 +474,7 @@ def stacked_pair(groups: list[tuple[str, list[tuple[str, float]]]], unit: str, t
             if sx(acc + v) - x0 > text_width(lab, 8.5) + 6:
                 svg.text(lab, x0 + 3, y + 38, 8.5, fill=INK)
             acc += v
-        svg.text(fmt(acc), sx(acc) + 5, y + 20, 9.5, weight=600, fill=INK)
+        svg.text(fmt(acc, sig_for("°C")), sx(acc) + 5, y + 20, 9.5, weight=600, fill=INK)
     return svg.render(title)
 
 

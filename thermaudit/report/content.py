@@ -37,11 +37,22 @@ from thermaudit.report.blocks import (
     Table,
     Text,
 )
-from thermaudit.report.fmt import MISSING, fmt, fmt_count, fmt_given, fmt_pct_share
+from thermaudit.report.fmt import (
+    MISSING,
+    fmt,
+    fmt_count,
+    fmt_given,
+    fmt_measured,
+    fmt_pct_share,
+    fmt_u,
+    sig_for,
+)
 from thermaudit.report.labels import Bi, term
 from thermaudit.report.series import Series
 
 B = Bi
+#: significant digits of a temperature deviation without uncertainty [°C]
+TEMPERATURE_SIG = sig_for("°C")
 CHECK = "(check)"
 #: order in which findings are listed
 SEVERITY_ORDER = ("error", "warning", "info")
@@ -88,11 +99,67 @@ def document_id(doc: dict[str, Any]) -> str:
     return hashlib.sha256(raw).hexdigest()[:12].upper()
 
 
-def _grade_cell(grade: str | None) -> Cell:
+def expired_instruments(metric: AssessedMetric) -> list[str]:
+    """Instruments whose calibration expired among the data a graded metric rests on."""
+    if metric.grade is None:
+        return []
+    return list((metric.uncertainty_budget or {}).get("expired_instruments") or [])
+
+
+def expired_text(metric: AssessedMetric) -> Bi | None:
+    """ "calibration expired: …" said next to a grade, ``None`` when nothing expired."""
+    ids = expired_instruments(metric)
+    if not ids:
+        return None
+    return Bi(
+        f"校准已过期：{'、'.join(ids)}",
+        f"calibration expired: {', '.join(ids)}",
+        f"교정 유효기간 만료: {', '.join(ids)}",
+    )
+
+
+def graded_text(metric: AssessedMetric) -> Text:
+    """The grade, with the expired calibrations beside it (issue #17, 4c)."""
+    grade = term("grade", metric.grade) if metric.grade else MISSING
+    note = expired_text(metric)
+    if note is None or isinstance(grade, str):
+        return grade
+    return Bi(
+        f"{grade.zh}（{note.zh}）", f"{grade.en} ({note.en})", f"{grade.get('ko')} ({note.ko})"
+    )
+
+
+def _grade_cell(metric: AssessedMetric) -> Cell:
+    grade = metric.grade
     tone = {"good": "good", "pass": "good", "fair": "warn", "poor": "bad", "fail": "bad"}.get(
         grade or "", "muted"
     )
-    return Cell(term("grade", grade) if grade else MISSING, tone=tone, bold=tone != "muted")
+    if expired_instruments(metric) and tone == "good":
+        tone = "warn"  # a pass on data of an instrument out of calibration
+    return Cell(graded_text(metric), tone=tone, bold=tone != "muted")
+
+
+def _expired_callout(s: Section, metric: AssessedMetric) -> None:
+    """Say in a metric's chapter that its grade rests on expired calibrations."""
+    note = expired_text(metric)
+    if note is None:
+        return
+    grade = term("grade", metric.grade)
+    s.add(
+        Callout(
+            Bi(
+                f"评级“{grade.zh}”所依据的数据来自校准已过期的仪表（{'、'.join(expired_instruments(metric))}）"
+                "，该评级须待重新校准后确认。",
+                f"The grade “{grade.en}” rests on data of instruments whose calibration expired "
+                f"({', '.join(expired_instruments(metric))}); it stands to be confirmed after "
+                "recalibration.",
+                f"등급 “{grade.get('ko')}”은(는) 교정 유효기간이 만료된 계측기"
+                f"({', '.join(expired_instruments(metric))})의 데이터에 근거하므로 재교정 후 "
+                "확인이 필요하다.",
+            ),
+            "warn",
+        )
+    )
 
 
 def _suff_cell(metric: AssessedMetric) -> Cell:
@@ -102,10 +169,16 @@ def _suff_cell(metric: AssessedMetric) -> Cell:
     return Cell(B(f"不合格：{reasons}", f"not qualified: {reasons}"), tone="bad")
 
 
+def value_texts(metric: AssessedMetric) -> tuple[str, str]:
+    """The value and U (k=2) of a metric as every output prints them (GUM 7.2.6, see
+    :func:`thermaudit.report.fmt.fmt_measured`)."""
+    return fmt_measured(metric.value, uncertainty_value(metric), metric.unit)
+
+
 def _u_cell(metric: AssessedMetric) -> Cell | Text:
     u = uncertainty_value(metric)
     if u is not None:
-        return fmt(u)
+        return value_texts(metric)[1]
     budget = metric.uncertainty_budget or {}
     if budget and not budget.get("complete", True) and metric.value is not None:
         return Cell(B("不完整", "incomplete"), tone="warn")
@@ -118,7 +191,7 @@ def _card_note(metric: AssessedMetric, qualified: bool) -> Text:
     u = uncertainty_value(metric)
     if u is None:
         return ""
-    return f"U (k=2) = {fmt(u)} {metric.unit}".rstrip()
+    return f"U (k=2) = {value_texts(metric)[1]} {metric.unit}".rstrip()
 
 
 def _pct(x: float | None) -> str:
@@ -195,7 +268,7 @@ def summary(ctx: Context) -> Section:
     }
     for ms in ctx.spec.metrics:
         m = ctx.m(ms.id)
-        value = fmt(m.value)
+        value = value_texts(m)[0]
         if ms.id == "mold_temperature_control_accuracy" and m.value is not None:
             value = f"±{value}"
         suff = m.qualified is not False  # a metric the document lacks is not disqualified
@@ -205,8 +278,10 @@ def summary(ctx: Context) -> Section:
                 short.get(ms.id, metric_name(ms)),
                 value,
                 m.unit or ms.unit,
-                term("grade", grade) if grade else B("不可计算", "not computable"),
-                _tone(grade) if suff else "bad",
+                graded_text(m) if grade else B("不可计算", "not computable"),
+                ("warn" if expired_instruments(m) and _tone(grade) == "good" else _tone(grade))
+                if suff
+                else "bad",
                 _card_note(m, suff),
             )
         )
@@ -217,10 +292,10 @@ def summary(ctx: Context) -> Section:
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                Cell(fmt(m.value), bold=True),
+                Cell(value_texts(m)[0], bold=True),
                 m.unit or ms.unit,
                 _u_cell(m),
-                _grade_cell(m.grade),
+                _grade_cell(m),
                 _suff_cell(m),
             ]
         )
@@ -298,13 +373,13 @@ def observations(ctx: Context) -> list[Text]:
     }
     if upe.value is not None:
         zh = (
-            f"单位产品综合能耗 {fmt(upe.value)} kgce/t（当量值），等价值口径 "
+            f"单位产品综合能耗 {value_texts(upe)[0]} kgce/t（当量值），等价值口径 "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t"
             f"；综合能耗 {fmt(d.get('energy_kgce'))} kgce，"
             f"合格品 {fmt(d.get('good_mass_t'))} t。"
         )
         en = (
-            f"Unit product energy {fmt(upe.value)} kgce/t (calorific), "
+            f"Unit product energy {value_texts(upe)[0]} kgce/t (calorific), "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t on the equivalent basis; "
             f"E = {fmt(d.get('energy_kgce'))} kgce over "
             f"{fmt(d.get('good_mass_t'))} t of good product."
@@ -324,10 +399,10 @@ def observations(ctx: Context) -> list[Text]:
     if by_c:
         bad = [k for k, v in by_c.items() if v.get("pass") is False]
         cal = [k for k, v in by_c.items() if v.get("calibration") not in (None, "valid")]
-        zh = f"模温控制精度 ±{fmt(mold.value)} °C（{len(by_c)} 台控制器）"
-        en = f"Mold temperature accuracy ±{fmt(mold.value)} °C ({len(by_c)} controllers)"
+        zh = f"模温控制精度 ±{value_texts(mold)[0]} °C（{len(by_c)} 台控制器）"
+        en = f"Mold temperature accuracy ±{value_texts(mold)[0]} °C ({len(by_c)} controllers)"
         if bad:
-            p95 = {k: fmt(by_c[k].get("p95_abs_c")) for k in bad}
+            p95 = {k: fmt(by_c[k].get("p95_abs_c"), TEMPERATURE_SIG) for k in bad}
             zh += "；超出自身公差：" + "、".join(f"{k}（P95 {p95[k]} °C）" for k in bad)
             en += "; beyond their own tolerance: " + ", ".join(
                 f"{k} (P95 {p95[k]} °C)" for k in bad
@@ -342,10 +417,10 @@ def observations(ctx: Context) -> list[Text]:
     if hd.get("available_gj"):
         out.append(
             B(
-                f"余热回收率 {fmt(heat.value)} %：回收 {fmt(hd.get('recovered_gj'))} GJ，"
+                f"余热回收率 {value_texts(heat)[0]} %：回收 {fmt(hd.get('recovered_gj'))} GJ，"
                 f"可利用 {fmt(hd.get('available_gj'))} GJ，尚有 "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} GJ 未回收。",
-                f"Waste heat recovery {fmt(heat.value)} %: {fmt(hd.get('recovered_gj'))} GJ "
+                f"Waste heat recovery {value_texts(heat)[0]} %: {fmt(hd.get('recovered_gj'))} GJ "
                 f"recovered of {fmt(hd.get('available_gj'))} GJ available; "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} "
                 "GJ not recovered.",
@@ -356,10 +431,10 @@ def observations(ctx: Context) -> list[Text]:
     if melt.value is not None:
         out.append(
             B(
-                f"熔化单耗 {fmt(melt.value)} kgce/t，熔炼热效率 "
+                f"熔化单耗 {value_texts(melt)[0]} kgce/t，熔炼热效率 "
                 f"{fmt(md.get('thermal_efficiency_pct'))} %"
                 f"（熔化金属 {fmt(md.get('metal_t'))} t）。",
-                f"Melting {fmt(melt.value)} kgce/t at a thermal efficiency of "
+                f"Melting {value_texts(melt)[0]} kgce/t at a thermal efficiency of "
                 f"{fmt(md.get('thermal_efficiency_pct'))} % ({fmt(md.get('metal_t'))} t melted).",
             )
         )
@@ -368,10 +443,10 @@ def observations(ctx: Context) -> list[Text]:
     if carb.value is not None:
         out.append(
             B(
-                f"碳排放强度 {fmt(carb.value)} tCO2e/t（基于位置），基于市场 "
+                f"碳排放强度 {value_texts(carb)[0]} tCO2e/t（基于位置），基于市场 "
                 f"{fmt(cd.get('market_based_value'))} tCO2e/t；范围一 {fmt(cd.get('scope1_t'))} t，"
                 f"范围二 {fmt(cd.get('scope2_location_t'))} t。",
-                f"Carbon intensity {fmt(carb.value)} tCO2e/t location-based, "
+                f"Carbon intensity {value_texts(carb)[0]} tCO2e/t location-based, "
                 f"{fmt(cd.get('market_based_value'))} market-based; "
                 f"scope 1: {fmt(cd.get('scope1_t'))} t, "
                 f"scope 2: {fmt(cd.get('scope2_location_t'))} t.",
@@ -651,6 +726,7 @@ def methodology(ctx: Context) -> Section:
 
 def energy_balance(ctx: Context) -> Section:
     s = Section("energy", B("能源平衡", "Energy balance"))
+    _expired_callout(s, ctx.m("unit_product_energy"))
     d = ctx.d("unit_product_energy")
     site = ctx.site
     total = d.get("energy_kgce") or 0.0
@@ -1018,23 +1094,23 @@ def benchmarks(ctx: Context) -> Table | None:
 def mold(ctx: Context) -> Section:
     s = Section("mold", B("模温控制精度", "Mold temperature control"))
     m = ctx.m("mold_temperature_control_accuracy")
+    _expired_callout(s, m)
     by = m.detail.get("by_controller") or {}
     ctrl = {c.id: c for c in ctx.site.temperature_controllers} if ctx.site else {}
     rows: list[list[Cell | Text]] = []
     for cid, c in by.items():
         tc = ctrl.get(cid)
+        p95, u95 = fmt_measured(c.get("p95_abs_c"), c.get("expanded_uncertainty_c"), "°C")
         rows.append(
             [
                 Cell(cid, mono=True),
                 (tc.mold or MISSING) if tc else MISSING,
                 (tc.line or MISSING) if tc else MISSING,
                 f"±{fmt_given(c.get('tolerance_c'))}",
-                Cell(
-                    fmt(c.get("p95_abs_c")), bold=True, tone=None if c.get("pass", True) else "bad"
-                ),
-                fmt(c.get("max_abs_c")),
-                fmt(c.get("bias_c")),
-                fmt(c.get("rms_c")),
+                Cell(p95, bold=True, tone=None if c.get("pass", True) else "bad"),
+                fmt(c.get("max_abs_c"), TEMPERATURE_SIG),
+                fmt(c.get("bias_c"), TEMPERATURE_SIG),
+                fmt(c.get("rms_c"), TEMPERATURE_SIG),
                 fmt_pct_share(c.get("within_tolerance")),
                 Cell(fmt(c.get("cpk")), tone="bad" if (c.get("cpk") or 9) < 1.0 else None),
                 fmt_count(c.get("samples")),
@@ -1042,18 +1118,18 @@ def mold(ctx: Context) -> Section:
                     term("calibration", c.get("calibration")),
                     tone=None if c.get("calibration") == "valid" else "warn",
                 ),
-                fmt(c.get("expanded_uncertainty_c")),
+                u95,
             ]
         )
     s.add(
         Para(
             B(
                 "全厂模温控制精度（各控制器稳态样本合并后 |e| 的 P95"
-                f"）为 ±{fmt(m.value)} °C，"
+                f"）为 ±{value_texts(m)[0]} °C，"
                 f"评级：{term('grade', m.grade).zh}。",
                 "Plant mold temperature control accuracy (P95 "
                 "of |e| over the pooled steady-state samples) "
-                f"is ±{fmt(m.value)} °C; grade: {term('grade', m.grade).en}.",
+                f"is ±{value_texts(m)[0]} °C; grade: {term('grade', m.grade).en}.",
             )
         )
     )
@@ -1133,6 +1209,7 @@ def mold(ctx: Context) -> Section:
 def waste_heat(ctx: Context) -> Section:
     s = Section("heat", B("余热资源与回收", "Waste heat"))
     m = ctx.m("waste_heat_recovery_rate")
+    _expired_callout(s, m)
     d = m.detail
     streams = {h.id: h for h in ctx.site.heat_streams} if ctx.site else {}
     rows: list[list[Cell | Text]] = []
@@ -1218,6 +1295,7 @@ def waste_heat(ctx: Context) -> Section:
 def melting(ctx: Context) -> Section:
     s = Section("melting", B("熔炼", "Melting"))
     m = ctx.m("melting_energy_intensity")
+    _expired_callout(s, m)
     d = m.detail
     s.add(
         Facts(
@@ -1252,6 +1330,7 @@ def melting(ctx: Context) -> Section:
 def carbon(ctx: Context) -> Section:
     s = Section("carbon", B("碳排放", "Carbon emissions"))
     m = ctx.m("unit_product_carbon_intensity")
+    _expired_callout(s, m)
     d = m.detail
     rows: list[list[Cell | Text]] = [
         [
@@ -1287,7 +1366,7 @@ def carbon(ctx: Context) -> Section:
     rows.append(
         [
             Cell(B("单位产品碳排放强度 tCO2e/t", "Intensity tCO2e/t"), bold=True),
-            Cell(fmt(m.value), bold=True),
+            Cell(value_texts(m)[0], bold=True),
             Cell(fmt(d.get("market_based_value")), bold=True),
         ]
     )
@@ -1360,6 +1439,7 @@ def carbon(ctx: Context) -> Section:
 def metering(ctx: Context) -> Section:
     s = Section("metering", B("计量器具配备与校准", "Metering coverage and calibration"))
     m = ctx.m("energy_metering_coverage")
+    _expired_callout(s, m)
     d = m.detail
     g = next((ms.grading for ms in ctx.spec.metrics if ms.id == "energy_metering_coverage"), {})
     s.add(
@@ -1449,19 +1529,22 @@ def uncertainty(ctx: Context) -> Section | None:
             continue
         m = ctx.m(ms.id)
         methods[str(b.get("method", ""))] = None
-        top = ", ".join(
-            f"{c['input']}\u00a0{fmt(100 * c['share'])}\u00a0%"
+        top3 = [
+            (_input_label(c), f"\u00a0{fmt(100 * c['share'])}\u00a0%")
             for c in (b.get("contributors") or [])[:3]
+        ]
+        top = Bi(
+            *(", ".join(label.get(g) + pct for label, pct in top3) for g in ("zh", "en", "ko"))
         )
         unknown = ", ".join(b.get("unknown_instruments") or [])
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                fmt(m.value),
+                value_texts(m)[0],
                 _u_cell(m),
                 fmt(None if b.get("u_rel") is None else 100 * b["u_rel"]),
                 m.unit or ms.unit,
-                top or MISSING,
+                top if top3 else MISSING,
                 Cell(unknown, tone="warn") if unknown else MISSING,
             ]
         )
@@ -1488,10 +1571,111 @@ def uncertainty(ctx: Context) -> Section | None:
             ],
         )
     )
+    for ms in ctx.spec.metrics:
+        b = budgets.get(ms.id)
+        if b and any(c.get("kind") == "coefficient" for c in b.get("contributors") or []):
+            s.add(_budget_table(ms, b))
     for method in methods:
         if method:
             s.add(Para(method, "note"))
     return s
+
+
+#: what each kind of coefficient of the carbon budget is called
+_COEFFICIENT = {
+    "ncv": Bi("低位发热量", "net calorific value", "순발열량"),
+    "emission_factor": Bi("CO2 排放因子", "CO2 emission factor", "CO2 배출계수"),
+    "heat_factor": Bi("外购热力排放因子", "purchased heat emission factor", "구매 열 배출계수"),
+    "grid_factor": Bi("电网排放因子", "grid emission factor", "전력망 배출계수"),
+}
+#: where an input's uncertainty comes from, by the budget's ``source`` (instruments, mass)
+_U_SOURCE = {
+    "certificate": Bi("校准证书", "calibration certificate", "교정 성적서"),
+    "accuracy_class": Bi("准确度等级", "accuracy class", "정확도 등급"),
+    "parameter": Bi("评估参数", "assessment parameter", "평가 매개변수"),
+    "unknown": Bi("未知", "unknown", "알 수 없음"),
+}
+_KIND = {
+    "instrument": Bi("计量器具", "instrument", "계측기"),
+    "coefficient": Bi("系数", "coefficient", "계수"),
+    "mass": Bi("产量称重", "weighed mass", "생산량 계량"),
+}
+
+
+def _input_label(c: dict[str, Any]) -> Bi:
+    """A budget input as the reader names it: a meter's id, or the coefficient and carrier."""
+    which = _COEFFICIENT.get(str(c.get("coefficient")))
+    if which is None:
+        return Bi(str(c["input"]), str(c["input"]), str(c["input"]))
+    if c.get("coefficient") in ("grid_factor", "heat_factor"):
+        return which
+    carrier = term("carrier", c.get("carrier"))
+    return Bi(*(f"{carrier.get(g)} {which.get(g)}" for g in ("zh", "en", "ko")))
+
+
+def _u_source(c: dict[str, Any]) -> Bi:
+    if c.get("kind") != "coefficient":
+        return _U_SOURCE.get(str(c.get("source")), _U_SOURCE["unknown"])
+    src = str(c.get("source") or "")
+    if src.startswith("IPCC 2006"):
+        return Bi(
+            "IPCC 2006 指南第 2 卷第 1 章表 1.2、1.4 缺省值的 95 % 区间",
+            "IPCC 2006 Guidelines Vol. 2 Ch. 1, Tables 1.2 and 1.4: 95 % interval of the default",
+            "IPCC 2006 지침 제2권 제1장 표 1.2, 1.4 기본값의 95 % 구간",
+        )
+    return Bi(
+        "假设（发布方未给出不确定度）",
+        "assumption (the publisher gives no uncertainty)",
+        "가정 (발행 기관이 불확도를 제시하지 않음)",
+    )
+
+
+def _budget_table(ms: Any, b: dict[str, Any]) -> Table:
+    """Every input of a metric's uncertainty budget: its own u, its contribution, its share."""
+    unit = str(b.get("unit") or ms.unit)
+    rows: list[list[Cell | Text]] = [
+        [
+            Cell(_input_label(c), mono=c.get("kind") == "instrument"),
+            _KIND.get(str(c.get("kind")), _KIND["instrument"]),
+            MISSING if c.get("u") is None else fmt(100 * float(c["u"]), 2),
+            fmt_u(c.get("contribution")),
+            fmt(100 * float(c["share"]), 2),
+            _u_source(c),
+        ]
+        for c in b.get("contributors") or []
+    ]
+    name = metric_name(ms)
+    return Table(
+        [
+            Bi("输入量", "Input", "입력량"),
+            Bi("类别", "Type", "유형"),
+            Bi("相对标准不确定度 %", "Relative standard uncertainty %", "상대 표준 불확도 %"),
+            Bi(f"贡献 u_i（{unit}）", f"Contribution u_i ({unit})", f"기여 u_i ({unit})"),
+            Bi("方差占比 %", "Share of variance %", "분산 기여율 %"),
+            Bi("不确定度来源", "Source of the uncertainty", "불확도 출처"),
+        ],
+        rows,
+        "llrrrl",
+        [1.8, 0.9, 1.0, 1.0, 0.9, 2.6],
+        caption=Bi(
+            f"{name.zh}：不确定度预算",
+            f"{name.en}: uncertainty budget",
+            f"{name.get('ko')}: 불확도 버짓",
+        ),
+        small=True,
+        notes=[
+            Bi(
+                "u_i = |灵敏系数| × 输入量的标准不确定度；u_c² = Σ u_i²（GUM 5.1.2），U = 2·u_c。"
+                "同一系数作用于该能源的全部计量器具，按其合计量计入一次。",
+                "u_i = |sensitivity| × the input's standard uncertainty; u_c² = Σ u_i² "
+                "(GUM 5.1.2), U = 2·u_c. A coefficient serves every meter of its carrier and "
+                "counts once, on their total.",
+                "u_i = |감도 계수| × 입력량의 표준 불확도; u_c² = Σ u_i² (GUM 5.1.2), U = 2·u_c. "
+                "하나의 계수는 해당 에너지원의 모든 계측기에 적용되므로 "
+                "합계량에 대해 한 번 계산한다.",
+            )
+        ],
+    )
 
 
 def findings(ctx: Context) -> Section:

@@ -2,8 +2,9 @@
 
 Sheets: metrics, by SKU, by meter, findings, measures (with the diagnosis), inputs. Each
 figure is written twice where it matters: as a number (for calculation) and, in the metrics
-sheet, as the text the PDF prints (:func:`thermaudit.report.fmt.fmt`), so the workbook and the
-PDF can be compared.
+sheet, as the text the PDF prints (:mod:`thermaudit.report.fmt`), so the workbook and the
+PDF can be compared. A number keeps its full precision and carries the number format that
+displays it as the report prints it (a metric with U: at the last digit of U, GUM 7.2.6).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from openpyxl.utils import get_column_letter
 from thermaudit.dataset.site import Site
 from thermaudit.metrics.result import Assessment
 from thermaudit.metrics.spec import Specification
-from thermaudit.report.content import uncertainty_value
-from thermaudit.report.fmt import fmt
+from thermaudit.report.content import expired_instruments, uncertainty_value, value_texts
+from thermaudit.report.fmt import fmt, number_format, sig_for, u_decimals, value_decimals
 
 _HEAD = Font(bold=True, color="1F3A5F")
 _FILL = PatternFill("solid", fgColor="E8EEF5")
@@ -35,6 +36,10 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]], f
         c.alignment = Alignment(vertical="bottom", wrap_text=True)
     for r in rows:
         ws.append(r)
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            if isinstance(c.value, float):
+                c.number_format = number_format(value_decimals(c.value))
     ws.freeze_panes = "A2"
     for i, h in enumerate(header, 1):
         width = max([len(str(h))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)] + [6])
@@ -97,16 +102,17 @@ def write_workbook(
                 ms.name_zh,
                 ms.name_en,
                 m.value,
-                fmt(m.value),
+                value_texts(m)[0],
                 m.unit or ms.unit,
                 u,
-                fmt(u),
+                value_texts(m)[1],
                 m.grade,
+                ", ".join(expired_instruments(m)),
                 "qualified" if m.qualified else "not qualified",
                 "; ".join(m.reasons),
             ]
         )
-    _sheet(
+    metrics_ws = _sheet(
         wb,
         "metrics",
         [
@@ -119,12 +125,21 @@ def write_workbook(
             "U (k=2)",
             "U (as reported)",
             "grade",
+            "calibration expired",
             "data sufficiency",
             "reasons",
         ],
         rows,
         first=True,
     )
+    for row, ms in zip(metrics_ws.iter_rows(min_row=2), spec.metrics, strict=True):
+        m = assessment.metric(ms.id)
+        u = uncertainty_value(m)
+        if u is not None and u > 0:
+            # value and U at the last digit of U, as the text beside them
+            row[3].number_format = row[6].number_format = number_format(max(u_decimals(u), 0))
+        elif isinstance(m.value, float):
+            row[3].number_format = number_format(value_decimals(m.value, sig_for(m.unit)))
     products = {p.sku: p for p in site.products} if site else {}
     by_sku = assessment.metric("unit_product_energy").detail.get("by_sku") or {}
     _sheet(

@@ -788,7 +788,16 @@ class Workspace:
 
 #: tables whose rows are output or samples of a period: each import contributes only the
 #: rows of its own period, so adjacent imports never count a day twice
-_PERIOD_TABLES = ("production", "melting", "mold_temperature", "heat_streams", "weather")
+_PERIOD_TABLES = (
+    "production",
+    "melting",
+    "mold_temperature",
+    "heat_streams",
+    "weather",
+    "metal_inputs",
+)
+#: period tables dated by day only
+_DATE_TABLES = ("metal_inputs",)
 #: tables of documents (certificates, invoices) that several imports may repeat
 _DOCUMENT_TABLES = (
     "calibrations",
@@ -819,12 +828,14 @@ def _merge_sql(name: str, records: list[ImportRecord]) -> str:
                 f"ts > {lit(lo.isoformat())}::TIMESTAMPTZ "
                 f"AND ts <= {lit(hi.isoformat())}::TIMESTAMPTZ"
             )
+            in_date = (
+                f"date BETWEEN {lit(r.period.start.isoformat())}::DATE "
+                f"AND {lit(r.period.end.isoformat())}::DATE"
+            )
             if name in ("production", "melting"):
-                in_date = (
-                    f"date BETWEEN {lit(r.period.start.isoformat())}::DATE "
-                    f"AND {lit(r.period.end.isoformat())}::DATE"
-                )
                 cond = f"(ts IS NOT NULL AND {in_ts}) OR (ts IS NULL AND {in_date})"
+            elif name in _DATE_TABLES:
+                cond = in_date
             else:
                 cond = in_ts
             selects.append(f"SELECT * FROM {src} WHERE {cond}")

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from thermaudit.report.fmt import fmt, fmt_measured
 from thermaudit.web import services
 from thermaudit.web.api import accept_upload, file_response, wake
 from thermaudit.web.app import (
@@ -68,6 +69,7 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         csrf=viewer.csrf if viewer else "",
         utc=services.utc,
         fmt=_fmt,
+        fmt_vu=_fmt_vu,
     )
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     if request.query_params.get("lang") in LANGUAGES:
@@ -86,12 +88,17 @@ def _say(reason: Any, lang: str, fallback: str) -> str:
     return fallback
 
 
-def _fmt(x: Any, digits: int = 2) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, float):
-        return f"{x:,.{digits}f}"
-    return str(x)
+def _fmt(x: Any, decimals: int | None = None) -> str:
+    """A figure as the report prints it (:func:`thermaudit.report.fmt.fmt`); ``decimals`` for
+    a fixed number of places (a percentage change to 1, a count to 0)."""
+    if decimals is None or not isinstance(x, int | float) or isinstance(x, bool):
+        return fmt(x)
+    return fmt(x) if x is None else f"{x:,.{decimals}f}"
+
+
+def _fmt_vu(value: Any, u: Any, unit: str | None = None) -> tuple[str, str]:
+    """A metric's value and U (k=2), as every output prints them (GUM 7.2.6)."""
+    return fmt_measured(value, u, unit)
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

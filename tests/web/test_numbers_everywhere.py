@@ -1,0 +1,108 @@
+"""One number policy (issue #17, 3): the demo plant's carbon intensity and its U read the same
+in the CLI table, the PDF (pdftotext), the HTML, the workbook and the web page.
+
+The CLI assesses the demo dataset of the web fixtures (7 days); the web app assesses the same
+folder uploaded as a zip, the way a user does. Before, the same U printed as 0.0008408 in the
+CLI and 0.00 on the web.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_run import thermaudit
+from openpyxl import load_workbook
+from web.helpers import Site
+
+pytestmark = pytest.mark.slow
+
+CARBON = "unit_product_carbon_intensity"
+
+
+def _web_page(site: Site, demo_zip: Path) -> str:
+    """alpha's member uploads the demo plant, assesses it; the assessment page in English."""
+    c = site.client("member_alpha")
+    h = site.csrf("member_alpha")
+    alpha = site.ids["alpha"]
+    with demo_zip.open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{alpha}/datasets",
+            files={"file": ("demo.zip", f, "application/zip")},
+            headers=h,
+        )
+    assert r.status_code == 202, r.text
+    assert site.wait(r.json()["job"]["id"], "member_alpha")["state"] == "done"
+    r = c.post(f"/api/enterprises/{alpha}/assessments", json={"lang": "en"}, headers=h)
+    assert r.status_code == 202, r.text
+    start = r.json()
+    assert site.wait(start["job"]["id"], "member_alpha")["state"] == "done"
+    page = c.get(f"/assessments/{start['assessment']['id']}?lang=en")
+    assert page.status_code == 200
+    return page.text
+
+
+def _decimals(text: str) -> int:
+    return len(text.partition(".")[2])
+
+
+def test_carbon_value_and_u_read_the_same_everywhere(
+    site: Site, demo_dir: Path, demo_zip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run = thermaudit("assess", demo_dir, "-o", out, "--report", "--lang", "en", columns=200)
+    assert run.returncode == 0, run.stderr
+    doc: dict[str, Any] = json.loads((out / "assessment.json").read_text("utf-8"))
+    m = doc["metrics"][CARBON]
+    value, u = float(m["value"]), float(m["uncertainty"])
+    # the expected texts by hand, from GUM 7.2.6: U to two significant digits, the value at
+    # U's last decimal place (independent of thermaudit.report.fmt)
+    places = 1 - int(f"{u:e}".split("e")[1])
+    u_text = f"{u:.{places}f}"
+    if len(u_text.replace(".", "").lstrip("0")) > 2:  # 0.0995 -> 0.10: one place fewer
+        places -= 1
+        u_text = f"{u:.{places}f}"
+    v_text = f"{value:,.{places}f}"
+    assert places > 0 and _decimals(v_text) == _decimals(u_text)
+
+    # 1. the CLI table: the carbon row holds both texts
+    row = next(line for line in run.stdout.splitlines() if "carbon emission intensity" in line)
+    cells = [c.strip() for c in re.split(r"[│|]", row)]
+    assert v_text in cells and u_text in cells, row
+
+    # 2. the PDF's text (summary card "U (k=2) = …" and table 1)
+    pdf = subprocess.run(
+        ["pdftotext", "-layout", str(out / "report.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert f"U (k=2) = {u_text} tCO2e/t" in pdf
+    assert re.search(rf"{re.escape(v_text)}\s+tCO2e/t\s+{re.escape(u_text)}\b", pdf)
+
+    # 3. the HTML report
+    html = (out / "report.html").read_text("utf-8")
+    assert f"U (k=2) = {u_text} tCO2e/t" in html and f">{v_text}<" in html
+
+    # 4. the workbook: the texts, and numbers at full precision displayed the same way
+    ws = load_workbook(out / "report.xlsx")["metrics"]
+    header = [c.value for c in ws[1]]
+    wrow = next(r for r in ws.iter_rows(min_row=2) if r[0].value == CARBON)
+    cell = {h: c for h, c in zip(header, wrow, strict=True)}
+    assert cell["value (as reported)"].value == v_text
+    assert cell["U (as reported)"].value == u_text
+    assert cell["value"].value == pytest.approx(value, rel=1e-15)  # not rounded
+    assert cell["value"].number_format == "#,##0." + "0" * places
+    assert cell["U (k=2)"].number_format == "#,##0." + "0" * places
+
+    # 5. the web page of the same dataset assessed by the web app
+    page = _web_page(site, demo_zip)
+    tr = re.search(rf'<tr data-metric="{CARBON}">(.*?)</tr>', page, re.S)
+    assert tr, "no carbon row on the assessment page"
+    nums = [html_lib.unescape(x) for x in re.findall(r'<td class="num">([^<]*)</td>', tr[1])]
+    assert nums == [v_text, u_text], nums
