@@ -1,9 +1,10 @@
-"""Signed manifests: keygen, sign, verify (library and CLI).
+"""Signed folders: keygen, sign, verify (library and CLI), the manifest part.
 
 Evidence that a changed byte anywhere fails: each kind of file in an output folder is
 tampered with one flipped byte and verification must fail *naming that file*; every byte
 of manifest.json and manifest.sig is flipped in turn. The signature is also checked by an
-independent implementation (the OpenSSL command line) when one is installed.
+independent implementation (the OpenSSL command line) when one is installed. The signatures
+inside report.pdf are tested in ``test_pdf_signing.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cli_run import thermaudit as run_cli
 from thermaudit._version import __version__
 from thermaudit.api import assess_path
 from thermaudit.errors import ThermauditError
+from thermaudit.report.build import write_report
 from thermaudit.signing import (
     PROBLEM_KINDS,
     SignatureError,
@@ -31,17 +33,18 @@ from thermaudit.signing import (
     sign_folder,
     verify_folder,
 )
+from thermaudit.signing_keys import fingerprint, key_bytes
 
 MINI = Path(__file__).parent / "fixtures" / "conformance" / "mini"
-SIGNER = "王芳 / Wang Fang, Example Energy Audit Co."
+SIGNER = "王芳 Wang Fang, Example Energy Audit Co."
+#: beside the real report.pdf (written by the report builder), files of every other kind
 FAKE_REPORTS = {
-    "report.pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
     "report.html": "<!doctype html><html><body><h1>能效评估报告</h1></body></html>\n".encode(),
     "report.xlsx": b"PK\x03\x04\x14\x00\x00\x00\x08\x00fake workbook bytes\x00\x01\x02",
     "charts/energy_balance.svg": b'<svg xmlns="http://www.w3.org/2000/svg"></svg>\n',
 }
 #: every kind of file a signed folder holds; the last two are the signature's own files
-EVERY_KIND = ["assessment.json", *FAKE_REPORTS, "manifest.json", "manifest.sig"]
+EVERY_KIND = ["assessment.json", "report.pdf", *FAKE_REPORTS, "manifest.json", "manifest.sig"]
 
 
 def sha256(path: Path) -> str:
@@ -68,9 +71,22 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def signed_master(tmp_path_factory: pytest.TempPathFactory, keys: Path) -> Path:
-    out = tmp_path_factory.mktemp("signed") / "out"
+def unsigned_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An assessment folder with its real report.pdf, not signed."""
+    out = tmp_path_factory.mktemp("unsigned") / "out"
     assess_path(MINI, out)
+    write_report(json.loads((out / "assessment.json").read_text("utf-8")), out, lang="zh+en")
+    for name in ("report.html", "report.xlsx"):
+        (out / name).unlink()
+    return out
+
+
+@pytest.fixture(scope="module")
+def signed_master(
+    tmp_path_factory: pytest.TempPathFactory, keys: Path, unsigned_report: Path
+) -> Path:
+    out = tmp_path_factory.mktemp("signed") / "out"
+    shutil.copytree(unsigned_report, out)
     for name, data in FAKE_REPORTS.items():
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
@@ -113,7 +129,7 @@ def test_manifest_lists_every_file_with_an_independent_hash(signed: Path) -> Non
         for p in signed.rglob("*")
         if p.is_file() and p.name not in ("manifest.json", "manifest.sig")
     }
-    assert set(expected) == {"assessment.json", *FAKE_REPORTS}
+    assert set(expected) == {"assessment.json", "report.pdf", *FAKE_REPORTS}
     assert {f["path"]: (f["sha256"], f["size"]) for f in doc["files"]} == expected
     assert [f["path"] for f in doc["files"]] == sorted(expected)
 
@@ -135,7 +151,8 @@ def test_manifest_records_inputs_spec_software_signer_and_key(signed: Path, keys
     assert doc["signed_at"].endswith("Z") and len(doc["signed_at"]) == 20
     pub = load_public_key(Path(f"{keys}.pub"))
     assert doc["public_key"]["fingerprint"] in Path(f"{keys}.pub").read_text("utf-8")
-    assert base64.b64decode(doc["public_key"]["key"]) == pub.public_bytes_raw()
+    assert doc["public_key"]["algorithm"] == "ECDSA-P256"  # keygen's default
+    assert base64.b64decode(doc["public_key"]["key"]) == key_bytes(pub)
 
 
 def test_manifest_is_canonical_json(signed: Path) -> None:
@@ -148,8 +165,9 @@ def test_manifest_is_canonical_json(signed: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
 def test_signature_verifies_with_openssl(signed: Path, keys: Path, tmp_path: Path) -> None:
-    """Independent route: OpenSSL checks manifest.sig over the exact bytes of manifest.json."""
-    sig = tmp_path / "sig.bin"
+    """Independent route: OpenSSL checks manifest.sig (ECDSA P-256, SHA-256, DER) over the
+    exact bytes of manifest.json with the public key in KEYFILE.pub."""
+    sig = tmp_path / "sig.der"
     sig.write_bytes(
         base64.b64decode(json.loads((signed / "manifest.sig").read_bytes())["signature"])
     )
@@ -157,8 +175,8 @@ def test_signature_verifies_with_openssl(signed: Path, keys: Path, tmp_path: Pat
     def openssl(manifest: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
-                *("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", f"{keys}.pub", "-rawin"),
-                *("-in", str(manifest), "-sigfile", str(sig)),
+                *("openssl", "dgst", "-sha256", "-verify", f"{keys}.pub"),
+                *("-signature", str(sig), str(manifest)),
             ],
             capture_output=True,
             text=True,
@@ -166,9 +184,8 @@ def test_signature_verifies_with_openssl(signed: Path, keys: Path, tmp_path: Pat
         )
 
     ok = openssl(signed / "manifest.json")
-    if "rawin" in ok.stderr and ok.returncode != 0:  # pragma: no cover - OpenSSL < 3
-        pytest.skip("this openssl cannot verify Ed25519 (-rawin needs OpenSSL 3)")
     assert ok.returncode == 0, ok.stderr
+    assert "Verified OK" in ok.stdout
     flip_byte(signed / "manifest.json")
     assert openssl(signed / "manifest.json").returncode != 0
 
@@ -183,7 +200,15 @@ def test_one_flipped_byte_in_each_kind_of_file_fails_naming_it(signed: Path, nam
     result = verify_folder(signed)
     assert not result.valid
     assert name in named(result), [str(p) for p in result.problems]
-    if name not in ("manifest.json", "manifest.sig"):
+    if name == "report.pdf":
+        # the manifest names the file, and the signature inside the PDF fails on its own
+        assert result.signature_valid
+        assert [(p.kind, p.file) for p in result.problems] == [
+            ("modified", name),
+            ("pdf_signature", name),
+        ]
+        assert "assessor signature" in result.problems[1].message
+    elif name not in ("manifest.json", "manifest.sig"):
         # the signature still holds: exactly this file, with both hashes
         assert result.signature_valid
         [problem] = result.problems
@@ -254,7 +279,7 @@ def test_removed_manifest_or_signature_fails(signed: Path) -> None:
 
 
 def test_wrong_trusted_key_fails(signed: Path, tmp_path: Path) -> None:
-    other = generate_key(tmp_path / "other.key")
+    other = generate_key(tmp_path / "other.key", signer="Other, Body")
     result = verify_folder(signed, other.public_path)
     assert not result.valid
     assert result.signature_valid  # authentic for its own key, but not the trusted one
@@ -264,17 +289,20 @@ def test_wrong_trusted_key_fails(signed: Path, tmp_path: Path) -> None:
 
 
 def test_re_signing_a_changed_folder_with_another_key_is_caught_by_the_trusted_key(
-    signed: Path, keys: Path, tmp_path: Path
+    signed: Path, keys: Path, tmp_path: Path, unsigned_report: Path
 ) -> None:
     """The documented limit: the embedded key proves nothing on its own."""
-    (signed / "report.pdf").write_bytes(b"%PDF forged")
-    forger = generate_key(tmp_path / "forger.key")
+    (signed / "report.pdf").write_bytes((unsigned_report / "report.pdf").read_bytes())
+    forger = generate_key(tmp_path / "forger.key", signer=SIGNER)  # the same name, even
     sign_folder(signed, forger.private_path)
     alone = verify_folder(signed)
     assert alone.valid and alone.fingerprint == forger.fingerprint  # only the fingerprint tells
+    assert [s.trusted for s in alone.pdf_signatures] == [None]
     trusted = verify_folder(signed, Path(f"{keys}.pub"))
     assert not trusted.valid
     assert [p.kind for p in trusted.problems] == ["untrusted_key"]
+    # the PDF signature is authentic for the forger's certificate, not the trusted key
+    assert [(s.ok, s.trusted) for s in trusted.pdf_signatures] == [(True, False)]
 
 
 def test_assessment_inputs_and_dataset_files_are_checked(signed: Path, tmp_path: Path) -> None:
@@ -319,24 +347,51 @@ def test_problem_kinds_are_all_documented(signed: Path) -> None:
 # --------------------------------------------------------------------------- keys and refusals
 
 
-def test_keygen_writes_private_0600_and_public(tmp_path: Path) -> None:
-    info = generate_key(tmp_path / "sub" / "k.key", signer="  A / B  ")
+@pytest.mark.parametrize(
+    ("algorithm", "manifest_name"), [("ecdsa-p256", "ECDSA-P256"), ("rsa-3072", "RSA")]
+)
+def test_keygen_writes_private_0600_certificate_and_public(
+    tmp_path: Path, algorithm: str, manifest_name: str
+) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    info = generate_key(
+        tmp_path / "sub" / "k.key", signer="  A Name , B Body  ", algorithm=algorithm
+    )
     assert info.public_path == tmp_path / "sub" / "k.key.pub"
-    assert info.signer == "A / B"
+    assert info.certificate_path == tmp_path / "sub" / "k.key.crt"
+    assert info.signer == "A Name , B Body" and info.algorithm == manifest_name
     if os.name == "posix":
         assert (info.private_path.stat().st_mode & 0o777) == 0o600
     assert "PRIVATE KEY" in info.private_path.read_text("utf-8")
-    assert (
-        load_public_key(info.public_path).public_bytes_raw()
-        == load_public_key(info.private_path).public_bytes_raw()
-    )
+    pub = load_public_key(info.public_path)
+    assert key_bytes(pub) == key_bytes(load_public_key(info.private_path))
+    assert fingerprint(pub) == info.fingerprint
+    cert = x509.load_pem_x509_certificate(info.certificate_path.read_bytes())
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "A Name"
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "B Body"
+    assert cert.issuer == cert.subject  # self-signed
+    assert key_bytes(cert.public_key()) == key_bytes(pub)
+    assert hashlib.sha256(info.certificate_path.read_bytes()).hexdigest() != info.certificate_sha256
+    if algorithm == "rsa-3072":
+        assert pub.key_size == 3072
 
 
-@pytest.mark.parametrize("existing", ["k.key", "k.key.pub"])
+def test_keygen_needs_a_signer_and_a_known_algorithm(tmp_path: Path) -> None:
+    with pytest.raises(SignatureError, match="--signer") as exc:
+        generate_key(tmp_path / "k.key")
+    assert exc.value.path == "--signer"
+    with pytest.raises(SignatureError, match=r"unknown key algorithm 'dsa'.*ecdsa-p256, rsa-3072"):
+        generate_key(tmp_path / "k.key", signer="A, B", algorithm="dsa")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("existing", ["k.key", "k.key.pub", "k.key.crt"])
 def test_keygen_refuses_to_overwrite(tmp_path: Path, existing: str) -> None:
     (tmp_path / existing).write_text("old key", "utf-8")
     with pytest.raises(SignatureError, match="already exists") as exc:
-        generate_key(tmp_path / "k.key")
+        generate_key(tmp_path / "k.key", signer=SIGNER)
     assert exc.value.path == str(tmp_path / existing)
     assert isinstance(exc.value, ThermauditError) and isinstance(exc.value, ValueError)
     assert (tmp_path / existing).read_text("utf-8") == "old key"
@@ -350,6 +405,7 @@ def test_signer_must_be_one_printable_line(tmp_path: Path) -> None:
 
 
 def test_sign_signer_overrides_key_signer(signed: Path, keys: Path) -> None:
+    (signed / "report.pdf").unlink()  # the assessor signed it already; the manifest alone
     manifest = sign_folder(signed, keys, signer="李雷 / Li Lei, Other Body")
     assert manifest.signer == "李雷 / Li Lei, Other Body"
     assert json.loads((signed / "manifest.json").read_bytes())["signer"] == manifest.signer
@@ -388,7 +444,7 @@ def test_sign_refuses_public_key_and_readable_private_key(
 
 def test_sign_refuses_a_key_inside_the_folder(signed: Path) -> None:
     with pytest.raises(SignatureError, match="lies inside"):
-        sign_folder(signed, generate_key(signed / "k.key").private_path)
+        sign_folder(signed, generate_key(signed / "k.key", signer=SIGNER).private_path)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -401,7 +457,7 @@ def thermaudit(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return r
 
 
-def test_cli_keygen_sign_verify(signed_master: Path, tmp_path: Path) -> None:
+def test_cli_keygen_sign_verify(signed_master: Path, tmp_path: Path, unsigned_report: Path) -> None:
     out = tmp_path / "out"
     shutil.copytree(signed_master, out)
     for f in ("manifest.json", "manifest.sig"):
@@ -409,23 +465,28 @@ def test_cli_keygen_sign_verify(signed_master: Path, tmp_path: Path) -> None:
     key = tmp_path / "cli.key"
     r = thermaudit("keygen", "-o", key, "--signer", SIGNER)
     assert r.returncode == 0, r.stderr
-    fp = load_public_key(Path(f"{key}.pub")).public_bytes_raw()
-    assert hashlib.sha256(fp).hexdigest() in r.stdout
+    fp = fingerprint(load_public_key(Path(f"{key}.pub")))
+    assert fp in r.stdout
 
     r = thermaudit("keygen", "-o", key)
     assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
 
+    (out / "report.pdf").write_bytes((unsigned_report / "report.pdf").read_bytes())
     r = thermaudit("sign", out, "--key", key)
     assert r.returncode == 0, r.stderr
     assert "signed 5 files" in r.stdout
+    assert "signed " + str(out / "report.pdf") + " as assessor: 王芳 Wang Fang" in r.stdout
 
     r = thermaudit("verify", out)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("valid")
-    assert hashlib.sha256(fp).hexdigest() in r.stdout and "embedded" in r.stdout
+    assert fp in r.stdout and "embedded" in r.stdout
+    assert "report.pdf signed by the assessor: 王芳 Wang Fang, Example Energy Audit Co." in r.stdout
+    assert "self-signed certificate, not trusted by itself" in r.stdout
 
     r = thermaudit("verify", out, "--key", f"{key}.pub")
     assert r.returncode == 0 and "trusted key" in r.stdout
+    assert "; the trusted key" in r.stdout  # the PDF signature's certificate is that key
 
     flip_byte(out / "report.html")
     r = thermaudit("verify", out)
@@ -447,6 +508,8 @@ def test_cli_exit_codes_for_usage_errors_and_wrong_key(signed: Path, tmp_path: P
     empty = tmp_path / "empty"
     empty.mkdir()
     r = thermaudit("keygen", "-o", tmp_path / "k.key")
+    assert r.returncode == 2 and "--signer" in r.stderr and "Traceback" not in r.stderr
+    r = thermaudit("keygen", "-o", tmp_path / "k.key", "--signer", "Other, Body")
     assert r.returncode == 0, r.stderr
     r = thermaudit("sign", empty, "--key", tmp_path / "k.key")
     assert r.returncode == 2 and "assessment.json" in r.stderr and "Traceback" not in r.stderr

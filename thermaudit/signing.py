@@ -1,18 +1,17 @@
-"""Signed manifests for an assessment folder: an assessor signs what the report says.
+"""Signed assessment folders: the assessor signs the report inside the PDF, and the folder.
 
-:func:`generate_key` makes an Ed25519 key pair, :func:`sign_folder` writes a manifest of
-every file in an output folder and signs it, :func:`verify_folder` checks the signature and
-every file and says exactly what changed.
+:func:`sign_folder` first signs ``report.pdf`` itself (a PAdES signature in the signer's
+slot on the cover, :mod:`thermaudit.pdf_signature`), then writes a manifest of every file in
+the output folder, the signed PDF included, and signs it. :func:`verify_folder` checks the
+manifest's signature, every file, and every signature inside the PDF, and says exactly what
+changed. Keys, certificates and their files are in :mod:`thermaudit.signing_keys`.
 
 Files
 -----
-``KEYFILE`` (private key)
-    PKCS#8 PEM, unencrypted, created with mode 0600 and never overwritten. When a signer
-    is given to :func:`generate_key`, one RFC 7468 explanatory line ``Signer: …`` precedes
-    the PEM block; :func:`sign_folder` uses it when no signer is passed.
-``KEYFILE.pub`` (public key)
-    SubjectPublicKeyInfo PEM preceded by ``Signer: …`` (optional) and ``Fingerprint: …``
-    lines. This is the file an assessor hands out for ``verify --key``.
+``OUT/report.pdf``
+    Signed in place by each role in turn (assessor, then optionally reviewer and approver),
+    each signature an incremental update: the PDF stays PDF/A-3b with ``assessment.json``
+    attached, and earlier signatures keep verifying.
 ``OUT/manifest.json``
     Canonical JSON: keys sorted, UTF-8 (not ``\\u`` escaped), no insignificant
     whitespace, no trailing newline. *These exact bytes are what is signed*, so a verifier
@@ -25,29 +24,32 @@ Files
         files          [{"path", "sha256", "size"}] of every regular file under OUT
                        (recursive, "/"-separated, Unicode NFC, sorted), except
                        manifest.json and manifest.sig themselves
-        signer         free text such as "名字 / Name, Body", or null
+        signer         free text such as "名字 Name, Body", or null
         signed_at      UTC time of signing, "YYYY-MM-DDTHH:MM:SSZ" (the signer's claim,
                        not a trusted timestamp)
-        public_key     {"algorithm": "Ed25519", "key": base64 of the 32 raw bytes,
-                        "fingerprint": hex SHA-256 of the 32 raw bytes}
+        public_key     {"algorithm": one of signing_keys.MANIFEST_ALGORITHMS,
+                        "key": base64 (raw 32 bytes for Ed25519, DER SubjectPublicKeyInfo
+                        for ECDSA and RSA), "fingerprint": hex SHA-256 of those bytes}
 
 ``OUT/manifest.sig``
-    Canonical JSON ``{"algorithm": "Ed25519", "manifest_sha256": hex,
-    "signature": base64 of the 64-byte Ed25519 signature over manifest.json}``.
+    Canonical JSON ``{"algorithm": …, "manifest_sha256": hex, "signature": base64 of the
+    signature over manifest.json}`` (ECDSA and RSA with SHA-256; see
+    :data:`~thermaudit.signing_keys.MANIFEST_ALGORITHMS`).
 
     The signature is *detached* rather than embedded so that the signed bytes are a plain
     file that standard tools can check (``jq -r .signature manifest.sig | base64 -d``,
-    then any Ed25519 verifier over ``manifest.json``). ``manifest_sha256`` is not needed
-    for security: it lets :func:`verify_folder` tell a changed ``manifest.json`` from a
-    changed ``manifest.sig``.
+    then ``openssl dgst -sha256 -verify`` over ``manifest.json``). ``manifest_sha256`` is
+    not needed for security: it lets :func:`verify_folder` tell a changed ``manifest.json``
+    from a changed ``manifest.sig``.
 
 Trust
 -----
-The manifest embeds the public key, so a valid signature alone only shows that *someone*
-holding that key signed the folder; anyone can re-sign a changed folder with a key of their
-own. Trust comes from comparing the key: pass the assessor's published ``KEYFILE.pub`` as
-``public_key`` (``verify --key``), or compare the printed fingerprint with the one the
-assessor published.
+The manifest embeds the public key and the PDF its signers' certificates, so a valid
+signature alone only shows that *someone* holding that key signed; anyone can re-sign a
+changed folder with a key of their own. Trust comes from comparing the key: pass the
+assessor's published ``KEYFILE.pub`` as ``public_key`` (``verify --key``), or compare the
+printed fingerprints with the ones the assessor published. A self-signed certificate is
+reported as such, which is not a failure.
 """
 
 from __future__ import annotations
@@ -59,44 +61,64 @@ import hashlib
 import json
 import os
 import re
-import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from thermaudit._version import __version__
-from thermaudit.errors import ThermauditError
+from thermaudit.pdf_signature import PdfSignature, PdfSigningError, sign_pdf, verify_pdf
+from thermaudit.report.signature_slots import ROLES
+from thermaudit.signing_keys import (
+    MANIFEST_ALGORITHMS,
+    KeyInfo,
+    PasswordNeeded,
+    PublicKey,
+    SignatureError,
+    algorithm_of,
+    check_signer,
+    fingerprint,
+    generate_key,
+    key_bytes,
+    load_public_key,
+    load_signing_key,
+    public_from,
+    sign_bytes,
+    signer_of,
+    verifies,
+)
 
 __all__ = [
     "MANIFEST",
     "PROBLEM_KINDS",
+    "REPORT",
+    "ROLES",
     "SIGNATURE",
     "KeyInfo",
     "Manifest",
+    "PasswordNeeded",
+    "PdfSignature",
     "SignatureError",
     "VerifyProblem",
     "VerifyResult",
     "fingerprint",
     "generate_key",
     "load_public_key",
+    "load_signing_key",
     "printable",
     "sign_folder",
+    "sign_folder_and_report",
     "verify_folder",
 ]
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 ASSESSMENT = "assessment.json"
+#: the report signed inside (when the folder has one)
+REPORT = "report.pdf"
 MANIFEST_SCHEMA = "thermaudit.manifest/1"
-ALGORITHM = "Ed25519"
 #: the two files a manifest never lists (they are checked by the signature instead)
 _RESERVED = frozenset({MANIFEST, SIGNATURE})
-_SIGNER_MAX = 200
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 #: every ``VerifyProblem.kind``, with what it means
@@ -111,38 +133,12 @@ PROBLEM_KINDS: dict[str, str] = {
     "inputs": "the inputs in the manifest and in assessment.json disagree",
     "input_modified": "a dataset input's content differs from the manifest (dataset given)",
     "input_missing": "a dataset input is gone (dataset given)",
+    "pdf_signature": "a signature inside report.pdf does not verify, or the PDF was changed "
+    "after it was signed",
 }
 
 
-class SignatureError(ThermauditError, ValueError):
-    """Signing or verification could not start: a missing folder or key, a key file that
-    would be overwritten, a folder without an assessment.
-
-    A folder that fails verification is *not* an error: :func:`verify_folder` returns a
-    :class:`VerifyResult` with ``valid=False``.
-
-    Attributes
-    ----------
-    path : str
-        The file or folder concerned.
-    """
-
-    def __init__(self, message: str, *, path: Path | str, hint: str = "") -> None:
-        self.path = str(path)
-        super().__init__(message, hint=hint)
-
-
 # --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """What :func:`generate_key` wrote."""
-
-    private_path: Path
-    public_path: Path
-    fingerprint: str
-    signer: str | None
 
 
 @dataclass(frozen=True)
@@ -217,8 +213,11 @@ class Manifest:
             and all(isinstance(v, str) for v in key.values())
         ):
             raise ValueError("public_key must be {algorithm, key, fingerprint}")
-        if key["algorithm"] != ALGORITHM:
-            raise ValueError(f"public_key.algorithm is {key['algorithm']!r}, expected Ed25519")
+        if key["algorithm"] not in MANIFEST_ALGORITHMS:
+            raise ValueError(
+                f"public_key.algorithm is {key['algorithm']!r}, expected one of "
+                f"{', '.join(MANIFEST_ALGORITHMS)}"
+            )
         if not isinstance(doc["software"], dict) or not isinstance(doc["specification"], str):
             raise ValueError("software must be an object and specification a string")
         if not isinstance(doc["signed_at"], str) or not (
@@ -283,6 +282,8 @@ class VerifyResult:
     trusted key was given) and every file matches the manifest. ``manifest`` is the parsed
     manifest whenever it could be read, authentic or not; ``signature_valid`` says whether
     it is authentic for its embedded key, whose fingerprint is ``fingerprint``.
+    ``pdf_signatures`` are the signatures found inside ``report.pdf``, in signing order
+    (empty for an unsigned report or a folder without one).
     """
 
     valid: bool
@@ -291,139 +292,51 @@ class VerifyResult:
     signature_valid: bool = False
     fingerprint: str | None = None
     trusted_fingerprint: str | None = None
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def fingerprint(key: Ed25519PublicKey) -> str:
-    """Hex SHA-256 of the 32 raw bytes of an Ed25519 public key."""
-    return hashlib.sha256(_raw(key)).hexdigest()
-
-
-def generate_key(path: Path | str, *, signer: str | None = None) -> KeyInfo:
-    """Create an Ed25519 key pair: ``path`` (private, mode 0600) and ``path.pub``.
-
-    Parameters
-    ----------
-    path : Path
-        Private key file. Neither it nor ``path.pub`` may exist: a key is never
-        overwritten. Missing parent folders are created.
-    signer : str, optional
-        Name and organisation of the assessor, one line (``"名字 / Name, Body"``); recorded
-        in both files and used by :func:`sign_folder` when it is given no signer.
-
-    Raises
-    ------
-    SignatureError
-        When either file exists or the signer text is unusable.
-    """
-    private_path = Path(path)
-    public_path = _pub_path(private_path)
-    signer = _check_signer(signer)
-    for p in (private_path, public_path):
-        if p.exists() or p.is_symlink():
-            raise SignatureError(
-                f"{p} already exists; a key is never overwritten",
-                path=p,
-                hint="choose another file name, or delete the old key deliberately first",
-            )
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    header = f"Signer: {signer}\n".encode() if signer else b""
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    fp = fingerprint(key.public_key())
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    _create_exclusive(private_path, header + private_pem, 0o600)
-    try:
-        _create_exclusive(public_path, header + f"Fingerprint: {fp}\n".encode() + public_pem, 0o644)
-    except BaseException:
-        private_path.unlink(missing_ok=True)
-        raise
-    return KeyInfo(private_path, public_path, fp, signer)
-
-
-def load_public_key(path: Path | str) -> Ed25519PublicKey:
-    """Read a trusted Ed25519 public key (``KEYFILE.pub``; a private key file also works).
-
-    Raises
-    ------
-    SignatureError
-        When the file is missing or holds no Ed25519 key.
-    """
-    path = Path(path)
-    data = _read_key_file(path)
-    try:
-        pub = serialization.load_pem_public_key(_pem_block(data, path))
-    except (ValueError, UnsupportedAlgorithm):
-        try:
-            priv = serialization.load_pem_private_key(_pem_block(data, path), password=None)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
-            raise SignatureError(
-                f"{path} holds no readable public key",
-                path=path,
-                hint="pass the KEYFILE.pub written by `thermaudit keygen`",
-            ) from None
-        pub = priv.public_key()
-    if not isinstance(pub, Ed25519PublicKey):
-        raise SignatureError(
-            f"{path} holds a {type(pub).__name__}, expected an Ed25519 key", path=path
-        )
-    return pub
-
-
-def _load_private_key(path: Path) -> tuple[Ed25519PrivateKey, str | None]:
-    data = _read_key_file(path)
-    block = _pem_block(data, path)
-    if b"PUBLIC KEY" in block.split(b"\n", 1)[0]:
-        raise SignatureError(
-            f"{path} is a public key; signing needs the private key",
-            path=path,
-            hint="pass KEYFILE, not KEYFILE.pub",
-        )
-    if os.name == "posix":
-        mode = path.stat().st_mode
-        if mode & 0o077:
-            raise SignatureError(
-                f"{path} is readable by other users (mode {stat.S_IMODE(mode):04o}); "
-                "refusing to use a private key that is not private",
-                path=path,
-                hint=f"chmod 600 {path}",
-            )
-    try:
-        key = serialization.load_pem_private_key(block, password=None)
-    except TypeError:
-        raise SignatureError(
-            f"{path} is an encrypted private key, which is not supported", path=path
-        ) from None
-    except (ValueError, UnsupportedAlgorithm):
-        raise SignatureError(
-            f"{path} holds no readable private key",
-            path=path,
-            hint="create one with `thermaudit keygen -o KEYFILE`",
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SignatureError(
-            f"{path} holds a {type(key).__name__}, expected an Ed25519 key",
-            path=path,
-            hint="create one with `thermaudit keygen -o KEYFILE`",
-        )
-    return key, _check_signer(_signer_from_header(data))
+    pdf_signatures: list[PdfSignature] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- sign
 
 
-def sign_folder(out: Path | str, key_path: Path | str, signer: str | None = None) -> Manifest:
-    """Sign an output folder: write ``out/manifest.json`` and ``out/manifest.sig``.
+def sign_folder(
+    out: Path | str,
+    key_path: Path | str,
+    signer: str | None = None,
+    *,
+    role: str = "assessor",
+    certificate: Path | str | None = None,
+    password: str | bytes | None = None,
+    sign_report: bool = True,
+) -> Manifest:
+    """Sign an output folder: ``report.pdf`` inside (when there is one), then the manifest.
 
-    Signing again replaces both (for instance after the report was regenerated).
+    The same as :func:`sign_folder_and_report` without the PDF signature's details.
+    """
+    return sign_folder_and_report(
+        out,
+        key_path,
+        signer,
+        role=role,
+        certificate=certificate,
+        password=password,
+        sign_report=sign_report,
+    )[0]
+
+
+def sign_folder_and_report(
+    out: Path | str,
+    key_path: Path | str,
+    signer: str | None = None,
+    *,
+    role: str = "assessor",
+    certificate: Path | str | None = None,
+    password: str | bytes | None = None,
+    sign_report: bool = True,
+) -> tuple[Manifest, PdfSignature | None]:
+    """Sign ``out/report.pdf`` in place as ``role``, then write and sign the manifest.
+
+    Signing again replaces the manifest (for instance after the reviewer signed the PDF, or
+    the report was regenerated); a role signs the PDF once.
 
     Parameters
     ----------
@@ -431,15 +344,32 @@ def sign_folder(out: Path | str, key_path: Path | str, signer: str | None = None
         Folder written by ``thermaudit assess`` (and ``report``); must hold
         ``assessment.json``.
     key_path : Path
-        Private key file from :func:`generate_key`; must not lie inside ``out``.
+        Private key file (:func:`generate_key`, any PEM key, or a PKCS#12 file); must not
+        lie inside ``out``.
     signer : str, optional
-        Overrides the signer recorded in the key file.
+        Overrides the signer recorded in the manifest (default: the key file's, else the
+        certificate's subject). The PDF shows the certificate's name.
+    role : str
+        One of :data:`ROLES`: the cover slot the PDF signature fills.
+    certificate : Path, optional
+        The key's certificate when it is neither in the key file nor ``KEYFILE.crt``.
+    password : str, optional
+        For an encrypted key or a PKCS#12 file.
+    sign_report : bool
+        Sign ``report.pdf`` inside (default). False signs the manifest only, as a service
+        that seals a folder does, leaving the cover's fields to the people who sign.
+
+    Returns
+    -------
+    (Manifest, PdfSignature or None)
+        The signed manifest, and the PDF signature added (None without a report).
 
     Raises
     ------
     SignatureError
         When the folder or assessment is missing or unreadable, the key is unusable or lies
-        inside the folder, or the folder holds symlinks or special files.
+        inside the folder, the report cannot be signed (no certificate, not a PDF, the
+        role signed already), or the folder holds symlinks or special files.
     """
     out = Path(out)
     key_path = Path(key_path)
@@ -458,10 +388,13 @@ def sign_folder(out: Path | str, key_path: Path | str, signer: str | None = None
             path=key_path,
             hint="keep the private key outside the output folder",
         )
-    key, key_signer = _load_private_key(key_path)
-    signer = _check_signer(signer) if signer is not None else key_signer
+    if role not in ROLES:
+        raise SignatureError(
+            f"unknown role {role!r}; the roles are {', '.join(ROLES)}", path="--role"
+        )
+    key = load_signing_key(key_path, certificate=certificate, password=password)
+    signer = check_signer(signer) if signer is not None else signer_of(key)
     specification, inputs = _assessment_facts(assessment_path)
-
     found, odd = _walk(out)
     if odd:
         raise SignatureError(
@@ -470,12 +403,34 @@ def sign_folder(out: Path | str, key_path: Path | str, signer: str | None = None
             path=out,
             hint="replace them with regular files or remove them",
         )
+
+    pdf_sig = None
+    if REPORT in found and sign_report:
+        if key.certificate is None:
+            raise SignatureError(
+                f"{key_path} has no X.509 certificate (an Ed25519 key from an earlier "
+                "`thermaudit keygen`), so it cannot sign the report inside the PDF; it still "
+                "verifies the folders it signed",
+                path=key_path,
+                hint='make a new key: thermaudit keygen -o KEYFILE --signer "Name, Organisation"',
+            )
+        try:
+            pdf_sig = sign_pdf(
+                found[REPORT],
+                key.private_key,
+                key.certificate,
+                role=role,
+                chain=key.chain,
+            )
+        except PdfSigningError as exc:
+            raise SignatureError(str(exc), path=found[REPORT]) from None
+
     files = []
     for rel in sorted(found):
         sha, size = _hash_file(found[rel])
         files.append({"path": rel, "sha256": sha, "size": size})
-
-    pub = key.public_key()
+    pub = key.public_key
+    algorithm = algorithm_of(pub)
     manifest = Manifest(
         software={"name": "thermaudit", "version": __version__},
         specification=specification,
@@ -484,22 +439,22 @@ def sign_folder(out: Path | str, key_path: Path | str, signer: str | None = None
         signer=signer,
         signed_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         public_key={
-            "algorithm": ALGORITHM,
-            "key": base64.b64encode(_raw(pub)).decode("ascii"),
+            "algorithm": algorithm,
+            "key": base64.b64encode(key_bytes(pub)).decode("ascii"),
             "fingerprint": fingerprint(pub),
         },
     )
     body = manifest.canonical_bytes()
     sig = _canonical(
         {
-            "algorithm": ALGORITHM,
+            "algorithm": algorithm,
             "manifest_sha256": hashlib.sha256(body).hexdigest(),
-            "signature": base64.b64encode(key.sign(body)).decode("ascii"),
+            "signature": base64.b64encode(sign_bytes(key.private_key, body)).decode("ascii"),
         }
     )
     _write_atomic(out / MANIFEST, body)
     _write_atomic(out / SIGNATURE, sig)
-    return manifest
+    return manifest, pdf_sig
 
 
 def _assessment_facts(path: Path) -> tuple[str, list[dict[str, str]]]:
@@ -525,7 +480,7 @@ def _assessment_facts(path: Path) -> tuple[str, list[dict[str, str]]]:
 
 def verify_folder(
     out: Path | str,
-    public_key: Ed25519PublicKey | Path | str | None = None,
+    public_key: PublicKey | Path | str | None = None,
     *,
     dataset: Path | str | None = None,
 ) -> VerifyResult:
@@ -535,7 +490,7 @@ def verify_folder(
     ----------
     out : Path
         Signed output folder.
-    public_key : Ed25519PublicKey or Path, optional
+    public_key : public key or Path, optional
         The trusted key (or its ``.pub`` file). Without it, the signature is checked
         against the key embedded in the manifest only; see the module docstring, *Trust*.
     dataset : Path, optional
@@ -553,8 +508,8 @@ def verify_folder(
     """
     out = Path(out)
     _require_folder(out)
-    trusted: Ed25519PublicKey | None
-    if public_key is None or isinstance(public_key, Ed25519PublicKey):
+    trusted: PublicKey | None
+    if public_key is None or not isinstance(public_key, Path | str):
         trusted = public_key
     else:
         trusted = load_public_key(public_key)
@@ -584,13 +539,14 @@ def verify_folder(
         if manifest.canonical_bytes() != body:
             fail("manifest", MANIFEST, "not in canonical form: changed after signing")
 
-    embedded: Ed25519PublicKey | None = None
+    embedded: PublicKey | None = None
     if manifest is not None:
+        algorithm = manifest.public_key["algorithm"]
         try:
             raw = base64.b64decode(manifest.public_key["key"], validate=True)
-            embedded = Ed25519PublicKey.from_public_bytes(raw)
+            embedded = public_from(algorithm, raw)
         except (binascii.Error, ValueError):
-            fail("manifest", MANIFEST, "public_key.key is not a base64 Ed25519 public key")
+            fail("manifest", MANIFEST, f"public_key.key is not a base64 {algorithm} public key")
         else:
             if fingerprint(embedded) != manifest.fingerprint:
                 fail(
@@ -603,14 +559,16 @@ def verify_folder(
 
     sig = _parse_signature(sig_bytes) if sig_bytes is not None else None
     if sig_bytes is not None and sig is None:
-        fail("signature", SIGNATURE, "malformed: not a thermaudit Ed25519 signature file")
+        fail("signature", SIGNATURE, "malformed: not a thermaudit manifest signature file")
 
     # signature, against the embedded key; then the embedded key against the trusted one
     signature_valid = False
     body_sha = hashlib.sha256(body).hexdigest()
-    if sig is not None and embedded is not None:
-        signature, recorded_sha = sig
-        signature_valid = _verifies(embedded, signature, body)
+    if sig is not None and embedded is not None and manifest is not None:
+        signature, recorded_sha, sig_algorithm = sig
+        signature_valid = sig_algorithm == manifest.public_key["algorithm"] and verifies(
+            embedded, signature, body
+        )
         if not signature_valid and recorded_sha != body_sha:
             fail(
                 "manifest",
@@ -634,7 +592,7 @@ def verify_folder(
                 expected=body_sha,
                 found=recorded_sha,
             )
-    if trusted is not None and embedded is not None and _raw(trusted) != _raw(embedded):
+    if trusted is not None and embedded is not None and key_bytes(trusted) != key_bytes(embedded):
         fail(
             "untrusted_key",
             MANIFEST,
@@ -701,7 +659,21 @@ def verify_folder(
                     found=sha,
                 )
 
+    pdf_signatures: list[PdfSignature] = []
+    if REPORT in found:
+        try:
+            pdf_signatures = verify_pdf(found[REPORT], trusted)
+        except PdfSigningError as exc:
+            fail("pdf_signature", REPORT, str(exc))
+        for ps in pdf_signatures:
+            if not ps.ok:
+                who = f"{ps.role or ps.field} signature" + (
+                    f" ({printable(ps.name)})" if ps.name else ""
+                )
+                fail("pdf_signature", REPORT, f"{who}: {ps.problem}")
+
     return VerifyResult(
+        pdf_signatures=pdf_signatures,
         valid=not problems,
         problems=problems,
         manifest=manifest,
@@ -711,31 +683,27 @@ def verify_folder(
     )
 
 
-def _parse_signature(data: bytes) -> tuple[bytes, str] | None:
-    """``(signature, manifest_sha256)`` from manifest.sig, or None unless it is exactly
+def _parse_signature(data: bytes) -> tuple[bytes, str, str] | None:
+    """``(signature, manifest_sha256, algorithm)`` from manifest.sig, or None unless it is exactly
     the canonical file :func:`sign_folder` writes (so any changed byte is noticed)."""
     try:
         doc = json.loads(data)
         if not isinstance(doc, dict) or set(doc) != {"algorithm", "manifest_sha256", "signature"}:
             return None
-        if doc["algorithm"] != ALGORITHM or not isinstance(doc["manifest_sha256"], str):
+        if doc["algorithm"] not in MANIFEST_ALGORITHMS or not isinstance(
+            doc["manifest_sha256"], str
+        ):
             return None
         if not _HEX64.fullmatch(doc["manifest_sha256"]) or _canonical(doc) != data:
             return None
         signature = base64.b64decode(doc["signature"], validate=True)
     except (ValueError, TypeError, binascii.Error):
         return None
-    if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != doc["signature"]:
+    if doc["algorithm"] == "Ed25519" and len(signature) != 64:
         return None
-    return signature, doc["manifest_sha256"]
-
-
-def _verifies(key: Ed25519PublicKey, signature: bytes, body: bytes) -> bool:
-    try:
-        key.verify(signature, body)
-    except InvalidSignature:
-        return False
-    return True
+    if base64.b64encode(signature).decode("ascii") != doc["signature"]:
+        return None
+    return signature, doc["manifest_sha256"], doc["algorithm"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -747,14 +715,6 @@ def _canonical(doc: Any) -> bytes:
     ).encode("utf-8")
 
 
-def _raw(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def _pub_path(private_path: Path) -> Path:
-    return private_path.with_name(private_path.name + ".pub")
-
-
 def _require_folder(path: Path) -> None:
     if not path.is_dir():
         raise SignatureError(
@@ -762,71 +722,6 @@ def _require_folder(path: Path) -> None:
             path=path,
             hint="pass the output folder written by `thermaudit assess -o OUT`",
         )
-
-
-def _read_key_file(path: Path) -> bytes:
-    if not path.is_file():
-        raise SignatureError(
-            f"{path}: no such key file",
-            path=path,
-            hint="create one with `thermaudit keygen -o KEYFILE`",
-        )
-    return path.read_bytes()
-
-
-def _pem_block(data: bytes, path: Path) -> bytes:
-    """The PEM block of a key file, without the explanatory lines before it."""
-    start = data.find(b"-----BEGIN ")
-    if start < 0:
-        raise SignatureError(
-            f"{path} is not a PEM key file",
-            path=path,
-            hint="create one with `thermaudit keygen -o KEYFILE`",
-        )
-    return data[start:]
-
-
-def _signer_from_header(data: bytes) -> str | None:
-    head = data[: max(data.find(b"-----BEGIN "), 0)]
-    for line in head.decode("utf-8", "replace").splitlines():
-        if line.startswith("Signer: "):
-            return line[len("Signer: ") :].strip() or None
-    return None
-
-
-def _check_signer(signer: str | None) -> str | None:
-    if signer is None:
-        return None
-    text = unicodedata.normalize("NFC", signer.strip())
-    if not text:
-        return None
-    bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
-    if bad or len(text) > _SIGNER_MAX:
-        raise SignatureError(
-            f"the signer must be one line of at most {_SIGNER_MAX} printable characters, "
-            f"found {len(text)} characters"
-            + (f" with control characters {sorted({repr(c) for c in bad})}" if bad else ""),
-            path="--signer",
-            hint='e.g. --signer "王芳 / Wang Fang, Example Energy Audit Co."',
-        )
-    return text
-
-
-def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags, mode)
-    except FileExistsError:
-        raise SignatureError(
-            f"{path} already exists; a key is never overwritten", path=path
-        ) from None
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)  # the umask may have removed bits; never added any
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -18,6 +18,7 @@ from thermaudit.report import content
 from thermaudit.report.build import report_dataset
 from thermaudit.report.labels import LANGS
 from thermaudit.report.series import collect
+from thermaudit.report.signature_slots import ROLES, signing_area
 from thermaudit.report.typst_render import compile_pdf
 
 #: the probe's outline colour, #ff00fe
@@ -130,3 +131,32 @@ def test_probe_moves_no_glyph(plant: dict[str, Any]) -> None:
             ]
 
     assert glyphs(a) == glyphs(b)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_signature_slots_lie_where_the_signer_puts_its_fields(
+    plant: dict[str, Any], lang: str
+) -> None:
+    """Each slot's rule is the bottom edge of the signing area that ``thermaudit sign``
+    fills, and no text of the cover lies inside a signing area (a signature would hide it)."""
+    report = content.build(plant["doc"], load_spec(), lang=lang)
+    pdf = plant["root"] / f"slots-{lang}.pdf"
+    compile_pdf(report, lang, pdf)
+    with pdfplumber.open(pdf) as doc:
+        page = doc.pages[0]
+        h = page.height
+        rules = sorted(
+            (round(ln["x0"], 1), round(h - ln["top"], 1), round(ln["x1"], 1))
+            for ln in page.lines
+            if abs(ln["top"] - ln["bottom"]) < 0.01
+        )
+        areas = [signing_area(r) for r in ROLES]
+        # the rule spans the area's width at its bottom edge, to 0.1 pt (rounding)
+        assert rules == [(round(x0, 1), round(y0, 1), round(x1, 1)) for x0, y0, x1, _ in areas]
+        inside = [
+            c["text"]
+            for c in page.chars
+            for x0, y0, x1, y1 in areas
+            if x0 < (c["x0"] + c["x1"]) / 2 < x1 and y0 < h - (c["top"] + c["bottom"]) / 2 < y1
+        ]
+        assert inside == []

@@ -3,12 +3,18 @@
 
 Exit codes of ``verify``: 0 the folder is valid, 1 it is not (a verification failure is a
 finding about the folder, not a mistake in the command), 2 the command could not run (no
-such folder, unreadable key), as for every other command.
+such folder, unreadable key), as for every other command. A self-signed certificate that is
+not the trusted key is reported, and is not a failure.
+
+The password of an encrypted key or PKCS#12 file is read from ``$THERMAUDIT_KEY_PASSWORD``,
+else asked for on the terminal; without a terminal the command refuses.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -17,20 +23,24 @@ import typer
 from thermaudit.cli import app, console, styled
 from thermaudit.signing import (
     MANIFEST,
+    ROLES,
     SIGNATURE,
+    PasswordNeeded,
+    PdfSignature,
     VerifyResult,
     generate_key,
     printable,
-    sign_folder,
+    sign_folder_and_report,
     verify_folder,
 )
+from thermaudit.signing_keys import KEY_ALGORITHMS, PASSWORD_ENV
 
 #: exit code of ``verify`` for a folder that fails verification
 EXIT_INVALID = 1
 
 SignerOption = Annotated[
     str | None,
-    typer.Option("--signer", help='Assessor name and organisation, e.g. "名字 / Name, Body".'),
+    typer.Option("--signer", help='Signer name and organisation, e.g. "王芳 Wang Fang, Body".'),
 ]
 
 
@@ -44,24 +54,59 @@ def keygen(
         Path, typer.Option("--output", "-o", help="Private key file (never overwritten).")
     ],
     signer: SignerOption = None,
+    algorithm: Annotated[
+        str,
+        typer.Option("--algorithm", help=f"Key algorithm: {', '.join(KEY_ALGORITHMS)}."),
+    ] = KEY_ALGORITHMS[0],
 ) -> None:
-    """Create an Ed25519 signing key: KEYFILE (private, mode 0600) and KEYFILE.pub."""
-    info = generate_key(output, signer=signer)
+    """Create a signing key and its self-signed certificate: KEYFILE (private, mode 0600),
+    KEYFILE.crt and KEYFILE.pub."""
+    info = generate_key(output, signer=signer, algorithm=algorithm)
     _say(f"wrote private key {info.private_path} (keep it secret, mode 0600)")
+    _say(f"wrote certificate {info.certificate_path} (self-signed, {info.algorithm})")
     _say(f"wrote public key  {info.public_path} (hand this out for `thermaudit verify --key`)")
     if info.signer:
         _say(f"signer: {info.signer}")
     _say(f"fingerprint: {info.fingerprint}")
+    _say(f"certificate SHA-256: {info.certificate_sha256}")
 
 
 @app.command()
 def sign(
     out: Annotated[Path, typer.Argument(help="Output folder holding assessment.json.")],
-    key: Annotated[Path, typer.Option("--key", "-k", help="Private key file from keygen.")],
+    key: Annotated[
+        Path,
+        typer.Option("--key", "-k", help="Private key file from keygen, PEM key or PKCS#12."),
+    ],
     signer: SignerOption = None,
+    role: Annotated[
+        str, typer.Option("--role", help=f"Who signs the report: {', '.join(ROLES)}.")
+    ] = ROLES[0],
+    cert: Annotated[
+        Path | None,
+        typer.Option("--cert", help="The key's certificate (default: in KEY or KEY.crt)."),
+    ] = None,
 ) -> None:
-    """Sign every file in OUT: writes OUT/manifest.json and OUT/manifest.sig."""
-    manifest = sign_folder(out, key, signer=signer)
+    """Sign OUT/report.pdf in place (the ROLE's field on the cover), then every file in
+    OUT: writes OUT/manifest.json and OUT/manifest.sig."""
+    password = os.environ.get(PASSWORD_ENV) or None
+    try:
+        manifest, pdf_sig = sign_folder_and_report(
+            out, key, signer, role=role, certificate=cert, password=password
+        )
+    except PasswordNeeded as exc:
+        if password is not None or not sys.stdin.isatty():
+            raise exc from None
+        password = typer.prompt(f"password for {key}", hide_input=True)
+        manifest, pdf_sig = sign_folder_and_report(
+            out, key, signer, role=role, certificate=cert, password=password
+        )
+    if pdf_sig is not None:
+        _say(
+            f"signed {out / 'report.pdf'} as {pdf_sig.role}: {printable(pdf_sig.name)}"
+            + (f", {printable(pdf_sig.organisation)}" if pdf_sig.organisation else "")
+        )
+        _say(f"  certificate {printable(pdf_sig.subject)}, SHA-256 {pdf_sig.certificate_sha256}")
     _say(f"signed {len(manifest.files)} files in {out}")
     for f in manifest.files:
         _say(f"  {f['sha256'][:16]}…  {f['size']:>10}  {printable(f['path'])}")
@@ -98,6 +143,39 @@ def verify(
         raise typer.Exit(EXIT_INVALID)
 
 
+def _print_pdf(result: VerifyResult) -> None:
+    sigs = result.pdf_signatures
+    if not sigs:
+        _say("report.pdf carries no signature inside")
+        return
+    for ps in sigs:
+        _say(_describe(ps))
+
+
+def _describe(ps: PdfSignature) -> str:
+    state = "valid" if ps.ok else f"INVALID: {ps.problem}"
+    who = printable(ps.name or "(signer unreadable)") + (
+        f", {printable(ps.organisation)}" if ps.organisation else ""
+    )
+    if ps.trusted is True:
+        trust = "the trusted key"
+    elif ps.trusted is False:
+        trust = "not the trusted key" + (" (self-signed certificate)" if ps.self_signed else "")
+    elif ps.self_signed:
+        trust = "self-signed certificate, not trusted by itself: compare its SHA-256"
+    else:
+        trust = "certificate not checked against a trusted key"
+    return (
+        f"report.pdf signed by the {ps.role or ps.field}: {who} at {ps.signed_at or '?'} — "
+        f"{state}"
+        + (
+            f"; certificate {printable(ps.subject)}, SHA-256 {ps.certificate_sha256}; {trust}"
+            if ps.subject
+            else ""
+        )
+    )
+
+
 def _print(result: VerifyResult, out: Path, *, trusted: bool) -> None:
     m = result.manifest
     if result.valid and m is not None:
@@ -127,6 +205,7 @@ def _print(result: VerifyResult, out: Path, *, trusted: bool) -> None:
                 "compare this fingerprint with the one the assessor published, or pass "
                 "--key KEYFILE.pub: anyone can sign a folder with a key of their own"
             )
+        _print_pdf(result)
         return
     n = len(result.problems)
     console.print(
@@ -144,6 +223,8 @@ def _print(result: VerifyResult, out: Path, *, trusted: bool) -> None:
         )
     if result.fingerprint:
         _say(f"key embedded in the manifest: fingerprint {result.fingerprint}")
+    for ps in result.pdf_signatures:
+        _say(_describe(ps))
 
 
 def _as_dict(result: VerifyResult) -> dict[str, object]:
@@ -154,5 +235,6 @@ def _as_dict(result: VerifyResult) -> dict[str, object]:
         "fingerprint": result.fingerprint,
         "trusted_fingerprint": result.trusted_fingerprint,
         "problems": [p.as_dict() for p in result.problems],
+        "pdf_signatures": [ps.as_dict() for ps in result.pdf_signatures],
         "manifest": m.to_dict() if m is not None else None,
     }

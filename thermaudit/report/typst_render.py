@@ -36,6 +36,7 @@ from thermaudit.report.blocks import (
 )
 from thermaudit.report.fonts import FAMILIES, font_dirs, text_width, uncovered
 from thermaudit.report.labels import Bi
+from thermaudit.report.signature_slots import typst_slot
 
 #: PDF standard written (PDF/A-3b allows the embedded assessment.json)
 PDF_STANDARD: Final = "a-3b"
@@ -303,6 +304,7 @@ def typst_source(report: Report, lang: str, figdir: Path, attachment: str | None
     w.emit(f"  signature-hint: {s('Signature / date' if en else '签字 / 日期')},")
     w.emit(f"  status: {w.t(c.status)},")
     w.emit(f"  report-id: {s(('Report ID ' if en else '报告编号 ') + c.report_id)},")
+    w.emit(f"  slot: {typst_slot()},")
     w.emit(")")
     w.emit("#pagebreak()")
     w.emit(

@@ -501,7 +501,8 @@ class JobRun:
         if not key.exists():
             key.parent.mkdir(parents=True, exist_ok=True)
             generate_key(key, signer="thermaudit web service")
-        manifest = sign_folder(out, key, signer=signer)
+        # the service seals the folder; the PDF's signature fields are left to the people
+        manifest = sign_folder(out, key, signer=signer, sign_report=False)
         signed = self.paths.signed(a_id)
         out.rename(signed)
         bundle_sha = services.write_bundle(signed, self.paths.bundle(a_id))
