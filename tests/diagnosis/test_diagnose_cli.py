@@ -102,6 +102,7 @@ def test_chapter_shows_measures_wastes_priorities_and_warnings(tmp_path: Path) -
         12.29,
         "E-COMP 停产时耗电 100 kWh",
         "E-COMP drew 100 kWh with production stopped",
+        "E-COMP: 생산 중단 중 100 kWh 소비",
     )
     with open_dataset(_plant(tmp_path / "ds")) as ds:
         con = connect()

@@ -77,7 +77,11 @@ def test_diagnosis_chapter_only_when_present() -> None:
     doc["diagnosis"] = {
         "measures": [
             {
-                "title": {"zh": "熔炉烟气余热回收", "en": "Furnace flue gas heat recovery"},
+                "title": {
+                    "zh": "熔炉烟气余热回收",
+                    "en": "Furnace flue gas heat recovery",
+                    "ko": "용해로 배기가스 폐열 회수",
+                },
                 "saving_kgce": 12000.0,
                 "saving_tco2e": 30.5,
                 "investment": 450000.0,
@@ -114,7 +118,7 @@ def test_uncertainty_is_read_as_written_and_another_shape_is_refused() -> None:
 
 
 def test_unknown_language_names_the_valid_ones() -> None:
-    with pytest.raises(UnknownLanguage, match=r"'fr'.*zh, en, zh\+en"):
+    with pytest.raises(UnknownLanguage, match=r"'fr'.*zh, en, ko, zh\+en, zh\+ko, en\+ko"):
         check_lang("fr")
 
 

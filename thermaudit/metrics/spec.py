@@ -61,6 +61,7 @@ class MetricSpec:
     id: str
     name_zh: str
     name_en: str
+    name_ko: str
     unit: str
     raw: dict[str, Any]
 
@@ -78,6 +79,7 @@ class Specification:
     version: int
     title_zh: str
     title_en: str
+    title_ko: str
     status: str
     parameters: dict[str, float]
     metrics: tuple[MetricSpec, ...]
@@ -186,10 +188,11 @@ def parse_spec(text: str, label: str) -> Specification:
         try:
             mid = m["id"]
             name = m["name"]
-            metrics.append(MetricSpec(mid, str(name["zh"]), str(name["en"]), str(m["unit"]), m))
+            names = [str(name[x]) for x in TEXT_LANGUAGES]
+            metrics.append(MetricSpec(mid, *names, str(m["unit"]), m))
         except (KeyError, TypeError):
             raise SpecificationError(
-                f"{label}: metrics[{i}] needs id, name (zh, en) and unit"
+                f"{label}: metrics[{i}] needs id, name ({', '.join(TEXT_LANGUAGES)}) and unit"
             ) from None
         if mid not in KNOWN_METRICS:
             raise SpecificationError(
@@ -203,6 +206,7 @@ def parse_spec(text: str, label: str) -> Specification:
         version=int(data["version"]),
         title_zh=str(title.get("zh", "")),
         title_en=str(title.get("en", "")),
+        title_ko=str(title.get("ko", "")),
         status=str(data.get("status", "")),
         parameters={k: float(v) for k, v in params.items()},
         metrics=tuple(metrics),
