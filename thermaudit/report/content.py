@@ -1741,13 +1741,7 @@ def findings(ctx: Context) -> Section:
                 [
                     [
                         Cell(f["code"], mono=True),
-                        Cell(
-                            B(
-                                f.get("message_zh") or f["message"],
-                                f["message"],
-                                f.get("message_ko") or f["message"],
-                            )
-                        ),
+                        Cell(B(f["message_zh"], f["message"], f.get("message_ko", ""))),
                     ]
                     for f in group
                 ],
