@@ -271,7 +271,7 @@ def test_methodology_shows_the_numbers_of_the_specification_in_force() -> None:
     html = render_html(content.build(DOC, other, lang="en"), "en")
     for line in methodology_formulas(other):
         assert line in html
-    for shown in ("1 kgce = 29.3 MJ", "1 kWh = 3.5 MJ", "net heat · 0.12", "(T_m − 25)"):
+    for shown in ("1 kgce = 29.3 MJ", "1 kWh = 3.5 MJ", "Q_heat · 0.12", "(T_m − 25)"):
         assert shown in html
     # 29.3076 still appears in the report, in the coefficients table's source column
     # (coefficients.csv: "NCV/29.3076"): reference data, not a methodology copy

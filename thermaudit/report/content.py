@@ -38,11 +38,10 @@ from thermaudit.report.blocks import (
     Text,
 )
 from thermaudit.report.fmt import MISSING, fmt, fmt_count, fmt_given, fmt_pct_share
-from thermaudit.report.labels import Bi, term
+from thermaudit.report.labels import Bi, MissingTranslation, provisional, term, translated
 from thermaudit.report.series import Series
 
 B = Bi
-CHECK = "(check)"
 #: order in which findings are listed
 SEVERITY_ORDER = ("error", "warning", "info")
 
@@ -452,6 +451,179 @@ def observations(ctx: Context) -> list[Text]:
     return out
 
 
+#: the symbols of the methodology formulas, in the reader's language
+FORMULA_SYMBOLS = B(
+    "符号：E 综合能耗，P 合格品质量，e 单位产品综合能耗，q_i 计量表 i 的用量，c_i 其折标系数；"
+    "Q 热量，V 流量，cp 比热（w 水、fg 烟气、a 空气），R 余热回收率；δ 模温控制精度，"
+    "T_act 实测、T_set 设定温度；η 熔炼热效率，Q_th 理论热，Q_in 输入能量，m 熔化金属质量，"
+    "L 熔化潜热；CO2_1 范围一、CO2_2 范围二排放，B 燃料用量，C 单位热值含碳量，OF 氧化率，"
+    "W_el 净外购电力，EF_grid 电网排放因子，Q_heat 净外购热力。",
+    "Symbols: E comprehensive energy, P good mass, e unit product energy, q_i meter i's "
+    "consumption, c_i its coefficient; Q heat, V flow, cp specific heat (w water, fg flue gas, "
+    "a air), R waste heat recovery rate; δ mold temperature control accuracy, T_act actual and "
+    "T_set set temperature; η melting thermal efficiency, Q_th theoretical heat, Q_in energy "
+    "input, m metal melted, L latent heat; CO2_1 scope 1 and CO2_2 scope 2 emissions, B fuel "
+    "used, C carbon content per unit of heat, OF oxidation factor, W_el net purchased "
+    "electricity, EF_grid grid emission factor, Q_heat net purchased heat.",
+    "기호: E 종합 에너지 소비량, P 양품 질량, e 단위 제품당 종합 에너지 소비량, q_i 계량기 i의 "
+    "사용량, c_i 그 환산계수; Q 열량, V 유량, cp 비열(w 물, fg 배기가스, a 공기), R 폐열 "
+    "회수율; δ 금형 온도 제어 정확도, T_act 실측 온도, T_set 설정 온도; η 용해 열효율, Q_th "
+    "이론 열량, Q_in 투입 에너지, m 용해 금속량, L 용해 잠열; CO2_1 Scope 1 배출, CO2_2 Scope 2 "
+    "배출, B 연료 사용량, C 단위 열량당 탄소 함량, OF 산화율, W_el 순 외부 구입 전력, EF_grid "
+    "전력망 배출계수, Q_heat 순 외부 구입 열.",
+)
+PROVISIONAL_NOTE = B(
+    "部分系数与阈值为暂行值，待官方技术规范发布后确认；本报告按原值使用，各项来源与可信度见附录"
+    "“暂行系数与阈值”。",
+    "Some coefficients and thresholds are provisional, pending the official specification; "
+    "this report used them as given. The source and confidence of each are in the annex "
+    "Provisional coefficients and thresholds.",
+    "일부 계수와 임계값은 잠정값으로 공식 기술 규격 발표 후 확정된다. 본 보고서는 이를 그대로 "
+    "사용했으며, 각 항목의 출처와 신뢰도는 부록 “잠정 계수와 임계값”에 있다.",
+)
+#: where the natural gas NCV in force came from
+_NCV_SOURCE = {
+    "option": B("企业设定", "set by the plant", "사업장 설정"),
+    "default": B("默认值", "default", "기본값"),
+    "measured": B("实测", "measured", "실측"),
+}
+
+
+def _sourced(source: Any, confidence: Any) -> Text:
+    """``source [confidence]`` in the reader's language."""
+    src, conf = translated(source), term("confidence", confidence)
+    return B(f"{src.zh} [{conf.zh}]", f"{src.en} [{conf.en}]", f"{src.ko} [{conf.ko}]")
+
+
+def _translated(text: Any) -> Text:
+    """A text of the reference data in the reader's language; ``—`` when there is none."""
+    return MISSING if text in (None, "") else translated(text)
+
+
+def _gas_in_force(in_force: dict[str, Any]) -> Text:
+    value = (
+        f"{fmt(in_force.get('natural_gas_kgce_per_m3'))} kgce/m3 "
+        f"(NCV {fmt(in_force.get('natural_gas_ncv_mj_per_m3'))} MJ/m3"
+    )
+    src = in_force.get("natural_gas_ncv_source")
+    if src is None:
+        return value + ")"
+    how = _NCV_SOURCE.get(src) or translated(src)
+    return B(f"{value}，{how.zh})", f"{value}, {how.en})", f"{value}, {how.ko})")
+
+
+def _grid_in_force(detail: dict[str, Any]) -> Text:
+    """The grid factor used, with its region, year and source from the grid factor table."""
+    value = f"{fmt(detail.get('grid_factor_kgco2_per_kwh'))} kgCO2/kWh"
+    used = detail.get("grid_factor_source") or ""
+    for r in reference_table("grid_factors"):
+        if used.startswith(f"{r['region']} {r['year']}"):
+            reg, src = translated(r["region"]), translated(r["source"])
+            return B(
+                f"{value}（{reg.zh} {r['year']}：{src.zh}）",
+                f"{value} ({reg.en} {r['year']}: {src.en})",
+                f"{value}({reg.ko} {r['year']}: {src.ko})",
+            )
+    return value
+
+
+def provisional_items(ctx: Context) -> list[list[Cell | Text]]:
+    """Rows of the annex of provisional coefficients and thresholds: what, value, source,
+    confidence; every figure of the reference data or the specification marked as not yet
+    confirmed against its standard."""
+    rows: list[list[Cell | Text]] = []
+
+    def add(what: Text, value: str, source: Any, confidence: Any) -> None:
+        conf = term("confidence", confidence) if confidence else MISSING
+        rows.append([what, value, translated(source), conf])
+
+    for r in reference_table("coefficients"):
+        if provisional(r["source"]):
+            what = B(
+                f"{term('carrier', r['carrier']).zh} 折标系数",
+                f"{term('carrier', r['carrier']).en}, coefficient",
+                f"{term('carrier', r['carrier']).ko} 환산계수",
+            )
+            add(
+                what,
+                f"{fmt_given(r['kgce_per_unit'])} kgce/{r['unit']}",
+                r["source"],
+                r["confidence"],
+            )
+    for r in reference_table("emission_factors"):
+        if provisional(r["source"]):
+            what = B(
+                f"{term('carrier', r['carrier']).zh} 排放因子",
+                f"{term('carrier', r['carrier']).en}, emission factor",
+                f"{term('carrier', r['carrier']).ko} 배출계수",
+            )
+            value = (
+                f"{fmt_given(r['ncv_gj_per_t'])} GJ/t · {fmt_given(r['carbon_tc_per_tj'])} tC/TJ"
+                f" · {fmt_given(r['oxidation'])}"
+            )
+            add(what, value, r["source"], r["confidence"])
+    for r in reference_table("materials"):
+        if provisional(r["source"]):
+            value = (
+                f"cp,s {fmt_given(r['cp_solid_kj_kg_k'])} · T_m {fmt_given(r['melting_point_c'])}"
+                f" °C · L {fmt_given(r['latent_heat_kj_kg'])} kJ/kg"
+            )
+            add(term("material", r["group"]), value, r["source"], r["confidence"])
+    for ms in ctx.spec.metrics:
+        name, raw, g = metric_name(ms), ms.raw, ms.grading
+        for text in (raw.get("standard"), raw.get("note")):
+            if text and provisional(text):
+                add(name, MISSING, text, None)
+        if g.get("source") and provisional(g["source"]):
+            add(name, MISSING, g["source"], g.get("confidence"))
+        for band in g.get("bands", []) + g.get("bands_efficiency", []):
+            if provisional(band.get("source", "")):
+                grade = term("grade", band["grade"])
+                what = B(
+                    f"{name.zh}：{grade.zh}", f"{name.en}: {grade.en}", f"{name.ko}: {grade.ko}"
+                )
+                add(what, f"≥ {fmt_given(band['min'])}", band["source"], band.get("confidence"))
+    return rows
+
+
+def annex_provisional(ctx: Context) -> Section | None:
+    """Annex: the provisional coefficients and thresholds, with source and confidence."""
+    rows = provisional_items(ctx)
+    if not rows:
+        return None
+    s = Section(
+        "provisional",
+        B("暂行系数与阈值", "Provisional coefficients and thresholds", "잠정 계수와 임계값"),
+        annex=True,
+    )
+    s.add(
+        Para(
+            B(
+                "下列系数与阈值为暂行值，待官方技术规范发布后确认。本报告按原值使用；"
+                "各项注明来源与可信度。",
+                "The coefficients and thresholds below are provisional, pending the official "
+                "specification. This report used them as given; each is listed with its source "
+                "and confidence.",
+                "아래 계수와 임계값은 잠정값으로 공식 기술 규격 발표 후 확정된다. 본 보고서는 이를 "
+                "그대로 사용했으며, 각 항목에 출처와 신뢰도를 밝힌다.",
+            )
+        ),
+        Table(
+            [
+                B("项目", "Item", "항목"),
+                B("数值", "Value", "수치"),
+                B("来源", "Source", "출처"),
+                B("可信度", "Confidence", "신뢰도"),
+            ],
+            rows,
+            "lrll",
+            [1.8, 1.4, 3.4, 0.7],
+            small=True,
+        ),
+    )
+    return s
+
+
 def methodology(ctx: Context) -> Section:
     s = Section("methodology", B("评估边界与方法", "Boundary and methodology", "평가 경계와 방법"))
     doc, site = ctx.doc, ctx.site
@@ -494,8 +666,8 @@ def methodology(ctx: Context) -> Section:
         rows.append(
             [
                 Cell(metric_name(ms), bold=True),
-                Cell(str(raw.get("formula", MISSING))),
-                str(raw.get("standard", MISSING)),
+                Cell(_translated(raw.get("formula"))),
+                _translated(raw.get("standard")),
             ]
         )
     f.add(
@@ -512,6 +684,7 @@ def methodology(ctx: Context) -> Section:
         )
     )
     f.add(Formula(methodology_formulas(ctx.spec)))
+    f.add(Para(FORMULA_SYMBOLS, "note"))
     coef = s.sub(
         "coefficients",
         B(
@@ -521,21 +694,18 @@ def methodology(ctx: Context) -> Section:
         ),
     )
     in_force = (ctx.d("unit_product_energy").get("coefficients")) or {}
-    checks: list[Text] = []
     crow: list[list[Cell | Text]] = []
     for r in reference_table("coefficients"):
-        flagged = CHECK in str(r["source"])
+        flagged = provisional(r["source"])
         crow.append(
             [
                 term("carrier", r["carrier"]),
                 r["unit"],
                 fmt_given(r["kgce_per_unit"]),
-                Cell(str(r["source"]), tone="warn" if flagged else None),
+                Cell(translated(r["source"]), tone="warn" if flagged else None),
                 term("confidence", r["confidence"]),
             ]
         )
-        if flagged:
-            checks.append(f"coefficients.csv: {r['carrier']} ({r['unit']}) — {r['source']}")
     coef.add(
         Table(
             [
@@ -558,7 +728,7 @@ def methodology(ctx: Context) -> Section:
     )
     erow: list[list[Cell | Text]] = []
     for r in reference_table("emission_factors"):
-        flagged = CHECK in str(r["source"])
+        flagged = provisional(r["source"])
         erow.append(
             [
                 term("carrier", r["carrier"]),
@@ -567,11 +737,9 @@ def methodology(ctx: Context) -> Section:
                 fmt_given(r["oxidation"]),
                 fmt_given(r["kgco2_per_unit"]),
                 r["unit"],
-                Cell(str(r["source"]), tone="warn" if flagged else None),
+                Cell(translated(r["source"]), tone="warn" if flagged else None),
             ]
         )
-        if flagged:
-            checks.append(f"emission_factors.csv: {r['carrier']} — {r['source']}")
     coef.add(
         Table(
             [
@@ -597,11 +765,11 @@ def methodology(ctx: Context) -> Section:
         used = gf_src.startswith(f"{r['region']} {r['year']}")
         grow.append(
             [
-                Cell(f"{r['region']}", bold=used),
+                Cell(translated(r["region"]), bold=used),
                 str(r["year"]),
                 Cell(fmt_given(r["kgco2_per_kwh"]), bold=used),
                 Cell(B("采用", "used", "적용") if used else "", tone="good" if used else None),
-                str(r["source"]),
+                translated(r["source"]),
             ]
         )
     coef.add(
@@ -622,20 +790,18 @@ def methodology(ctx: Context) -> Section:
     )
     mrow: list[list[Cell | Text]] = []
     for r in reference_table("materials"):
-        flagged = CHECK in str(r["source"])
+        flagged = provisional(r["source"])
         mrow.append(
             [
-                r["group"],
+                term("material", r["group"]),
                 str(r["prefixes"]).replace("|", ", "),
                 fmt_given(r["cp_solid_kj_kg_k"]),
                 fmt_given(r["melting_point_c"]),
                 fmt_given(r["latent_heat_kj_kg"]),
                 fmt_given(r["cp_liquid_kj_kg_k"]),
-                Cell(str(r["source"]), tone="warn" if flagged else None),
+                Cell(translated(r["source"]), tone="warn" if flagged else None),
             ]
         )
-        if flagged:
-            checks.append(f"materials.csv: {r['group']} — {r['source']}")
     coef.add(
         Table(
             [
@@ -676,9 +842,7 @@ def methodology(ctx: Context) -> Section:
                     ),
                     (
                         B("本次采用：天然气", "In force: natural gas", "적용값: 천연가스"),
-                        f"{fmt(in_force.get('natural_gas_kgce_per_m3'))} kgce/m3 "
-                        f"(NCV {fmt(in_force.get('natural_gas_ncv_mj_per_m3'))} MJ/m3, "
-                        f"{in_force.get('natural_gas_ncv_source')})",
+                        _gas_in_force(in_force),
                     ),
                     (
                         B(
@@ -686,55 +850,18 @@ def methodology(ctx: Context) -> Section:
                             "In force: grid factor",
                             "적용값: 전력망 배출계수",
                         ),
-                        f"{fmt(carbon_detail.get('grid_factor_kgco2_per_kwh'))} "
-                        f"kgCO2/kWh ({gf_src})",
+                        _grid_in_force(carbon_detail),
                     ),
                 ]
             )
         )
-    for ms in ctx.spec.metrics:
-        raw = ms.raw
-        for where, text in (("note", raw.get("note")), ("standard", raw.get("standard"))):
-            if text and CHECK in str(text):
-                checks.append(f"{ctx.spec.ref} {ms.id}.{where}: {text}")
-        g = ms.grading
-        for key in ("source",):
-            if g.get(key) and CHECK in str(g[key]):
-                checks.append(f"{ctx.spec.ref} {ms.id}.grading: {g[key]}")
-        for band in g.get("bands", []) + g.get("bands_efficiency", []):
-            if CHECK in str(band.get("source", "")):
-                checks.append(
-                    f"{ctx.spec.ref} {ms.id}.grading {band['grade']} ≥ {fmt_given(band['min'])}: "
-                    f"{band['source']}"
-                )
-    if checks:
-        coef.add(
-            Callout(
-                B(
-                    "以下数值为暂行值，待官方技术规范发布后确认；本报告按原值使用，来源与可信度见"
-                    "附录“方法说明”：",
-                    "The figures below are provisional, pending the official specification; this "
-                    "report used them as given, with the source and confidence of each in the "
-                    "methodology annex:",
-                    "아래 수치는 잠정값으로 공식 기술 규격 발표 후 확정된다. 본 보고서는 이를 "
-                    "그대로 사용했으며, 각 수치의 출처와 신뢰도는 “방법론” 부록에 있다:",
-                ),
-                "warn",
-            )
-        )
-        coef.add(
-            Table(
-                [B("数值及来源", "Figure and source", "수치 및 출처")],
-                [[Cell(c)] for c in checks],
-                "l",
-                small=True,
-            )
-        )
+    if provisional_items(ctx):
+        coef.add(Callout(PROVISIONAL_NOTE, "warn"))
     p = s.sub("parameters", B("规范参数", "Specification parameters", "규격 매개변수"))
     p.add(
         Table(
             [B("参数", "Parameter", "매개변수"), B("数值", "Value", "수치")],
-            [[k, fmt_given(v)] for k, v in ctx.spec.parameters.items()],
+            [[term("parameter", k), fmt_given(v)] for k, v in ctx.spec.parameters.items()],
             "lr",
             [3, 1],
             small=True,
@@ -1127,8 +1254,8 @@ def benchmarks(ctx: Context) -> Table | None:
                 ),
                 ratio,
                 Cell(
-                    f"{r.get('source', '')} [{r.get('confidence', '')}]",
-                    tone="warn" if "check" in str(r.get("source", "")) else None,
+                    _sourced(r.get("source"), r.get("confidence")),
+                    tone="warn" if provisional(r.get("source", "")) else None,
                 ),
             ]
         )
@@ -1150,15 +1277,7 @@ def benchmarks(ctx: Context) -> Table | None:
             "단위 제품당 종합 에너지 소비량 벤치마크",
         ),
         small=True,
-        notes=[
-            B(
-                "无现行国家强制性限额；按产品材质判断适用性。",
-                note,
-                "현행 국가 강제 한도 없음; 제품 재질에 따라 적용성을 판단.",
-            )
-        ]
-        if note
-        else [],
+        notes=[translated(note)] if note else [],
     )
 
 
@@ -1508,8 +1627,7 @@ def carbon(ctx: Context) -> Section:
                 ),
                 (
                     B("电网排放因子", "Grid factor", "전력망 배출계수"),
-                    f"{fmt(d.get('grid_factor_kgco2_per_kwh'))} kgCO2/kWh · "
-                    f"{d.get('grid_factor_source') or MISSING}",
+                    _grid_in_force(d),
                 ),
                 (
                     B("绿证抵扣电量", "Green certificates retired", "녹색 인증서 차감 전력량"),
@@ -1722,7 +1840,7 @@ def uncertainty(ctx: Context) -> Section | None:
     )
     for method in methods:
         if method:
-            s.add(Para(method, "note"))
+            s.add(Para(translated(method), "note"))
     return s
 
 
@@ -1775,6 +1893,74 @@ _CERT_STATUS: dict[str, tuple[str, str, str, str]] = {
     "plan": ("12–24 个月", "12–24 months", "12–24개월", "warn"),
     "monitor": ("24 个月以上", "beyond 24 months", "24개월 초과", "good"),
 }
+
+
+#: the baseline model's terms (diagnosis.baseline regressors) in zh, en, ko
+_REGRESSOR: dict[str, tuple[str, str, str]] = {
+    "intercept": ("常数项", "intercept", "절편"),
+    "good_mass_t": ("合格品质量", "good mass", "양품 질량"),
+    "processed_t": ("加工质量", "processed mass", "가공 질량"),
+    "pieces": ("件数", "pieces", "개수"),
+    "hdd": ("采暖度日", "heating degree days", "난방 도일"),
+    "cdd": ("制冷度日", "cooling degree days", "냉방 도일"),
+}
+#: conditions of the measures catalogue (diagnosis.recommend.CONDITIONS)
+_CONDITION: dict[str, tuple[str, str, str]] = {
+    "always": ("无", "none", "없음"),
+    "fuel_melting_furnace": ("有燃气熔化炉", "a fuel-fired melting furnace", "연료 용해로 보유"),
+    "fixed_speed_compressor": ("有定速空压机", "a fixed-speed compressor", "정속 공기 압축기 보유"),
+    "compressor_heat_unrecovered": (
+        "空压机余热未回收",
+        "compressor heat not yet recovered",
+        "공기 압축기 폐열 미회수",
+    ),
+}
+
+
+def _detectors(ids: list[str]) -> Bi:
+    labels = [DETECTOR_LABELS[x] for x in ids]
+    return B(*(sep.join(lab[i] for lab in labels) for i, sep in enumerate(("、", ", ", ", "))))
+
+
+def _skip_reason(reason: str) -> Bi:
+    """Why a catalogue measure does not apply, from the diagnosis's reason."""
+    if reason.startswith("no waste found by "):
+        d = _detectors(reason.removeprefix("no waste found by ").split(" or "))
+        return B(f"未发现{d.zh}浪费", f"no {d.en} waste found", f"{d.ko} 낭비 없음")
+    if reason.startswith("condition not met: "):
+        c = _CONDITION[reason.removeprefix("condition not met: ")]
+        return B(f"条件不满足：{c[0]}", f"condition not met: {c[1]}", f"조건 미충족: {c[2]}")
+    if reason.startswith("nothing to save"):
+        return B("无可节约的用能", "nothing to save", "절감 대상 에너지 없음")
+    if reason == "the power-factor waste states no power factor":
+        return B("未给出功率因数", "no power factor stated", "역률이 제시되지 않음")
+    raise MissingTranslation(f"no translation of the diagnosis reason {reason!r}")
+
+
+def _measure_basis(m: dict[str, Any], d: dict[str, Any]) -> Bi:
+    """What a measure saves a fraction of: the wastes found, or the yearly energy it acts on."""
+    subjects = ", ".join(m.get("subjects") or [])
+    if m.get("addresses") and subjects and str(m.get("basis", "")).startswith("waste found"):
+        det = _detectors(list(m["addresses"]))
+        return B(
+            f"识别的浪费：{det.zh}（{subjects}）",
+            f"wastes found: {det.en} ({subjects})",
+            f"식별된 낭비: {det.ko}({subjects})",
+        )
+    units = {c: t.get("unit", "") for c, t in (d.get("tariffs") or {}).items()}
+    per = m.get("addressed_per_year") or {}
+    parts = [
+        [
+            f"{term('carrier', c).get(x)} {fmt(q)} {units.get(c, '')}".rstrip()
+            for c, q in per.items()
+        ]
+        for x in ("zh", "en", "ko")
+    ]
+    return B(
+        "年用能基数：" + "、".join(parts[0]),
+        "yearly energy acted on: " + ", ".join(parts[1]),
+        "연간 대상 에너지: " + ", ".join(parts[2]),
+    )
 
 
 def _bi(x: Any) -> Text:
@@ -1993,10 +2179,10 @@ def _diagnosis_sources(s: Section, measures: list[Any], d: dict[str, Any]) -> No
         rows.append(
             [
                 _bi(m.get("title", m.get("id", ""))),
-                Cell(str(m.get("basis", "")), tone="muted"),
+                Cell(_measure_basis(m, d), tone="muted"),
                 f"{fmt(frac.get('low'), 2)}–{fmt(frac.get('high'), 2)}",
                 f"{fmt(pb[0], 2)}–{fmt(pb[1], 2)}",
-                str(m["source"]),
+                translated(m["source"]),
             ]
         )
     if not rows:
@@ -2024,10 +2210,14 @@ def _diagnosis_sources(s: Section, measures: list[Any], d: dict[str, Any]) -> No
         sub.add(
             Para(
                 B(
-                    "不适用：" + "；".join(f"{x['title']['zh']}（{x['reason']}）" for x in na),
+                    "不适用："
+                    + "；".join(
+                        f"{x['title']['zh']}（{_skip_reason(x['reason']).zh}）" for x in na
+                    ),
                     "Not applicable: "
-                    + "; ".join(f"{x['title']['en']} ({x['reason']})" for x in na),
-                    "해당 없음: " + "; ".join(f"{x['title']['ko']} ({x['reason']})" for x in na),
+                    + "; ".join(f"{x['title']['en']} ({_skip_reason(x['reason']).en})" for x in na),
+                    "해당 없음: "
+                    + "; ".join(f"{x['title']['ko']}({_skip_reason(x['reason']).ko})" for x in na),
                 ),
                 "note",
             )
@@ -2052,13 +2242,19 @@ def _diagnosis_baseline(s: Section, d: dict[str, Any]) -> None:
         )
         return
     m, v = b.get("model") or {}, b.get("validity") or {}
-    terms = "; ".join(
-        f"{t['name']} {fmt(t['coefficient'])} {t['unit']}" for t in m.get("terms") or []
+    terms = B(
+        *(
+            "; ".join(
+                f"{_REGRESSOR[t['name']][i]} {fmt(t['coefficient'])} {t['unit']}"
+                for t in m.get("terms") or []
+            )
+            for i in range(3)
+        )
     )
     sub.add(
         Facts(
             [
-                (B("模型", "Model", "모형"), terms or MISSING),
+                (B("模型", "Model", "모형"), terms if terms.en else MISSING),
                 ("R²", fmt(m.get("r2"))),
                 ("CV(RMSE)", _pct(None if m.get("cv_rmse") is None else 100 * m["cv_rmse"])),
                 ("NMBE", _pct(None if m.get("nmbe") is None else 100 * m["nmbe"])),
@@ -2262,6 +2458,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("uncertainty", uncertainty),
     ("findings", findings),
     ("diagnosis", diagnosis),
+    ("provisional", annex_provisional),
     ("inputs", annex_inputs),
     ("colophon", annex_colophon),
 )

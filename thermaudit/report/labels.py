@@ -8,7 +8,10 @@ Lookups go through :func:`term`, which names the known keys when one is missing.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 #: the languages a text is written in, in the order of :class:`Bi`'s fields
 LANGUAGES = ("zh", "en", "ko")
@@ -17,7 +20,8 @@ LANGS = ("zh", "en", "ko", "zh+en", "zh+ko", "en+ko")
 
 
 class MissingTranslation(ValueError):
-    """A label lacks the text of one of :data:`LANGUAGES`."""
+    """A label lacks the text of one of :data:`LANGUAGES`, or a text of the reference data
+    (a source, a formula, a note) has no row in the translations table."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,67 @@ _TERMS: dict[str, dict[str, tuple[str, str, str]]] = {
         "precision_casting": ("精密铸造", "precision casting", "정밀 주조"),
         "other": ("其他", "other", "기타"),
     },
+    "material": {
+        "aluminium": ("铝合金", "aluminium", "알루미늄 합금"),
+        "zinc": ("锌合金", "zinc", "아연 합금"),
+        "magnesium": ("镁合金", "magnesium", "마그네슘 합금"),
+        "cast_iron": ("铸铁", "cast iron", "주철"),
+        "cast_steel": ("铸钢", "cast steel", "주강"),
+    },
+    "parameter": {
+        "kgce_mj": ("标准煤热值 MJ/kgce", "Standard coal, MJ/kgce", "표준석탄 열량 MJ/kgce"),
+        "electricity_mj_per_kwh": (
+            "电力热当量 MJ/kWh",
+            "Electricity, MJ/kWh",
+            "전력 열당량 MJ/kWh",
+        ),
+        "grid_factor_year": ("电网排放因子年份", "Grid factor year", "전력망 배출계수 연도"),
+        "heat_tco2_per_gj": (
+            "外购热力排放因子 tCO2/GJ",
+            "Purchased heat, tCO2/GJ",
+            "외부 구입 열 배출계수 tCO2/GJ",
+        ),
+        "water_cp_kj_per_kg_k": (
+            "水的比热 kJ/(kg·K)",
+            "Specific heat of water, kJ/(kg·K)",
+            "물의 비열 kJ/(kg·K)",
+        ),
+        "flue_gas_cp_kj_per_nm3_k": (
+            "烟气比热 kJ/(Nm3·K)",
+            "Specific heat of flue gas, kJ/(Nm3·K)",
+            "배기가스 비열 kJ/(Nm3·K)",
+        ),
+        "air_cp_kj_per_nm3_k": (
+            "空气比热 kJ/(Nm3·K)",
+            "Specific heat of air, kJ/(Nm3·K)",
+            "공기 비열 kJ/(Nm3·K)",
+        ),
+        "melting_reference_temp_c": (
+            "熔化理论热起始温度 °C",
+            "Melting heat from, °C",
+            "이론 용해 열량 기준 온도 °C",
+        ),
+        "key_equipment_electricity_kw": (
+            "主要用能设备限值（电）kW",
+            "Key equipment threshold, electricity, kW",
+            "주요 에너지 사용 설비 기준(전력) kW",
+        ),
+        "key_equipment_fuel_m3h": (
+            "主要用能设备限值（燃气）m3/h",
+            "Key equipment threshold, gas, m3/h",
+            "주요 에너지 사용 설비 기준(가스) m3/h",
+        ),
+        "completeness_floor_pct": (
+            "数据完整率下限 %",
+            "Data completeness floor, %",
+            "데이터 완전성 하한 %",
+        ),
+        "invoice_tolerance_pct": (
+            "计量与发票允许偏差 %",
+            "Meters against invoices, tolerance %",
+            "계량값·청구서 허용 차이 %",
+        ),
+    },
     "confidence": {
         "high": ("高", "high", "높음"),
         "medium": ("中", "medium", "중간"),
@@ -162,3 +227,36 @@ def term(group: str, key: str | None) -> Bi:
     if key is None:
         return Bi("—", "—", "—")
     return Bi(*_TERMS[group].get(key, (key, key, key)))
+
+
+#: a source marked provisional in the reference data: "(check)", "check clause", "to check"
+_PROVISIONAL = ("(check", "check clause", "to check")
+
+
+def provisional(text: object) -> bool:
+    """Whether a source or note of the reference data is marked as not yet confirmed."""
+    return any(m in str(text) for m in _PROVISIONAL)
+
+
+@cache
+def _translations() -> dict[str, Bi]:
+    raw = resources.files(__package__).joinpath("data", "translations.csv").read_text("utf-8")
+    return {r["text"]: Bi(r["zh"], r["en"], r["ko"]) for r in csv.DictReader(raw.splitlines())}
+
+
+def translated(text: object) -> Bi:
+    """The reader's text of a source, formula or note of the reference data.
+
+    Raises
+    ------
+    MissingTranslation
+        When ``thermaudit/report/data/translations.csv`` has no row for ``text``.
+    """
+    key = str(text).strip()
+    try:
+        return _translations()[key]
+    except KeyError:
+        raise MissingTranslation(
+            f"thermaudit/report/data/translations.csv has no row for {key!r}; "
+            "add one with its en, zh and ko text"
+        ) from None
