@@ -18,6 +18,7 @@ from typing import Any
 from thermaudit.dataset.site import Site
 from thermaudit.metrics.result import AssessedMetric, Assessment
 from thermaudit.metrics.spec import Specification, methodology_formulas
+from thermaudit.quality.findings import catalogue as finding_catalogue
 from thermaudit.reference import table as reference_table
 from thermaudit.report import charts
 from thermaudit.report.blocks import (
@@ -135,7 +136,12 @@ def cover(ctx: Context) -> Cover:
     period = doc["period"]
     spec = ctx.spec
     tables = (doc.get("coefficients") or {}).get("tables") or []
-    versions = ", ".join(f"{t} @{reference_version(t)}" for t in tables)
+    versions = B(
+        *(
+            ", ".join(f"{term('table', t).get(x)} @{reference_version(t)}" for t in tables)
+            for x in ("zh", "en", "ko")
+        )
+    )
     return Cover(
         title=B(
             "节能降碳诊断报告",
@@ -1844,6 +1850,22 @@ def uncertainty(ctx: Context) -> Section | None:
     return s
 
 
+def _finding_text(f: dict[str, Any]) -> Bi:
+    """A finding's message; one naming an energy carrier is worded again from the catalogue
+    with the carrier's name in each language (the stored message holds its key)."""
+    ev = f.get("evidence") or {}
+    entry = finding_catalogue().get(f["code"])
+    if entry is None or "carrier" not in ev:
+        return B(f["message_zh"], f["message"], f.get("message_ko", ""))
+    fill = {k: ("" if v is None else v) for k, v in ev.items()}
+    name = term("carrier", ev["carrier"])
+    return B(
+        entry.zh.format(**{**fill, "carrier": name.zh}),
+        entry.en.format(**{**fill, "carrier": name.en}),
+        entry.ko.format(**{**fill, "carrier": name.ko}),
+    )
+
+
 def findings(ctx: Context) -> Section:
     s = Section("findings", B("数据质量发现", "Findings", "데이터 품질 발견 사항"))
     fs = ctx.doc.get("findings") or []
@@ -1859,7 +1881,7 @@ def findings(ctx: Context) -> Section:
                 [
                     [
                         Cell(f["code"], mono=True),
-                        Cell(B(f["message_zh"], f["message"], f.get("message_ko", ""))),
+                        Cell(_finding_text(f)),
                     ]
                     for f in group
                 ],

@@ -151,6 +151,13 @@ _TERMS: dict[str, dict[str, tuple[str, str, str]]] = {
         "precision_casting": ("精密铸造", "precision casting", "정밀 주조"),
         "other": ("其他", "other", "기타"),
     },
+    "table": {
+        "coefficients": ("折标系数", "coefficients", "환산계수"),
+        "emission_factors": ("排放因子", "emission factors", "배출계수"),
+        "grid_factors": ("电网排放因子", "grid factors", "전력망 배출계수"),
+        "materials": ("材料热物性", "materials", "재료 열물성"),
+        "provinces": ("省份与电网区域", "provinces", "성(省)과 전력망 지역"),
+    },
     "material": {
         "aluminium": ("铝合金", "aluminium", "알루미늄 합금"),
         "zinc": ("锌合金", "zinc", "아연 합금"),
