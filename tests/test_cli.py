@@ -100,6 +100,23 @@ def test_assess_report_writes_the_three_report_files(tmp_path: Path) -> None:
     assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()
 
 
+def test_report_lang_ko_writes_korean_and_an_unknown_lang_names_the_choices(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    r = thermaudit("assess", str(FIXTURES / "mini"), "-o", str(out), "--report", "--lang", "ko")
+    assert r.returncode == 0, r.stderr
+    text = subprocess.run(
+        ["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "단위 제품당 종합 에너지 소비량" in text and "평가 결과 요약" in text
+    assert 'lang="ko"' in (out / "report.html").read_text("utf-8")
+    bad = thermaudit("report", str(out), "-o", str(tmp_path / "fr"), "--lang", "fr")
+    assert bad.returncode != 0
+    said = " ".join((bad.stderr + bad.stdout).split())  # the console wraps long lines
+    assert "'fr'" in said and "zh, en, ko, zh+en, zh+ko, en+ko" in said
+
+
 # ---------------------------------------------------------------------------------------------
 # user data is printed as it is, never read as Rich markup or emoji codes (issue #15)
 

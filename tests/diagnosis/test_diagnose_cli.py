@@ -102,6 +102,7 @@ def test_chapter_shows_measures_wastes_priorities_and_warnings(tmp_path: Path) -
         12.29,
         "E-COMP 停产时耗电 100 kWh",
         "E-COMP drew 100 kWh with production stopped",
+        "E-COMP: 생산 중단 중 100 kWh 소비",
     )
     with open_dataset(_plant(tmp_path / "ds")) as ds:
         con = connect()
@@ -127,7 +128,7 @@ def test_chapter_shows_measures_wastes_priorities_and_warnings(tmp_path: Path) -
     assert "E-COMP drew 100 kWh with production stopped" in html
     assert "No baseline could be fitted" in html
     assert "required figures not qualified: unit_product_carbon_intensity" in html
-    assert "0.8000 CNY/kWh (site.yaml)" in html
+    assert "electricity 0.8000 CNY/kWh (set by the plant)" in html
 
 
 def _pdf_text(pdf: Path) -> str:

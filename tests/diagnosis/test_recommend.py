@@ -178,7 +178,7 @@ def test_leaks_and_vsd_worked_by_hand(tmp_path: Path) -> None:
     Ranked by payback: leaks (1.22 a) before VSD (1.78 a).
     """
     ds, a = _assessed(tmp_path, _plant())
-    leak = Waste("compressed_air_leakage", "E-COMP", "electricity", 100.0, "kWh", 12.29, "", "")
+    leak = Waste("compressed_air_leakage", "E-COMP", "electricity", 100.0, "kWh", 12.29, "", "", "")
     ms = recommend([leak], a, ds.site, resolve_tariffs(ds.site))
     by = _by_id(ms)
     m = by["compressed_air_leaks"]
@@ -210,7 +210,7 @@ def test_zero_waste_and_no_waste_give_no_waste_measure(tmp_path: Path) -> None:
     _, skipped = screen([], a, ds.site, t)
     reasons = {s.id: s.reason for s in skipped}
     assert reasons["compressed_air_leaks"] == "no waste found by compressed_air_leakage"
-    zero = Waste("compressed_air_leakage", "E-COMP", "electricity", 0.0, "kWh", 0.0, "", "")
+    zero = Waste("compressed_air_leakage", "E-COMP", "electricity", 0.0, "kWh", 0.0, "", "", "")
     ms, skipped = screen([zero], a, ds.site, t)
     assert "compressed_air_leaks" not in _by_id(ms)
     assert any(s.id == "compressed_air_leaks" for s in skipped)
@@ -244,7 +244,16 @@ def test_power_factor_correction_worked_by_hand(tmp_path: Path) -> None:
     """
     ds, a = _assessed(tmp_path, _plant())
     w = Waste(
-        "power_factor", "E-MAIN", None, 500.0, "kvarh", 0.0, "", "", evidence={"power_factor": 0.85}
+        "power_factor",
+        "E-MAIN",
+        None,
+        500.0,
+        "kvarh",
+        0.0,
+        "",
+        "",
+        "",
+        evidence={"power_factor": 0.85},
     )
     m = _by_id(recommend([w], a, ds.site, resolve_tariffs(ds.site)))["power_factor_correction"]
     kvar = 100 * (math.sqrt(1 - 0.85**2) / 0.85 - math.sqrt(1 - 0.95**2) / 0.95)
@@ -262,7 +271,7 @@ def test_kgce_waste_is_split_over_the_site_mix_and_keeps_its_kgce(tmp_path: Path
     coefficient, so the typical saving is 0.30 × 100 × 365 = 10,950 kgce/a whatever the mix;
     CNY = Σ quantity × tariff."""
     ds, a = _assessed(tmp_path, _plant(gas=True))
-    w = Waste("scrap_embodied", "P-1", None, 100.0, "kgce", 100.0, "", "")
+    w = Waste("scrap_embodied", "P-1", None, 100.0, "kgce", 100.0, "", "", "")
     m = _by_id(recommend([w], a, ds.site, resolve_tariffs(ds.site)))["scrap_reduction"]
     assert m.saving_kgce[1] == pytest.approx(10950.0, rel=1e-9)
     e_kgce, g_kgce = 2400 * 0.1229, 240 * 36 / 29.3076

@@ -88,14 +88,15 @@ def test_catalogue_rows_are_complete() -> None:
     codes = [r["code"] for r in rows]
     assert len(codes) == len(set(codes)), "a code is listed twice"
     for r in rows:
-        assert set(r) == {"code", "severity", "en", "zh", "action"}, r["code"]
+        assert set(r) == {"code", "severity", "en", "zh", "ko", "action"}, r["code"]
         assert re.fullmatch(r"(quality|metric)(\.[a-z_0-9]+)+", r["code"]), r["code"]
         assert r["severity"] in SEVERITIES == ("info", "warning", "error"), r["code"]
-        for col in ("en", "zh", "action"):
+        for col in ("en", "zh", "ko", "action"):
             assert r[col].strip(), (r["code"], col)
-        # both languages ask for the same evidence (the zh text may add *_zh variants)
-        en, zh = fields(r["en"]), fields(r["zh"])
+        # every language asks for the same evidence (zh, ko may add *_zh, *_ko variants)
+        en, zh, ko = fields(r["en"]), fields(r["zh"]), fields(r["ko"])
         assert {f.removesuffix("_zh") for f in zh} == en, r["code"]
+        assert {f.removesuffix("_ko") for f in ko} == en, r["code"]
 
 
 @pytest.mark.parametrize(
@@ -108,7 +109,7 @@ def test_call_site_passes_every_template_field(
     entry = catalogue()[code]
     if splat:  # pragma: no cover - no call site spreads a dict today
         pytest.skip(f"{where}: evidence passed as **kwargs")
-    need = fields(entry.en) | fields(entry.zh)
+    need = fields(entry.en) | fields(entry.zh) | fields(entry.ko)
     assert need - names == set(), f"{where}: {code} lacks evidence {sorted(need - names)}"
 
 
@@ -137,7 +138,8 @@ def test_real_findings_render_their_templates(demo_findings: list[Finding]) -> N
         fill = {k: ("" if v is None else v) for k, v in f.evidence.items()}
         assert f.message == entry.en.format(**fill)
         assert f.message_zh == entry.zh.format(**fill)
-        for text in (f.message, f.message_zh):
+        assert f.message_ko == entry.ko.format(**fill)
+        for text in (f.message, f.message_zh, f.message_ko):
             assert "{" not in text and "}" not in text, (f.code, text)
         # the variable parts reach the message: the subject is named in it
         for key in ("meter", "controller", "instrument", "carrier", "parent"):

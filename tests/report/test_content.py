@@ -77,7 +77,11 @@ def test_diagnosis_chapter_only_when_present() -> None:
     doc["diagnosis"] = {
         "measures": [
             {
-                "title": {"zh": "熔炉烟气余热回收", "en": "Furnace flue gas heat recovery"},
+                "title": {
+                    "zh": "熔炉烟气余热回收",
+                    "en": "Furnace flue gas heat recovery",
+                    "ko": "용해로 배기가스 폐열 회수",
+                },
                 "saving_kgce": 12000.0,
                 "saving_tco2e": 30.5,
                 "investment": 450000.0,
@@ -115,7 +119,7 @@ def test_uncertainty_is_read_as_written_and_another_shape_is_refused() -> None:
 
 
 def test_unknown_language_names_the_valid_ones() -> None:
-    with pytest.raises(UnknownLanguage, match=r"'fr'.*zh, en, zh\+en"):
+    with pytest.raises(UnknownLanguage, match=r"'fr'.*zh, en, ko, zh\+en, zh\+ko, en\+ko"):
         check_lang("fr")
 
 
@@ -268,7 +272,7 @@ def test_methodology_shows_the_numbers_of_the_specification_in_force() -> None:
     html = render_html(content.build(DOC, other, lang="en"), "en")
     for line in methodology_formulas(other):
         assert line in html
-    for shown in ("1 kgce = 29.3 MJ", "1 kWh = 3.5 MJ", "net heat · 0.12", "(T_m − 25)"):
+    for shown in ("1 kgce = 29.3 MJ", "1 kWh = 3.5 MJ", "Q_heat · 0.12", "(T_m − 25)"):
         assert shown in html
     # 29.3076 still appears in the report, in the coefficients table's source column
     # (coefficients.csv: "NCV/29.3076"): reference data, not a methodology copy

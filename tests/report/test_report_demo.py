@@ -149,9 +149,13 @@ def test_inputs_and_findings_are_listed(built: dict[str, Any]) -> None:
         assert i["sha256"][:32] in text.replace("\n", ""), i["file"]
     lang = built["lang"]
     flat = re.sub(r"\s+", "", text)
+    from thermaudit.report.content import _finding_text
+
     for f in built["doc"]["findings"]:
-        message = f["message_zh"] if lang == "zh" else f["message"]
+        # as printed: a message naming an energy carrier names it in the reader's words
+        message = _finding_text(f).get(lang)
         assert re.sub(r"\s+", "", message)[:20] in flat, f["code"]
+        assert "natural_gas" not in message, f["code"]
 
 
 def test_html_is_self_contained(built: dict[str, Any]) -> None:
@@ -201,7 +205,11 @@ def test_chapters_in_order(built: dict[str, Any]) -> None:
     )
     if any(m.get("uncertainty_budget") for m in built["doc"]["metrics"].values()):
         titles.insert(9, "测量不确定度" if zh else "Measurement uncertainty")
-    annex = ["附录 A 输入数据清单"] if zh else ["Annex A Input data"]
+    annex = (
+        ["附录 A 暂行系数与阈值", "附录 B 输入数据清单"]
+        if zh
+        else ["Annex A Provisional coefficients and thresholds", "Annex B Input data"]
+    )
     headings = [f"{i} {t}" for i, t in enumerate(titles, 1)] + annex
     positions = [
         m.start() if (m := re.search(rf"^\s*{re.escape(h)}\s*$", text, re.M)) else -1
@@ -211,15 +219,27 @@ def test_chapters_in_order(built: dict[str, Any]) -> None:
     assert positions == sorted(positions)
 
 
-def test_check_figures_are_declared_as_used_as_given(built: dict[str, Any]) -> None:
+def test_provisional_figures_are_in_the_annex_with_source_and_confidence(
+    built: dict[str, Any],
+) -> None:
+    """Regression: the figures marked (check) were listed as "coefficients.csv: lpg (kg) —
+    … (check)"; they are now in an annex, in the reader's words, with source and confidence."""
     text = re.sub(r"\s+", " ", _pdf_text(built["files"].pdf))
-    assert ("按原值使用" if built["lang"] == "zh" else "used them as given") in text
+    zh = built["lang"] == "zh"
+    assert ("待官方技术规范发布后确认" if zh else "pending the official specification") in text
+    assert "(check" not in text and "coefficients.csv" not in text
     from thermaudit.reference import table
+    from thermaudit.report.labels import provisional, term, translated
 
-    flagged = [r for r in table("coefficients") if "(check)" in str(r["source"])]
+    flagged = [r for r in table("coefficients") if provisional(r["source"])]
     assert flagged
     for r in flagged:
-        assert f"coefficients.csv: {r['carrier']} ({r['unit']})" in text
+        what = term("carrier", r["carrier"]).get(built["lang"])
+        src = translated(r["source"]).get(built["lang"])
+        # a wrapped cell's lines interleave with the next column's in the text: its first part
+        head = re.split(r"[;；]", src)[0]
+        flat = re.sub(r"\s", "", text)
+        assert re.sub(r"\s", "", what) in flat and re.sub(r"\s", "", head) in flat, (what, src)
 
 
 def test_bilingual_report_and_korean_text(demo: Path, built: dict[str, Any]) -> None:

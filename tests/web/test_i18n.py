@@ -67,3 +67,16 @@ def test_language_from_accept_language() -> None:
         == "로그인 실패가 너무 많습니다. 7초 후에 다시 시도하십시오."
     )
     assert translate("too_many", "xx", s=7).startswith("Too many")
+
+
+def test_report_languages_offered_are_the_report_packages() -> None:
+    """The web form and the API offer every report language, Korean and its pairs too."""
+    import typing
+
+    from thermaudit.report.labels import LANGS
+    from thermaudit.web import api, services
+
+    assert set(services.LANGS) == set(LANGS) and services.LANGS[0] == "zh+en"
+    offered = typing.get_args(api.AssessIn.model_fields["lang"].annotation)
+    assert set(offered) == set(LANGS)
+    assert api.AssessIn(lang="zh+ko").lang == "zh+ko"

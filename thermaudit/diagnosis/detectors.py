@@ -398,6 +398,8 @@ def idle_holding(ctx: DetectionContext) -> list[Waste]:
                 f"（平均 {rate:,.1f} {_rate_unit(unit)}，占其能耗 {100 * w / total:.1f}%）",
                 title_en=f"{m.id} used {w:,.0f} {unit} in {hours} hours without production "
                 f"(mean {rate:,.1f} {_rate_unit(unit)}, {100 * w / total:.1f} % of its energy)",
+                title_ko=f"{m.id}: 비생산 {hours}시간 동안 {w:,.0f} {unit} 소비"
+                f"(평균 {rate:,.1f} {_rate_unit(unit)}, 자체 에너지의 {100 * w / total:.1f} %)",
                 evidence={
                     "idle_hours": hours,
                     "mean_rate": rate,
@@ -515,6 +517,8 @@ def base_load(ctx: DetectionContext) -> list[Waste]:
             f"{floor:,.1f} kW，多耗电 {w:,.0f} kWh",
             title_en=f"Base load in {hours} non-production hours averaged {np_kw:,.1f} kW "
             f"against a floor of {floor:,.1f} kW: {w:,.0f} kWh above it",
+            title_ko=f"비생산 {hours}시간의 기저 부하 평균 {np_kw:,.1f} kW, 달성 가능 하한 "
+            f"{floor:,.1f} kW 대비 {w:,.0f} kWh 초과 소비",
             evidence={
                 "floor_kw": floor,
                 "non_production_kw": np_kw,
@@ -588,6 +592,8 @@ def compressed_air_leakage(ctx: DetectionContext) -> list[Waste]:
                 f"耗电 {w:,.0f} kWh，约为泄漏",
                 title_en=f"Compressors ({m.id}) drew {np_kw:,.1f} kW on average in {hours} hours "
                 f"with production stopped: {w:,.0f} kWh, an estimate of leakage",
+                title_ko=f"생산 중단 {hours}시간 동안 공기 압축기({m.id}) 평균 {np_kw:,.1f} kW, "
+                f"{w:,.0f} kWh 소비(누설 추정치)",
                 evidence={
                     "non_production_kw": np_kw,
                     "production_kw": prod_kw,
@@ -642,6 +648,8 @@ def scrap_embodied(ctx: DetectionContext) -> list[Waste]:
                 f"{100 * share:.1f}%）含能 {w:,.0f} kgce",
                 title_en=f"{sku}: {scrap:,.0f} scrap pieces ({scrap_kg / 1000:,.2f} t, "
                 f"{100 * share:.1f} % of processed mass) embody {w:,.0f} kgce",
+                title_ko=f"{sku}: 불량 {scrap:,.0f}개({scrap_kg / 1000:,.2f} t, 가공량의 "
+                f"{100 * share:.1f} %)에 내재된 에너지 {w:,.0f} kgce",
                 evidence={
                     "scrap_qty": scrap,
                     "scrap_mass_kg": scrap_kg,
@@ -787,6 +795,9 @@ def mold_instability(ctx: DetectionContext) -> list[Waste]:
                 title_en=f"{line}: each 1 °C more mold temperature spread adds {100 * slope:.2f} "
                 f"points of scrap rate (p = {p_value:.3g}); about {pieces:,.0f} scrap pieces "
                 f"({kg:,.0f} kg), {kgce:,.0f} kgce, come from the instability",
+                title_ko=f"{line}: 금형 온도 변동이 1 °C 커질 때마다 불량률이 {100 * slope:.2f} "
+                f"%p 상승(p = {p_value:.3g}); 불량 약 {pieces:,.0f}개({kg:,.0f} kg), "
+                f"{kgce:,.0f} kgce가 변동에서 비롯됨",
                 evidence={
                     "slope_per_c": slope,
                     "intercept": float(fit.intercept),
@@ -876,6 +887,8 @@ def unrecovered_heat(ctx: DetectionContext) -> list[Waste]:
                 f"（{100 * mj / a_mj:.0f}%）",
                 title_en=f"{src}: {mj / 1000:,.1f} GJ of {a_mj / 1000:,.1f} GJ available waste "
                 f"heat not recovered ({100 * mj / a_mj:.0f} %)",
+                title_ko=f"{src}: 이용 가능 폐열 {a_mj / 1000:,.1f} GJ 중 {mj / 1000:,.1f} GJ "
+                f"미회수({100 * mj / a_mj:.0f} %)",
                 evidence={
                     "available_gj": avail[src],
                     "recovered_gj": rec.get(src, 0.0),
@@ -999,6 +1012,8 @@ def melting_efficiency(ctx: DetectionContext) -> list[Waste]:
                 f"多耗 {qty:,.0f} {unit}",
                 title_en=f"{subject}: melting efficiency {100 * eff:.1f} % against a good-practice "
                 f"{100 * eta:.0f} %; {qty:,.0f} {unit} above it",
+                title_ko=f"{subject}: 용해 열효율 {100 * eff:.1f} %, 우수 사례 {100 * eta:.0f} % "
+                f"미달; {qty:,.0f} {unit} 초과 소비",
                 evidence={
                     "energy_mj": e_mj,
                     "theoretical_mj": q_th,
@@ -1075,6 +1090,9 @@ def power_factor(ctx: DetectionContext) -> list[Waste]:
                 f"{w:,.0f} kvarh",
                 title_en=f"{p_m.id}: power factor {pf:.3f} below the tariff reference {ref:.2f}; "
                 f"{w:,.0f} kvarh of reactive energy above what it allows",
+                title_ko=f"{p_m.id}: 역률 {pf:.3f}, 요금 기준 {ref:.2f} 미달; "
+                f"허용 초과 무효 전력량 "
+                f"{w:,.0f} kvarh",
                 evidence={
                     "power_factor": pf,
                     "reference": ref,

@@ -204,7 +204,7 @@ def sku_priorities(
         rows.append(
             {
                 "sku": sku,
-                "name": {"zh": p.name, "en": p.name_en or p.name},
+                "name": {"zh": p.name, "en": p.name_en or p.name, "ko": p.name_en or p.name},
                 "cn_code": p.cn_code,
                 "cbam_covered": cbam,
                 "markets": sorted(markets),
@@ -290,6 +290,8 @@ def certification_plan(
                         f"所需数据未合格：{', '.join(missing)}",
                         "en": f"{c['scheme']} {c['certificate_no']} ({sku}) renewal due "
                         f"{due}: required figures not qualified: {', '.join(missing)}",
+                        "ko": f"{c['scheme']} {c['certificate_no']}({sku}) 갱신 기한 {due}: "
+                        f"필요한 수치의 데이터가 불충분함: {', '.join(missing)}",
                     }
                 )
             if not made:
@@ -298,6 +300,8 @@ def certification_plan(
                         "zh": f"{sku} 在评估期内无产量，无法给出产品能耗与碳强度",
                         "en": f"{sku} made nothing in the period: no product energy or carbon "
                         "figure",
+                        "ko": f"{sku}: 평가 기간 중 생산 실적이 없어 제품 에너지·탄소 강도를 "
+                        "산출할 수 없음",
                     }
                 )
         steps = {k: add_months(due, -months).isoformat() for k, months in LEAD_TIME_MONTHS.items()}

@@ -181,6 +181,7 @@ class CatalogueEntry:
     id: str
     title_zh: str
     title_en: str
+    title_ko: str
     addresses: tuple[str, ...]
     subject_filter: str
     requires: str
@@ -260,6 +261,7 @@ def parse_catalogue(text: str) -> tuple[CatalogueEntry, ...]:
                 id=r["id"],
                 title_zh=r["title_zh"],
                 title_en=r["title_en"],
+                title_ko=r["title_ko"],
                 addresses=addresses,
                 subject_filter=r["subject_filter"],
                 requires=r["requires"],
@@ -669,12 +671,13 @@ class Skipped:
     id: str
     title_zh: str
     title_en: str
+    title_ko: str
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "title": {"zh": self.title_zh, "en": self.title_en},
+            "title": {"zh": self.title_zh, "en": self.title_en, "ko": self.title_ko},
             "reason": self.reason,
         }
 
@@ -702,6 +705,7 @@ class Measure:
     id: str
     title_zh: str
     title_en: str
+    title_ko: str
     addresses: tuple[str, ...]
     subjects: tuple[str, ...]
     basis: str
@@ -727,7 +731,7 @@ class Measure:
         return {
             "rank": self.rank,
             "id": self.id,
-            "title": {"zh": self.title_zh, "en": self.title_en},
+            "title": {"zh": self.title_zh, "en": self.title_en, "ko": self.title_ko},
             "addresses": list(self.addresses),
             "subjects": list(self.subjects),
             "basis": self.basis,
@@ -832,7 +836,7 @@ def screen(
     for entry in catalogue if catalogue is not None else load_catalogue():
 
         def skip(reason: str, e: CatalogueEntry = entry) -> None:
-            skipped.append(Skipped(e.id, e.title_zh, e.title_en, reason))
+            skipped.append(Skipped(e.id, e.title_zh, e.title_en, e.title_ko, reason))
 
         mine = [w for w in wastes if w.detector in entry.addresses]
         if entry.subject_filter:
@@ -909,6 +913,7 @@ def screen(
                 id=entry.id,
                 title_zh=entry.title_zh,
                 title_en=entry.title_en,
+                title_ko=entry.title_ko,
                 addresses=entry.addresses,
                 subjects=tuple(sorted({w.subject for w in mine})),
                 basis=basis_text,

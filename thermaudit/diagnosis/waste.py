@@ -48,7 +48,7 @@ class Waste:
         Fraction of the relevant total (e.g. of the furnace's energy, of site electricity).
     hours : float or None
         Hours over which the waste occurred, where that is meaningful.
-    title_zh, title_en : str
+    title_zh, title_en, title_ko : str
         One line saying what was found, with the numbers.
     evidence : mapping
         The figures behind it (JSON-ready: numbers, strings, lists), e.g. base-load kW,
@@ -63,6 +63,7 @@ class Waste:
     kgce: float
     title_zh: str
     title_en: str
+    title_ko: str
     share: float | None = None
     hours: float | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
@@ -77,6 +78,6 @@ class Waste:
             "kgce": self.kgce,
             "share": self.share,
             "hours": self.hours,
-            "title": {"zh": self.title_zh, "en": self.title_en},
+            "title": {"zh": self.title_zh, "en": self.title_en, "ko": self.title_ko},
             "evidence": dict(self.evidence),
         }

@@ -61,6 +61,7 @@ class MetricSpec:
     id: str
     name_zh: str
     name_en: str
+    name_ko: str
     unit: str
     raw: dict[str, Any]
 
@@ -78,6 +79,7 @@ class Specification:
     version: int
     title_zh: str
     title_en: str
+    title_ko: str
     status: str
     parameters: dict[str, float]
     metrics: tuple[MetricSpec, ...]
@@ -107,17 +109,18 @@ class Specification:
 #: the methodology formulas the report and ``docs/metrics.md`` print, one line each; every
 #: ``{name}`` is a parameter of the specification (all in ``_REQUIRED_PARAMETERS``), so a
 #: number in them is the specification's, never a copy
+#: the formulas in symbols only, so that they read the same in every report language
 _METHODOLOGY = (
     "1 kgce = {kgce_mj:g} MJ;  1 kWh = {electricity_mj_per_kwh:g} MJ;  E = Σ_i q_i · c_i  "
-    "[kgce];  unit product energy = E / P  [kgce/t]",
-    "waste heat Q = flow · cp · (t_hot − t_cold) · Δt;  cp_water = {water_cp_kj_per_kg_k:g} "
-    "kJ/(kg·K), cp_flue = {flue_gas_cp_kj_per_nm3_k:g} kJ/(Nm3·K), cp_air = "
-    "{air_cp_kj_per_nm3_k:g} kJ/(Nm3·K);  rate = Σ Q_recovered / Σ Q_available × 100 %",
-    "mold accuracy = P95 |T_actual − T_set| (steady state);  Cpk = min(USL − μ, μ − LSL) / 3σ",
-    "η_melt = Q_theory / Q_input;  Q_theory = m · [cp_s (T_m − {melting_reference_temp_c:g}) "
+    "[kgce];  e = E / P  [kgce/t]",
+    "Q = V · cp · (t_hot − t_cold) · Δt;  cp_w = {water_cp_kj_per_kg_k:g} "
+    "kJ/(kg·K), cp_fg = {flue_gas_cp_kj_per_nm3_k:g} kJ/(Nm3·K), cp_a = "
+    "{air_cp_kj_per_nm3_k:g} kJ/(Nm3·K);  R = Σ Q_rec / Σ Q_av × 100 %",
+    "δ = P95 |T_act − T_set|;  Cpk = min(USL − μ, μ − LSL) / 3σ",
+    "η = Q_th / Q_in;  Q_th = m · [cp_s (T_m − {melting_reference_temp_c:g}) "
     "+ L + cp_l (T_tap − T_m)]",
-    "CO2 (scope 1) = fuel · NCV · C · OF · 44/12;  scope 2 = net electricity · EF_grid "
-    "+ net heat · {heat_tco2_per_gj:g}  [tCO2/GJ]",
+    "CO2_1 = B · NCV · C · OF · 44/12;  CO2_2 = W_el · EF_grid "
+    "+ Q_heat · {heat_tco2_per_gj:g}  [tCO2/GJ]",
 )
 
 
@@ -186,10 +189,11 @@ def parse_spec(text: str, label: str) -> Specification:
         try:
             mid = m["id"]
             name = m["name"]
-            metrics.append(MetricSpec(mid, str(name["zh"]), str(name["en"]), str(m["unit"]), m))
+            names = [str(name[x]) for x in TEXT_LANGUAGES]
+            metrics.append(MetricSpec(mid, *names, str(m["unit"]), m))
         except (KeyError, TypeError):
             raise SpecificationError(
-                f"{label}: metrics[{i}] needs id, name (zh, en) and unit"
+                f"{label}: metrics[{i}] needs id, name ({', '.join(TEXT_LANGUAGES)}) and unit"
             ) from None
         if mid not in KNOWN_METRICS:
             raise SpecificationError(
@@ -203,6 +207,7 @@ def parse_spec(text: str, label: str) -> Specification:
         version=int(data["version"]),
         title_zh=str(title.get("zh", "")),
         title_en=str(title.get("en", "")),
+        title_ko=str(title.get("ko", "")),
         status=str(data.get("status", "")),
         parameters={k: float(v) for k, v in params.items()},
         metrics=tuple(metrics),

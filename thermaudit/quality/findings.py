@@ -1,7 +1,8 @@
 """Findings: data-quality problems in valid data, as records with stable codes.
 
 A finding is not an exception. It has a stable dotted code from the catalogue
-(``data/findings.csv``: code, severity, English and Chinese message templates, what to do),
+(``data/findings.csv``: code, severity, English, Chinese and Korean message templates, what
+to do),
 a severity (``info`` < ``warning`` < ``error``) and JSON evidence. Findings flow into
 ``assessment.json`` and the report.
 """
@@ -23,6 +24,7 @@ class CatalogueEntry:
     severity: str
     en: str
     zh: str
+    ko: str
     action: str
 
 
@@ -44,6 +46,7 @@ class Finding:
     severity: str
     message: str
     message_zh: str
+    message_ko: str
     evidence: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()
 
@@ -53,6 +56,7 @@ class Finding:
             "severity": self.severity,
             "message": self.message,
             "message_zh": self.message_zh,
+            "message_ko": self.message_ko,
             "evidence": self.evidence,
             "metrics": list(self.metrics),
         }
@@ -78,6 +82,7 @@ def finding(code: str, *, metrics: tuple[str, ...] = (), **evidence: Any) -> Fin
         severity=entry.severity,
         message=entry.en.format(**fill),
         message_zh=entry.zh.format(**fill),
+        message_ko=entry.ko.format(**fill),
         evidence=evidence,
         metrics=metrics,
     )

@@ -41,12 +41,10 @@ PALETTE = ["#1f3a5f", "#2a7f8f", "#d08c2e", "#8e5ea2", "#3c8d5a", "#b0483a", "#6
 
 
 def label(text: str | Bi, lang: str) -> str:
-    """One line of chart text: ``zh / en`` for a bilingual report."""
+    """One line of chart text: ``first / second`` for a report in a pair of languages."""
     if isinstance(text, str):
         return text
-    if lang == "zh+en":
-        return text.zh if text.zh == text.en else f"{text.zh} / {text.en}"
-    return text.get(lang)
+    return " / ".join(text.pair(lang))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from thermaudit.report.blocks import (
     Table,
     Text,
 )
-from thermaudit.report.labels import Bi
+from thermaudit.report.labels import ANNEX, Bi, primary
 
 
 def _css() -> str:
@@ -36,9 +36,10 @@ class _Html:
 
     def t(self, text: Text, block: bool = False) -> str:
         if isinstance(text, Bi):
-            if self.lang == "zh+en" and text.zh != text.en:
-                return f'{escape(text.zh)}<span class="second">{escape(text.en)}</span>'
-            return escape(text.get("en" if self.lang == "en" else "zh"))
+            texts = text.pair(self.lang)
+            if len(texts) == 2:
+                return f'{escape(texts[0])}<span class="second">{escape(texts[1])}</span>'
+            return escape(texts[0])
         return escape(text)
 
     def cell(self, c: Cell | Text, align: str) -> str:
@@ -111,17 +112,24 @@ class _Html:
         return "\n".join(out)
 
 
+#: the ``lang`` attribute of the page for each primary language
+HTML_LANG = {"zh": "zh-CN", "en": "en", "ko": "ko"}
+
+
 def render_html(report: Report, lang: str) -> str:
     """The whole report as one HTML document (no external resource)."""
     h = _Html(lang)
     c = report.cover
-    pick = (lambda b: b.en) if lang == "en" else (lambda b: b.zh)
-    html_lang = "en" if lang == "en" else "zh-CN"
+
+    def pick(b: Bi) -> str:
+        return b.get(lang)
+
+    html_lang = HTML_LANG[primary(lang)]
     facts = "".join(f'<div class="k">{h.t(k)}</div><div>{h.t(v)}</div>' for k, v in c.facts)
     sign = "".join(f"<div>{h.t(x)}</div>" for x in c.signatures)
     ent_second = (
         f'<span class="second">{escape(c.enterprise.en)}</span>'
-        if lang != "en" and c.enterprise.en != c.enterprise.zh
+        if pick(c.enterprise) != c.enterprise.en
         else ""
     )
     parts = [
@@ -145,7 +153,7 @@ def render_html(report: Report, lang: str) -> str:
     for sec in report.sections:
         if sec.annex:
             annex += 1
-            number = ("Annex " if lang == "en" else "附录 ") + chr(64 + annex)
+            number = ANNEX.get(lang) + " " + chr(64 + annex)
         else:
             n += 1
             number = str(n)

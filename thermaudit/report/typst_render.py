@@ -35,7 +35,16 @@ from thermaudit.report.blocks import (
     Text,
 )
 from thermaudit.report.fonts import FAMILIES, font_dirs, text_width, uncovered
-from thermaudit.report.labels import Bi
+from thermaudit.report.labels import (
+    ANNEX,
+    KICKER,
+    REPORT_ID,
+    SIGNATURE_HINT,
+    Bi,
+    is_pair,
+    langs_of,
+    primary,
+)
 from thermaudit.report.signature_slots import typst_slot
 
 #: PDF standard written (PDF/A-3b allows the embedded assessment.json)
@@ -76,11 +85,10 @@ class _Writer:
     def t(self, text: Text) -> str:
         """A content expression (code mode) for ``text``."""
         if isinstance(text, Bi):
-            if self.lang == "zh+en":
-                if text.zh == text.en:
-                    return f"[#{s(text.zh)}]"
-                return f"bi({s(text.zh)}, {s(text.en)})"
-            return f"[#{s(text.get(self.lang))}]"
+            texts = text.pair(self.lang)
+            if len(texts) == 2:
+                return f"bi({s(texts[0])}, {s(texts[1])})"
+            return f"[#{s(texts[0])}]"
         return f"[#{s(text)}]"
 
     def cell(self, c: Cell | Text) -> str:
@@ -96,9 +104,9 @@ class _Writer:
         return f"cell({self.t(c.text)}{', ' if args else ''}{', '.join(args)})"
 
     def _para(self, text: Text) -> str:
-        """Paragraph content: in zh+en, the English follows the Chinese on its own line."""
-        if isinstance(text, Bi) and self.lang == "zh+en" and text.zh != text.en:
-            return f"[#{s(text.zh)}] + linebreak() + second[#{s(text.en)}]"
+        """Paragraph content: in a pair, the second language follows on its own line."""
+        if isinstance(text, Bi) and len(texts := text.pair(self.lang)) == 2:
+            return f"[#{s(texts[0])}] + linebreak() + second[#{s(texts[1])}]"
         return self.t(text)
 
     def emit(self, line: str) -> None:
@@ -107,16 +115,18 @@ class _Writer:
     # -- blocks
     def block(self, b: object) -> None:
         if isinstance(b, Para):
-            if isinstance(b.text, Bi) and self.lang == "zh+en":
-                body = f"[#{s(b.text.zh)}] + parbreak() + second[#{s(b.text.en)}]"
+            if isinstance(b.text, Bi) and is_pair(self.lang):
+                first, second = (b.text.get(x) for x in langs_of(self.lang))
+                body = f"[#{s(first)}] + parbreak() + second[#{s(second)}]"
             else:
                 body = self.t(b.text)
             fn = "note" if b.tone in ("note", "muted") else ""
             self.emit(f"#{fn}({body})" if fn else f"#({body})")
             self.emit("")
         elif isinstance(b, Callout):
-            if isinstance(b.text, Bi) and self.lang == "zh+en":
-                body = f"[#{s(b.text.zh)}] + linebreak() + second[#{s(b.text.en)}]"
+            if isinstance(b.text, Bi) and is_pair(self.lang):
+                first, second = (b.text.get(x) for x in langs_of(self.lang))
+                body = f"[#{s(first)}] + linebreak() + second[#{s(second)}]"
             else:
                 body = self.t(b.text)
             self.emit(f"#callout({body}, tone: {s(b.tone)})")
@@ -163,12 +173,13 @@ class _Writer:
 
     def heading(self, title: Bi, level: int) -> None:
         eq = "=" * level
-        if self.lang == "zh+en" and title.zh != title.en:
+        texts = title.pair(self.lang)
+        if len(texts) == 2:
             self.emit(
-                f"{eq} #{s(title.zh)} #h(0.4em) #text(weight: 400, fill: muted, {s(title.en)})"
+                f"{eq} #{s(texts[0])} #h(0.4em) #text(weight: 400, fill: muted, {s(texts[1])})"
             )
         else:
-            self.emit(f"{eq} #{s(title.get('en' if self.lang == 'en' else 'zh'))}")
+            self.emit(f"{eq} #{s(texts[0])}")
 
     def section(self, sec: Section, level: int = 1) -> None:
         self.heading(sec.title, level)
@@ -191,8 +202,7 @@ _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-
 def _lines(text: Text, lang: str) -> list[str]:
     """The lines a cell shows in ``lang`` (both languages of a pair)."""
     if isinstance(text, Bi):
-        langs = lang.split("+")
-        return list(dict.fromkeys(text.get(x) for x in langs))
+        return text.pair(lang)
     return [text]
 
 
@@ -264,18 +274,22 @@ def column_widths(table: Table, lang: str) -> list[float]:
 
 
 def _pick(text: Bi, lang: str) -> str:
-    return text.en if lang == "en" else text.zh
+    return text.get(lang)
+
+
+#: Typst's ``lang`` and ``region`` of each language (hyphenation, line breaking, quotes)
+TYPST_LANG = {"zh": ("zh", "cn"), "en": ("en", "gb"), "ko": ("ko", "kr")}
 
 
 def typst_source(report: Report, lang: str, figdir: Path, attachment: str | None) -> str:
     """The Typst document for ``report`` (figures are written into ``figdir``)."""
     w = _Writer(lang, figdir)
-    tlang = "en" if lang == "en" else "zh"
-    region = "gb" if lang == "en" else "cn"
-    fonts = ", ".join(s(f) for f in FAMILIES)
+    tlang, region = TYPST_LANG[primary(lang)]
+    # Korean first where Korean leads, so Hangul and its punctuation come from the KR face
+    fams = sorted(FAMILIES, key=lambda f: 0 if ("KR" in f) == (primary(lang) == "ko") else 1)
+    fonts = ", ".join(s(f) for f in fams)
     c = report.cover
     running = _pick(report.running, lang)
-    en = lang == "en"
     title = _pick(c.title, lang) + " — " + _pick(c.enterprise, lang)
     w.emit('#import "base.typ": *')
     w.emit(
@@ -288,12 +302,10 @@ def typst_source(report: Report, lang: str, figdir: Path, attachment: str | None
             f'mime-type: "application/json", '
             f"description: {s('thermaudit assessment (' + attachment + ')')})"
         )
-    titles = [c.title.zh, c.title.en] if lang == "zh+en" else [_pick(c.title, lang)]
-    names = [c.enterprise.en] if en else [c.enterprise.zh, c.enterprise.en]
-    if names[-1] == names[0]:
-        names = names[:1]
+    titles = c.title.pair(lang)
+    names = list(dict.fromkeys([c.enterprise.get(primary(lang)), c.enterprise.en]))
     items = ", ".join(f"({w.t(k)}, {w.t(v)})" for k, v in c.facts)
-    kicker = "THERMAUDIT · " + ("ENERGY AUDIT" if en else "节能降碳诊断")
+    kicker = "THERMAUDIT · " + KICKER.get(lang)
     w.emit("#cover(")
     w.emit(f"  kicker: {s(kicker)},")
     w.emit(f"  title: ({', '.join(s(t) for t in titles)},),")
@@ -301,9 +313,9 @@ def typst_source(report: Report, lang: str, figdir: Path, attachment: str | None
     w.emit(f"  enterprise: ({', '.join(s(n) for n in names)},),")
     w.emit(f"  facts-items: ({items},),")
     w.emit(f"  signatures: ({', '.join(w.t(x) for x in c.signatures)},),")
-    w.emit(f"  signature-hint: {s('Signature / date' if en else '签字 / 日期')},")
+    w.emit(f"  signature-hint: {s(SIGNATURE_HINT.get(lang))},")
     w.emit(f"  status: {w.t(c.status)},")
-    w.emit(f"  report-id: {s(('Report ID ' if en else '报告编号 ') + c.report_id)},")
+    w.emit(f"  report-id: {s(REPORT_ID.get(lang) + c.report_id)},")
     w.emit(f"  slot: {typst_slot()},")
     w.emit(")")
     w.emit("#pagebreak()")
@@ -316,7 +328,7 @@ def typst_source(report: Report, lang: str, figdir: Path, attachment: str | None
         if sec.annex and not annex_started:
             annex_started = True
             w.emit("#pagebreak()")
-            sup = "Annex" if lang == "en" else "附录"
+            sup = ANNEX.get(lang)
             w.emit(f"#show: annexes.with(supplement: {s(sup)})")
         elif i > 0 and sec.id in NEW_PAGE:
             w.emit("#pagebreak(weak: true)")

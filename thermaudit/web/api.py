@@ -158,7 +158,8 @@ class UploadOut(BaseModel):
 
 
 class AssessIn(BaseModel):
-    lang: Literal["zh+en", "zh", "en"] = "zh+en"
+    # the report languages (thermaudit.report.labels.LANGS), the default first
+    lang: Literal["zh+en", "zh", "en", "ko", "zh+ko", "en+ko"] = "zh+en"
 
 
 class MetricOut(BaseModel):

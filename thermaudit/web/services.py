@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from thermaudit.metrics import result as metric_result
+from thermaudit.report.labels import LANGS as REPORT_LANGS
 from thermaudit.web.i18n import translate
 from thermaudit.web.models import (
     Assessment,
@@ -46,7 +47,8 @@ from thermaudit.web.security import MIN_PASSWORD, hash_password
 
 MB = 1 << 20
 
-LANGS = ("zh+en", "zh", "en")
+#: report languages offered, the default (Chinese with English) first
+LANGS = ("zh+en", *(x for x in REPORT_LANGS if x != "zh+en"))
 #: downloadable files of an assessment: kind → (file in the signed folder, media type)
 FILES: dict[str, tuple[str, str]] = {
     "pdf": ("report.pdf", "application/pdf"),
