@@ -54,6 +54,12 @@ from thermaudit.report.series import Series
 B = Bi
 #: significant digits of a temperature deviation without uncertainty [°C]
 TEMPERATURE_SIG = sig_for("°C")
+#: the status of a specification, as the reader reads it
+_SPEC_STATUS = {
+    "provisional": Bi("暂定", "provisional", "잠정"),
+    "official": Bi("正式", "official", "정식"),
+}
+_UNKNOWN_STATUS = Bi("状态未声明", "status not stated", "상태 미기재")
 #: order in which findings are listed
 SEVERITY_ORDER = ("error", "warning", "info")
 
@@ -244,7 +250,13 @@ def cover(ctx: Context) -> Cover:
             ),
             (
                 B("指标规范", "Metric specification", "지표 규격"),
-                f"{doc['specification']} ({spec.status})",
+                Bi(
+                    *(
+                        f"{doc['specification']} ({status.get(g)})"
+                        for status in [_SPEC_STATUS.get(spec.status, _UNKNOWN_STATUS)]
+                        for g in ("zh", "en", "ko")
+                    )
+                ),
             ),
             (B("系数表版本", "Coefficient tables", "계수표 버전"), versions),
             (
@@ -427,7 +439,7 @@ def observations(ctx: Context) -> list[Text]:
             f"{fmt(d.get('good_mass_t'))} t of good product."
         )
         ko = (
-            f"단위 제품당 종합 에너지 소비량 {fmt(upe.value)} kgce/t(당량값), 등가값 기준 "
+            f"단위 제품당 종합 에너지 소비량 {value_texts(upe)[0]} kgce/t(당량값), 등가값 기준 "
             f"{fmt(d.get('equivalent_basis_value'))} kgce/t; 종합 에너지 소비량 "
             f"{fmt(d.get('energy_kgce'))} kgce, 양품 {fmt(d.get('good_mass_t'))} t."
         )
@@ -475,7 +487,8 @@ def observations(ctx: Context) -> list[Text]:
                 f"recovered of {fmt(hd.get('available_gj'))} GJ available; "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} "
                 "GJ not recovered.",
-                f"폐열 회수율 {fmt(heat.value)} %: 이용 가능 {fmt(hd.get('available_gj'))} GJ 중 "
+                f"폐열 회수율 {value_texts(heat)[0]} %: "
+                f"이용 가능 {fmt(hd.get('available_gj'))} GJ 중 "
                 f"{fmt(hd.get('recovered_gj'))} GJ 회수, "
                 f"{fmt((hd.get('available_gj') or 0) - (hd.get('recovered_gj') or 0))} GJ 미회수.",
             )
@@ -490,7 +503,7 @@ def observations(ctx: Context) -> list[Text]:
                 f"（熔化金属 {fmt(md.get('metal_t'))} t）。",
                 f"Melting {value_texts(melt)[0]} kgce/t at a thermal efficiency of "
                 f"{fmt(md.get('thermal_efficiency_pct'))} % ({fmt(md.get('metal_t'))} t melted).",
-                f"용해 원단위 {fmt(melt.value)} kgce/t, 용해 열효율 "
+                f"용해 원단위 {value_texts(melt)[0]} kgce/t, 용해 열효율 "
                 f"{fmt(md.get('thermal_efficiency_pct'))} % (용해 금속 {fmt(md.get('metal_t'))} "
                 "t).",
             )
@@ -507,7 +520,7 @@ def observations(ctx: Context) -> list[Text]:
                 f"{fmt(cd.get('market_based_value'))} market-based; "
                 f"scope 1: {fmt(cd.get('scope1_t'))} t, "
                 f"scope 2: {fmt(cd.get('scope2_location_t'))} t.",
-                f"탄소 배출 강도 {fmt(carb.value)} tCO2e/t (위치 기반), 시장 기반 "
+                f"탄소 배출 강도 {value_texts(carb)[0]} tCO2e/t (위치 기반), 시장 기반 "
                 f"{fmt(cd.get('market_based_value'))} tCO2e/t; Scope 1 {fmt(cd.get('scope1_t'))} "
                 "t, "
                 f"Scope 2 {fmt(cd.get('scope2_location_t'))} t.",
@@ -521,9 +534,9 @@ def observations(ctx: Context) -> list[Text]:
         if k not in set(vd.get("key_equipment_fitted") or [])
     ]
     if cov.value is not None:
-        zh = f"主要用能设备计量器具配备率 {fmt(cov.value)} %"
-        en = f"Key-equipment metering coverage {fmt(cov.value)} %"
-        ko = f"주요 에너지 사용 설비 계량기 설치율 {fmt(cov.value)} %"
+        zh = f"主要用能设备计量器具配备率 {value_texts(cov)[0]} %"
+        en = f"Key-equipment metering coverage {value_texts(cov)[0]} %"
+        ko = f"주요 에너지 사용 설비 계량기 설치율 {value_texts(cov)[0]} %"
         if missing:
             zh += f"，未配专用计量：{'、'.join(missing)}"
             en += f"; no dedicated meter: {', '.join(missing)}"
