@@ -400,10 +400,6 @@ def _allocate_metal(
     return metal, default, shares, unallocated
 
 
-#: kgce → MWh (GB/T 2589: 1 kgce = 29.3076 MJ)
-MWH_PER_KGCE = 29.3076 / 3600.0
-
-
 def buyer_shares(
     ctx: Context, by_sku: dict[str, Any], energy_kgce: dict[str, float]
 ) -> tuple[list[dict[str, Any]], list[Finding]]:
@@ -462,7 +458,7 @@ def buyer_shares(
             c["energy_kgce"] += line["energy_kgce"]
         c["skus"].append(line)
     for c in customers.values():
-        c["energy_mwh"] = c["energy_kgce"] * MWH_PER_KGCE
+        c["energy_mwh"] = c["energy_kgce"] * ctx.coef.kgce_mj / 3600.0  # MJ → MWh
     for sku, qty in sorted(missing.items()):
         findings.append(finding("quality.delivery.no_output", sku=sku, pieces=qty))
     return list(customers.values()), findings

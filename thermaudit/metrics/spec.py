@@ -189,8 +189,8 @@ def parse_spec(text: str, label: str) -> Specification:
         try:
             mid = m["id"]
             name = m["name"]
-            names = [str(name[x]) for x in TEXT_LANGUAGES]
-            metrics.append(MetricSpec(mid, *names, str(m["unit"]), m))
+            zh, en, ko = (str(name[x]) for x in TEXT_LANGUAGES)
+            metrics.append(MetricSpec(mid, zh, en, ko, str(m["unit"]), m))
         except (KeyError, TypeError):
             raise SpecificationError(
                 f"{label}: metrics[{i}] needs id, name ({', '.join(TEXT_LANGUAGES)}) and unit"
