@@ -127,7 +127,9 @@ def test_chapter_shows_measures_wastes_priorities_and_warnings(tmp_path: Path) -
     html = render_html(rep, "en")
     assert "E-COMP drew 100 kWh with production stopped" in html
     assert "No baseline could be fitted" in html
-    assert "required figures not qualified: unit_product_carbon_intensity" in html
+    name = load_spec(None).metric("unit_product_carbon_intensity").name_en
+    assert f"required figures not qualified: {name}" in html
+    assert "unit_product_carbon_intensity" not in html
     assert "electricity 0.8000 CNY/kWh (set by the plant)" in html
 
 

@@ -138,8 +138,18 @@ def test_sufficiency_reasons_are_coded() -> None:
     )
     assert r.text == "E-1: completeness 85.0 % < 90 %"
     s = Sufficiency((r, Reason("sufficiency.not_computable")))
-    assert s.as_dict() == {"qualified": False, "reasons": [r.text, "not computable"]}
-    assert Sufficiency().as_dict() == {"qualified": True, "reasons": []}
+    assert s.as_dict() == {
+        "qualified": False,
+        "reasons": [r.text, "not computable"],
+        "reason_codes": [
+            {"code": r.code, "subject": "E-1", "values": r.values},
+            {"code": "sufficiency.not_computable", "subject": None, "values": {}},
+        ],
+    }
+    assert Sufficiency().as_dict() == {"qualified": True, "reasons": [], "reason_codes": []}
+    # every reason reads in every language of a report
+    assert r.text_in("zh") == "E-1：数据完整率 85.0 % < 90 %"
+    assert r.text_in("ko") == "E-1: 데이터 완전성 85.0 % < 90 %"
     with pytest.raises(ValueError, match="unknown sufficiency reason 'low data'"):
         Reason("low data")
 

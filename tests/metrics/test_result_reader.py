@@ -48,7 +48,11 @@ def test_what_as_dict_writes_is_read_back_field_for_field() -> None:
         uncertainty_budget={"U": 1.2},
         qualified=False,
         reasons=("E-MAIN: no readings in the period",),
+        reason_codes=(Reason("sufficiency.meter_no_data", "E-MAIN"),),
     )
+    assert m.reasons_in("zh") == ["E-MAIN：期间内无读数"]
+    assert m.reasons_in("ko") == ["E-MAIN: 기간 내 검침값 없음"]
+    assert m.reasons_in("en") == list(m.reasons)
 
 
 def test_a_metric_the_document_lacks_is_empty_with_no_verdict() -> None:

@@ -277,3 +277,61 @@ def test_methodology_shows_the_numbers_of_the_specification_in_force() -> None:
     # 29.3076 still appears in the report, in the coefficients table's source column
     # (coefficients.csv: "NCV/29.3076"): reference data, not a methodology copy
     assert "1 kgce = 29.3076 MJ" not in html
+
+
+def test_sufficiency_reasons_are_worded_in_the_readers_language() -> None:
+    """A disqualified metric says why in zh, en and ko alike: the assessment codes each
+    reason beside its English text, and the report words the code (issue #17, 2)."""
+    doc = copy.deepcopy(DOC)
+    doc["metrics"]["unit_product_energy"]["sufficiency"] = {
+        "qualified": False,
+        "reasons": ["E-MAIN: completeness 85.0 % < 90 %"],
+        "reason_codes": [
+            {
+                "code": "sufficiency.meter_completeness",
+                "subject": "E-MAIN",
+                "values": {"completeness_pct": 85.04, "floor_pct": 90},
+            }
+        ],
+    }
+    texts = {
+        lang: render_html(content.build(doc, load_spec(), lang=lang), lang)
+        for lang in ("zh", "en", "ko")
+    }
+    assert (
+        "E-MAIN：数据完整率 85.0 % &lt; 90 %" in texts["zh"]
+        or "E-MAIN：数据完整率 85.0 % < 90 %" in texts["zh"]
+    )
+    assert "completeness 85.0 %" in texts["en"]
+    assert "데이터 완전성 85.0 %" in texts["ko"]
+    assert "completeness" not in texts["zh"] + texts["ko"]
+    bad = copy.deepcopy(doc)
+    bad["metrics"]["unit_product_energy"]["sufficiency"]["reason_codes"] = [{"code": "x.y"}]
+    with pytest.raises(InvalidAssessment, match="reason_codes"):
+        content.build(bad, load_spec(), lang="zh")
+
+
+def test_a_baseline_not_fitted_says_why_in_the_readers_language() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["diagnosis"] = {
+        "measures": [],
+        "baseline": {
+            "error": "too few observations for the model: expected more than 2, found 1",
+            "expected": "more than 2",
+            "found": "1",
+            "reason": "too_few_days",
+            "values": {"found": 1, "needed": 3},
+        },
+    }
+    zh = render_html(content.build(doc, load_spec(), lang="zh"), "zh")
+    assert "可用于建模的完整日数为 1 天，至少需要 3 天" in zh
+    assert "too few observations" not in zh
+    ko = render_html(content.build(doc, load_spec(), lang="ko"), "ko")
+    assert "최소 3일이 필요함" in ko
+    doc["diagnosis"]["baseline"] = {
+        "error": "x",
+        "reason": "collinear",
+        "values": {"regressors": ["good_mass_t", "pieces"]},
+    }
+    en = render_html(content.build(doc, load_spec(), lang="en"), "en")
+    assert "the regressors (good mass, pieces) repeat one another" in en

@@ -15,6 +15,7 @@ from cli_run import thermaudit
 from openpyxl import load_workbook
 
 from thermaudit.demo import write_demo
+from thermaudit.report.xlsx import HEADINGS, SHEETS
 
 
 def _text(pdf: Path, *options: str) -> str:
@@ -99,11 +100,13 @@ def test_workbook_has_the_measures(both: dict[str, Path]) -> None:
         measures = doc["diagnosis"]["measures"]
         wb = load_workbook(folder / "report.xlsx", read_only=True)
         sheets = [ws.title for ws in wb.worksheets]
-        rows = list(wb["measures"].iter_rows(min_row=2, values_only=True))
-        assert sheets[-2:] == ["measures", "inputs"]
+        header, *rows = wb[SHEETS["measures"].en].iter_rows(values_only=True)
+        assert sheets[-2:] == [SHEETS["measures"].en, SHEETS["inputs"].en]
         assert [r[0] for r in rows] == [m["rank"] for m in measures]
+        assert [r[1] for r in rows] == [m["title"]["en"] for m in measures]
         saving = [m["saving_kgce"] for m in measures]
-        assert [r[5] for r in rows] == pytest.approx(saving, rel=1e-14)
+        col = header.index(HEADINGS["saving"].en)
+        assert [r[col] for r in rows] == pytest.approx(saving, rel=1e-14)
 
 
 def test_no_diagnosis_leaves_it_out(tmp_path: Path, both: dict[str, Path]) -> None:

@@ -20,8 +20,10 @@ from thermaudit.api import open_dataset
 from thermaudit.demo import write_demo
 from thermaudit.metrics.spec import load_spec
 from thermaudit.report.build import report_dataset, write_report
+from thermaudit.report.content import metric_name
 from thermaudit.report.fmt import fmt, fmt_measured
 from thermaudit.report.series import collect
+from thermaudit.report.xlsx import HEADINGS, SHEETS
 
 POPPLER = ("pdftoppm", "pdffonts", "pdftotext", "pdfdetach")
 missing_tools = [t for t in POPPLER if shutil.which(t) is None]
@@ -106,14 +108,31 @@ def _workbook_text(path: Path) -> dict[str, list[list[Any]]]:
     return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
 
 
+def _sheet(built: dict[str, Any], key: str) -> tuple[list[str], list[list[Any]]]:
+    """One sheet of the workbook, by its name in the report's language."""
+    header, *rows = _workbook_text(built["files"].xlsx)[SHEETS[key].get(built["lang"])]
+    return header, rows
+
+
+def _col(built: dict[str, Any], header: list[str], key: str) -> int:
+    return header.index(HEADINGS[key].get(built["lang"]))
+
+
+def _by_metric(built: dict[str, Any], rows: list[list[Any]]) -> dict[str, list[Any]]:
+    """The metrics sheet's rows by metric id: the sheet names metrics in the reader's words."""
+    ids = {metric_name(ms).get(built["lang"]): ms.id for ms in load_spec(None).metrics}
+    return {ids[r[0]]: r for r in rows}
+
+
 def test_every_metric_value_is_in_pdf_and_workbook(built: dict[str, Any]) -> None:
     text = _pdf_text(built["files"].pdf)
     sheets = _workbook_text(built["files"].xlsx)
-    assert list(sheets) == ["metrics", "by SKU", "by meter", "findings", "measures", "inputs"]
-    header, *rows = sheets["metrics"]
-    reported = {r[0]: r[header.index("value (as reported)")] for r in rows}
-    raw = {r[0]: r[header.index("value")] for r in rows}
-    u_reported = {r[0]: r[header.index("U (as reported)")] for r in rows}
+    assert list(sheets) == [SHEETS[k].get(built["lang"]) for k in SHEETS]
+    header, rows = _sheet(built, "metrics")
+    by_id = _by_metric(built, rows)
+    reported = {k: r[_col(built, header, "value_text")] for k, r in by_id.items()}
+    raw = {k: r[_col(built, header, "value")] for k, r in by_id.items()}
+    u_reported = {k: r[_col(built, header, "u_text")] for k, r in by_id.items()}
     metrics = built["doc"]["metrics"]
     assert set(reported) == set(metrics)
     for mid, m in metrics.items():
@@ -131,11 +150,10 @@ def test_every_metric_value_is_in_pdf_and_workbook(built: dict[str, Any]) -> Non
 
 def test_sku_intensities_are_in_pdf_and_workbook(built: dict[str, Any]) -> None:
     text = _pdf_text(built["files"].pdf)
-    sheets = _workbook_text(built["files"].xlsx)
-    header, *rows = sheets["by SKU"]
+    header, rows = _sheet(built, "by_sku")
     by_sku = built["doc"]["metrics"]["unit_product_energy"]["detail"]["by_sku"]
     assert {r[0] for r in rows} == set(by_sku)
-    col = header.index("value (as reported)")
+    col = _col(built, header, "value_text")
     for r in rows:
         shown = fmt(by_sku[r[0]]["value"])
         assert r[col] == shown
@@ -321,13 +339,16 @@ def test_a_pass_on_expired_calibration_says_so_next_to_the_grade(built: dict[str
     assert chapter in rest
     html = built["files"].html.read_text("utf-8")
     assert beside in html
-    header, *rows = _workbook_text(built["files"].xlsx)["metrics"]
-    row = next(r for r in rows if r[0] == "mold_temperature_control_accuracy")
-    assert row[header.index("grade")] == "pass"
-    assert row[header.index("calibration expired")] == ", ".join(expired)
+    header, rows = _sheet(built, "metrics")
+    by_id = _by_metric(built, rows)
+    row = by_id["mold_temperature_control_accuracy"]
+    assert row[_col(built, header, "grade")] == ("合格" if zh else "pass")
+    assert row[_col(built, header, "expired")] == ", ".join(expired)
     # a metric on calibrated data only has nothing beside its grade
-    others = [r for r in rows if r[0] != "mold_temperature_control_accuracy" and r[8]]
-    assert all(not r[header.index("calibration expired")] for r in others)
+    grade, beside_col = _col(built, header, "grade"), _col(built, header, "expired")
+    others = [r for k, r in by_id.items() if k != "mold_temperature_control_accuracy"]
+    assert any(r[grade] for r in others)
+    assert all(not r[beside_col] for r in others if r[grade])
 
 
 def test_uncertainty_chapter_prints_the_carbon_budget(built: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from openpyxl import load_workbook
 
 from thermaudit.api import open_dataset
 from thermaudit.demo import write_demo
@@ -156,3 +157,43 @@ def test_scan_catches_what_it_is_for() -> None:
     ]
     assert _identifiers("quality.reading.gap · cp_w · t_hot", {}) == []
     assert set(LANGS) >= {"zh", "en", "ko", "zh+ko"}
+
+
+def _workbook_text(path: Path) -> str:
+    """Every text of the workbook as a reader sees it: sheet names and the cells holding
+    words (numbers are numbers), one cell per line."""
+    wb = load_workbook(path, read_only=True)
+    cells = [ws.title for ws in wb.worksheets]
+    for ws in wb.worksheets:
+        rows = ws.iter_rows(values_only=True)
+        cells += [v for row in rows for v in row if isinstance(v, str)]
+    return "\n".join(cells)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en", "ko", "zh+ko"])
+def test_workbook_has_no_internal_identifier(rendered: dict[str, Any], lang: str) -> None:
+    text = _workbook_text(rendered["files"][lang].xlsx)
+    assert _identifiers(text, rendered["doc"]) == [], lang
+
+
+@pytest.mark.parametrize("lang", ["zh", "ko"])
+def test_chinese_and_korean_workbooks_hold_no_english_prose(
+    rendered: dict[str, Any], lang: str
+) -> None:
+    """Sheet names, headings and every word in a cell in the reader's language (issue #17)."""
+    text = _workbook_text(rendered["files"][lang].xlsx)
+    assert _untranslated(text, lang, rendered["dataset_names"]) == [], lang
+    # the headings are the reader's words: not one English heading in a zh or ko workbook
+    wb = load_workbook(rendered["files"][lang].xlsx, read_only=True)
+    for ws in wb.worksheets:
+        header = next(ws.iter_rows(values_only=True))
+        english = [h for h in header if re.fullmatch(r"[A-Za-z][A-Za-z ()%/-]*", str(h))]
+        assert english == [], (ws.title, english)
+
+
+def test_a_pair_workbook_carries_both_languages(rendered: dict[str, Any]) -> None:
+    wb = load_workbook(rendered["files"]["zh+ko"].xlsx, read_only=True)
+    assert wb.worksheets[0].title == "指标 지표"
+    header = next(wb.worksheets[0].iter_rows(values_only=True))
+    assert header[:2] == ("指标 (zh)", "지표 (ko)")
+    assert "评级 / 등급" in header

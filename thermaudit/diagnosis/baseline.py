@@ -107,11 +107,29 @@ class BaselineError(ThermauditError, ValueError):
         What the computation needs.
     found : str
         What it was given.
+    reason : str
+        What a report says in its reader's language: ``too_few_days`` (``values``: the days
+        ``found`` and ``needed``), ``collinear`` (``values``: the ``regressors``),
+        ``not_finite``, ``no_series`` (the readings or the production are missing), or
+        ``other`` (a request the caller made: an option out of range, a regressor unknown).
+    values : dict
+        The figures of ``reason``.
     """
 
-    def __init__(self, message: str, *, expected: str, found: str, hint: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: str,
+        found: str,
+        hint: str = "",
+        reason: str = "other",
+        values: dict[str, Any] | None = None,
+    ) -> None:
         self.expected = expected
         self.found = found
+        self.reason = reason
+        self.values = values or {}
         super().__init__(f"{message}: expected {expected}, found {found}", hint=hint)
 
 
@@ -272,6 +290,7 @@ def daily_series(
                 "a daily series needs the readings and the production",
                 expected=f"a {name} table",
                 found="none in the dataset",
+                reason="no_series",
             )
     basis = basis or site.options.electricity_basis
     if basis not in ("calorific", "equivalent"):
@@ -434,7 +453,10 @@ def _design(x: Mapping[str, Any], names: Sequence[str]) -> tuple[np.ndarray, int
             )
         if not np.all(np.isfinite(c)):
             raise BaselineError(
-                f"regressor {k!r} is not finite", expected="finite values", found="NaN or inf"
+                f"regressor {k!r} is not finite",
+                expected="finite values",
+                found="NaN or inf",
+                reason="not_finite",
             )
     if not cols:
         raise BaselineError("no regressors", expected="at least one regressor", found="none")
@@ -472,7 +494,11 @@ def cv_rmse_nmbe(y: Any, y_hat: Any, p: int) -> tuple[float, float]:
     dof = len(yv) - p
     if dof <= 0:
         raise BaselineError(
-            "too few observations for the statistics", expected=f"more than {p}", found=str(len(yv))
+            "too few observations for the statistics",
+            expected=f"more than {p}",
+            found=str(len(yv)),
+            reason="too_few_days",
+            values={"found": len(yv), "needed": p + 1},
         )
     y_mean = float(yv.mean())
     if y_mean <= 0:
@@ -525,7 +551,9 @@ def fit_baseline(x: Mapping[str, Any], y: Any) -> BaselineModel:
             "y has another length than x", expected=f"{n} values", found=str(len(yv))
         )
     if not np.all(np.isfinite(yv)):
-        raise BaselineError("y is not finite", expected="finite values", found="NaN or inf")
+        raise BaselineError(
+            "y is not finite", expected="finite values", found="NaN or inf", reason="not_finite"
+        )
     p = X.shape[1]
     if n <= p:
         raise BaselineError(
@@ -533,6 +561,8 @@ def fit_baseline(x: Mapping[str, Any], y: Any) -> BaselineModel:
             expected=f"more than {p} (one per parameter plus at least one)",
             found=str(n),
             hint="use a longer baseline period or fewer regressors",
+            reason="too_few_days",
+            values={"found": n, "needed": p + 1},
         )
     beta, _, rank, _ = np.linalg.lstsq(X, yv, rcond=None)
     if rank < p:
@@ -541,6 +571,8 @@ def fit_baseline(x: Mapping[str, Any], y: Any) -> BaselineModel:
             expected=f"rank {p}",
             found=f"rank {rank} for {', '.join(('intercept', *names))}",
             hint="drop a regressor that repeats another or does not vary",
+            reason="collinear",
+            values={"regressors": list(names)},
         )
     fitted = X @ beta
     resid = yv - fitted

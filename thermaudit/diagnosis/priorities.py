@@ -17,7 +17,8 @@ Certification plan
     within 12 months → ``urgent``; from 12 up to and including 24 months → ``plan``; later →
     ``monitor``. A certificate not ``monitor`` whose product figures (metrics
     ``unit_product_energy`` and ``unit_product_carbon_intensity``) are not qualified, or whose
-    SKU made nothing in the period, carries a warning.
+    SKU made nothing in the period, carries a warning (naming the figures as the
+    specification names them, in zh, en and ko).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from thermaudit.dataset.site import Site
 from thermaudit.metrics.assess import Assessment
 from thermaudit.metrics.energy import EnergyBalance, allocate, energy_balance
+from thermaudit.metrics.spec import load_spec
 
 __all__ = [
     "CBAM_CN_PREFIXES",
@@ -273,6 +275,16 @@ def certification_plan(
     """
     ref = as_of or site.period.end
     qualified = _qualified(assessment.document)
+    spec = load_spec(assessment.document.get("specification"))
+    # a warning names the figures in the reader's words, never by their ids
+    names = {
+        m: {
+            "zh": spec.metric(m).name_zh,
+            "en": spec.metric(m).name_en,
+            "ko": spec.metric(m).name_ko,
+        }
+        for m in REQUIRED_METRICS
+    }
     by_sku = assessment.document["metrics"]["unit_product_energy"]["detail"].get("by_sku") or {}
     items = []
     for c in certifications:
@@ -280,18 +292,19 @@ def certification_plan(
         status = _status(due, ref)
         sku = c["sku"]
         made = sku in by_sku and float(by_sku[sku].get("good_mass_t") or 0) > 0
-        missing = [m for m, ok in qualified.items() if not ok]
+        missing = [names[m] for m, ok in qualified.items() if not ok]
         warnings: list[dict[str, str]] = []
         if status != "monitor":
             if missing:
                 warnings.append(
                     {
                         "zh": f"{c['scheme']} {c['certificate_no']}（{sku}）将于 {due} 到期换证，"
-                        f"所需数据未合格：{', '.join(missing)}",
+                        f"所需数据不充分：{'、'.join(n['zh'] for n in missing)}",
                         "en": f"{c['scheme']} {c['certificate_no']} ({sku}) renewal due "
-                        f"{due}: required figures not qualified: {', '.join(missing)}",
+                        f"{due}: required figures not qualified: "
+                        f"{', '.join(n['en'] for n in missing)}",
                         "ko": f"{c['scheme']} {c['certificate_no']}({sku}) 갱신 기한 {due}: "
-                        f"필요한 수치의 데이터가 불충분함: {', '.join(missing)}",
+                        f"필요한 수치의 데이터가 불충분함: {', '.join(n['ko'] for n in missing)}",
                     }
                 )
             if not made:

@@ -81,6 +81,8 @@ def diagnosis_section(
             "error": str(exc),
             "expected": exc.expected,
             "found": exc.found,
+            "reason": exc.reason,
+            "values": exc.values,
         }
     if wastes is None:
         found, status = detect_wastes(dataset, con, assessment)

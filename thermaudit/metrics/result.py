@@ -32,6 +32,24 @@ REASON_TEXT: dict[str, str] = {
     "sufficiency.not_computable": "not computable",
 }
 
+#: the same reasons in Chinese and Korean, for the report (the fields as in :data:`REASON_TEXT`)
+REASON_TEXT_ZH_KO: dict[str, tuple[str, str]] = {
+    "sufficiency.meter_completeness": (
+        "{subject}：数据完整率 {completeness_pct:.1f} % < {floor_pct:.0f} %",
+        "{subject}: 데이터 완전성 {completeness_pct:.1f} % < {floor_pct:.0f} %",
+    ),
+    "sufficiency.meter_no_data": ("{subject}：期间内无读数", "{subject}: 기간 내 검침값 없음"),
+    "sufficiency.supply_negative_differences": (
+        "{subject}：输入计量器具有 {count} 个无法解释的负差值",
+        "{subject}: 외부 구입 계량기에 설명되지 않는 음(-)의 차이 {count}건",
+    ),
+    "sufficiency.stream_rows": (
+        "{subject}：{rows} 行，应有 {expected:.0f} 行（{share_pct:.1f} % < {floor_pct:.0f} %）",
+        "{subject}: {rows}행 / 예상 {expected:.0f}행({share_pct:.1f} % < {floor_pct:.0f} %)",
+    ),
+    "sufficiency.not_computable": ("无法计算", "계산할 수 없음"),
+}
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -63,6 +81,17 @@ class Reason:
         """The reason as ``assessment.json`` writes it (English, stable)."""
         return REASON_TEXT[self.code].format(subject=self.subject, **self.values)
 
+    def text_in(self, lang: str) -> str:
+        """Word the reason in ``lang`` (``zh``, ``en`` or ``ko``), for the report."""
+        if lang == "en":
+            return self.text
+        template = REASON_TEXT_ZH_KO[self.code][("zh", "ko").index(lang)]
+        return template.format(subject=self.subject, **self.values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"code", "subject", "values"}`` as in ``assessment.json``."""
+        return {"code": self.code, "subject": self.subject, "values": self.values}
+
 
 @dataclass(frozen=True)
 class Sufficiency:
@@ -76,8 +105,16 @@ class Sufficiency:
         return not self.reasons
 
     def as_dict(self) -> dict[str, Any]:
-        """``{"qualified": ..., "reasons": [text, ...]}`` as in ``assessment.json``."""
-        return {"qualified": self.qualified, "reasons": [r.text for r in self.reasons]}
+        """Write ``{"qualified", "reasons", "reason_codes"}`` as in ``assessment.json``.
+
+        The texts are in English; each reason is coded too, so that a report can word it in
+        its reader's language.
+        """
+        return {
+            "qualified": self.qualified,
+            "reasons": [r.text for r in self.reasons],
+            "reason_codes": [r.as_dict() for r in self.reasons],
+        }
 
 
 @dataclass
@@ -170,6 +207,8 @@ class AssessedMetric:
         assessment does not hold).
     reasons : tuple of str
         Why the data do not qualify, as written.
+    reason_codes : tuple of Reason
+        The same reasons coded, when the document records them (older documents do not).
     """
 
     id: str
@@ -181,6 +220,16 @@ class AssessedMetric:
     uncertainty_budget: dict[str, Any] | None = None
     qualified: bool | None = None
     reasons: tuple[str, ...] = ()
+    reason_codes: tuple[Reason, ...] = ()
+
+    def reasons_in(self, lang: str) -> list[str]:
+        """Say why the data do not qualify, in ``lang``.
+
+        The texts as written when the document records no codes (an older document).
+        """
+        if self.reason_codes:
+            return [r.text_in(lang) for r in self.reason_codes]
+        return list(self.reasons)
 
     @classmethod
     def from_json(
@@ -232,7 +281,7 @@ class AssessedMetric:
             return v
 
         suff = typed("sufficiency", dict, "an object with qualified and reasons", None)
-        qualified, reasons = None, ()
+        qualified, reasons, reason_codes = None, (), ()
         if suff is not None:
             qualified = suff.get("qualified")
             if not isinstance(qualified, bool):
@@ -241,6 +290,22 @@ class AssessedMetric:
             if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
                 raise bad("sufficiency.reasons", "a list of texts", listed)
             reasons = tuple(listed)
+            codes = suff.get("reason_codes") or []
+            if not isinstance(codes, list):
+                raise bad("sufficiency.reason_codes", "a list of coded reasons", codes)
+            try:
+                reason_codes = tuple(
+                    Reason(str(c["code"]), c.get("subject"), dict(c.get("values") or {}))
+                    for c in codes
+                )
+                for r in reason_codes:  # each one can be worded (its values fill the texts)
+                    r.text_in("zh"), r.text_in("en"), r.text_in("ko")
+            except (TypeError, KeyError, AttributeError, ValueError, IndexError):
+                raise bad(
+                    "sufficiency.reason_codes",
+                    "a list of {code, subject, values} with a known code",
+                    codes,
+                ) from None
         return cls(
             id=metric_id,
             value=number("value"),
@@ -251,6 +316,7 @@ class AssessedMetric:
             uncertainty_budget=typed("uncertainty_budget", dict, "an object or null", None),
             qualified=qualified,
             reasons=reasons,
+            reason_codes=reason_codes,
         )
 
 

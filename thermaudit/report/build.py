@@ -75,7 +75,7 @@ def write_report(
     html = out_dir / "report.html"
     html.write_text(render_html(report, lang), "utf-8")
     t3 = time.perf_counter()
-    xlsx = write_workbook(document, out_dir / "report.xlsx", spec=spec, site=site)
+    xlsx = write_workbook(document, out_dir / "report.xlsx", spec=spec, site=site, lang=lang)
     t4 = time.perf_counter()
     return ReportFiles(
         res.path,

@@ -171,10 +171,8 @@ def _expired_callout(s: Section, metric: AssessedMetric) -> None:
 def _suff_cell(metric: AssessedMetric) -> Cell:
     if metric.qualified:
         return Cell(B("合格", "qualified", "적합"), tone="good")
-    reasons = "; ".join(metric.reasons) or "?"
-    return Cell(
-        B(f"不合格：{reasons}", f"not qualified: {reasons}", f"부적합: {reasons}"), tone="bad"
-    )
+    zh, en, ko = ("; ".join(metric.reasons_in(x)) or "?" for x in ("zh", "en", "ko"))
+    return Cell(B(f"不合格：{zh}", f"not qualified: {en}", f"부적합: {ko}"), tone="bad")
 
 
 def value_texts(metric: AssessedMetric) -> tuple[str, str]:
@@ -2047,7 +2045,7 @@ def _budget_table(ms: Any, b: dict[str, Any]) -> Table:
     )
 
 
-def _finding_text(f: dict[str, Any]) -> Bi:
+def finding_text(f: dict[str, Any]) -> Bi:
     """A finding's message; one naming an energy carrier is worded again from the catalogue
     with the carrier's name in each language (the stored message holds its key)."""
     ev = f.get("evidence") or {}
@@ -2078,7 +2076,7 @@ def findings(ctx: Context) -> Section:
                 [
                     [
                         Cell(f["code"], mono=True),
-                        Cell(_finding_text(f)),
+                        Cell(finding_text(f)),
                     ]
                     for f in group
                 ],
@@ -2156,7 +2154,7 @@ def _skip_reason(reason: str) -> Bi:
     raise MissingTranslation(f"no translation of the diagnosis reason {reason!r}")
 
 
-def _measure_basis(m: dict[str, Any], d: dict[str, Any]) -> Bi:
+def measure_basis(m: dict[str, Any], d: dict[str, Any]) -> Bi:
     """What a measure saves a fraction of: the wastes found, or the yearly energy it acts on."""
     subjects = ", ".join(m.get("subjects") or [])
     if m.get("addresses") and subjects and str(m.get("basis", "")).startswith("waste found"):
@@ -2398,7 +2396,7 @@ def _diagnosis_sources(s: Section, measures: list[Any], d: dict[str, Any]) -> No
         rows.append(
             [
                 _bi(m.get("title", m.get("id", ""))),
-                Cell(_measure_basis(m, d), tone="muted"),
+                Cell(measure_basis(m, d), tone="muted"),
                 f"{fmt(frac.get('low'), 2)}–{fmt(frac.get('high'), 2)}",
                 f"{fmt(pb[0], 2)}–{fmt(pb[1], 2)}",
                 translated(m["source"]),
@@ -2449,12 +2447,13 @@ def _diagnosis_baseline(s: Section, d: dict[str, Any]) -> None:
         return
     sub = s.sub("baseline", B("能耗基准（EnPI）", "Energy baseline (EnPI)", "에너지 기준선(EnPI)"))
     if "error" in b:
+        why = _baseline_reason(b)
         sub.add(
             Callout(
                 B(
-                    f"未能建立能耗基准：{b['error']}",
-                    f"No baseline could be fitted: {b['error']}",
-                    f"에너지 기준선을 수립하지 못함: {b['error']}",
+                    f"未能建立能耗基准：{why.zh}",
+                    f"No baseline could be fitted: {why.en}",
+                    f"에너지 기준선을 수립하지 못함: {why.ko}",
                 ),
                 "warn",
             )
@@ -2493,6 +2492,51 @@ def _diagnosis_baseline(s: Section, d: dict[str, Any]) -> None:
             ),
             "note",
         )
+    )
+
+
+def _baseline_reason(b: dict[str, Any]) -> Bi:
+    """Why no baseline could be fitted, in the reader's words (the diagnosis records a coded
+    reason beside its English message)."""
+    v = b.get("values") or {}
+    reason = b.get("reason", "other")
+    if reason == "too_few_days":
+        found, needed = fmt_count(v.get("found")), fmt_count(v.get("needed"))
+        return B(
+            f"可用于建模的完整日数为 {found} 天，至少需要 {needed} 天；请延长基准期",
+            f"{found} complete days to fit on, at least {needed} are needed; use a longer "
+            "baseline period",
+            f"모형 수립에 쓸 수 있는 완전한 일수가 {found}일이며 최소 {needed}일이 필요함; "
+            "기준 기간을 늘릴 것",
+        )
+    if reason == "collinear":
+        names = [_REGRESSOR.get(r, (r, r, r)) for r in v.get("regressors") or []]
+        zh, en, ko = (
+            "、".join(n[0] for n in names),
+            ", ".join(n[1] for n in names),
+            ", ".join(n[2] for n in names),
+        )
+        return B(
+            f"回归变量（{zh}）相互重复或在基准期内不变",
+            f"the regressors ({en}) repeat one another or do not vary in the baseline period",
+            f"회귀 변수({ko})가 서로 중복되거나 기준 기간 동안 변하지 않음",
+        )
+    if reason == "not_finite":
+        return B(
+            "日能耗或回归变量含有无效数值",
+            "the daily energy or a regressor holds values that are not numbers",
+            "일별 에너지 또는 회귀 변수에 유효하지 않은 값이 있음",
+        )
+    if reason == "no_series":
+        return B(
+            "缺少计量读数或生产记录",
+            "the meter readings or the production are missing",
+            "계량 검침값 또는 생산 기록이 없음",
+        )
+    return B(
+        "所给数据或选项不适用于基准模型",
+        "the data or the options given do not suit a baseline model",
+        "주어진 데이터 또는 옵션이 기준선 모형에 맞지 않음",
     )
 
 
