@@ -281,7 +281,8 @@ class AssessedMetric:
             return v
 
         suff = typed("sufficiency", dict, "an object with qualified and reasons", None)
-        qualified, reasons, reason_codes = None, (), ()
+        qualified, reasons = None, ()
+        reason_codes: tuple[Reason, ...] = ()
         if suff is not None:
             qualified = suff.get("qualified")
             if not isinstance(qualified, bool):
@@ -298,8 +299,8 @@ class AssessedMetric:
                     Reason(str(c["code"]), c.get("subject"), dict(c.get("values") or {}))
                     for c in codes
                 )
-                for r in reason_codes:  # each one can be worded (its values fill the texts)
-                    r.text_in("zh"), r.text_in("en"), r.text_in("ko")
+                for code in reason_codes:  # each can be worded (its values fill the texts)
+                    code.text_in("zh"), code.text_in("en"), code.text_in("ko")
             except (TypeError, KeyError, AttributeError, ValueError, IndexError):
                 raise bad(
                     "sufficiency.reason_codes",
