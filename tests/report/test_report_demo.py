@@ -167,11 +167,11 @@ def test_inputs_and_findings_are_listed(built: dict[str, Any]) -> None:
         assert i["sha256"][:32] in text.replace("\n", ""), i["file"]
     lang = built["lang"]
     flat = re.sub(r"\s+", "", text)
-    from thermaudit.report.content import _finding_text
+    from thermaudit.report.content import finding_text
 
     for f in built["doc"]["findings"]:
         # as printed: a message naming an energy carrier names it in the reader's words
-        message = _finding_text(f).get(lang)
+        message = finding_text(f).get(lang)
         assert re.sub(r"\s+", "", message)[:20] in flat, f["code"]
         assert "natural_gas" not in message, f["code"]
 

@@ -38,7 +38,7 @@ FINDING_CODE = re.compile(r"\b(?:quality|metric)\.[a-z_.]+[a-z]")
 
 def _texts_of_reference_data() -> list[str]:
     out = []
-    for name in ("coefficients", "emission_factors", "grid_factors", "materials"):
+    for name in ("coefficients", "emission_factors", "grid_factors", "materials", "grid_mix"):
         out += [str(r["source"]) for r in table(name)]
     out += [str(r["region"]) for r in table("grid_factors")]
     spec = yaml.safe_load(

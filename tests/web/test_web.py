@@ -352,6 +352,19 @@ def test_demo_upload_assessment_and_downloads(
     cbam = c.get(f"/api/assessments/{a_id}/files/cbam").content
     assert cbam.startswith(b"PK")
     assert hashlib.sha256(cbam).hexdigest() == a["files"]["cbam-communication.xlsx"]
+    for kind, name in (
+        ("esrs", "esrs-e1.json"),
+        ("esrs-xbrl", "esrs-e1.xbrl.json"),
+        ("vsme", "vsme-b3.json"),
+        ("vsme-xbrl", "vsme-b3.xbrl.json"),
+        ("kesg", "k-esg.xlsx"),
+    ):
+        got = c.get(f"/assessments/{a_id}/download/{kind}")
+        assert got.status_code == 200, kind
+        assert hashlib.sha256(got.content).hexdigest() == a["files"][name], kind
+    assert c.get(f"/assessments/{a_id}/download/esrs").json()["assessment"]["sha256"] == (
+        a["files"]["assessment.json"]
+    )
     for lang, heading in (("en", "For your buyers"), ("zh", "供客户"), ("ko", "구매자")):
         assert heading in c.get(f"/assessments/{a_id}?lang={lang}").text
     bundle = c.get(f"/api/assessments/{a_id}/files/bundle").content

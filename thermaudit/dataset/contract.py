@@ -56,6 +56,10 @@ COUNTRY_CODES = frozenset(iso3166.countries_by_alpha2)
 #: what a row of ``metal_inputs`` is (contract, added 2026-12)
 METAL_FORMS = ("primary_ingot", "secondary_ingot", "purchased_scrap", "master_alloy")
 
+#: energy attribute certificate schemes of ``green_certificates.scheme`` (contract, added
+#: 2026-12): China's green electricity certificate (the default), I-REC, EU guarantees of origin
+CERTIFICATE_SCHEMES = ("GEC", "I-REC", "GO", "other")
+
 #: markets a product may be sold to (site.yaml ``products[].markets``, ``customers.market``)
 MARKETS = ("EU", "UK", "KR", "ASEAN", "CN", "US", "other")
 
@@ -234,6 +238,12 @@ TABLES: dict[str, Table] = {
                 Column("period_end", "date"),
                 Column("mwh", "qty", unit="MWh"),
                 Column("certificate_no", "str"),
+                Column(
+                    "scheme",
+                    "enum:" + "|".join(CERTIFICATE_SCHEMES),
+                    required=False,
+                    doc="the certificate scheme (added 2026-12); empty: GEC",
+                ),
             ),
         ),
         Table(

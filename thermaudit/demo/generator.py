@@ -1729,6 +1729,7 @@ class _Generator:
                     "period_end": last,
                     "mwh": 60.0,
                     "certificate_no": f"GEC-{y}{mo:02d}01-440605-{len(rows) + 1:04d}",
+                    "scheme": "GEC",
                 }
             )
             y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
@@ -1739,6 +1740,7 @@ class _Generator:
                 "period_end": s + dt.timedelta(days=4),
                 "mwh": 15.0,
                 "certificate_no": f"GEC-{before:%Y%m%d}-440605-{len(rows) + 1:04d}",
+                "scheme": "GEC",
             }
         )
         return pa.Table.from_pylist(rows, _SCHEMAS["green_certificates"])
@@ -1865,6 +1867,12 @@ class _Generator:
                 "credit_code": first17 + credit_code_check_digit(first17),
                 "sector": "die_casting",
                 "province": "Guangdong",
+                # the period's share of a yearly net revenue of 286 million CNY (for the
+                # intensities per revenue of ESRS E1, VSME and K-ESG)
+                "net_revenue": {
+                    "amount": round(286_000_000 * ((self.end - self.start).days + 1) / 365),
+                    "currency": "CNY",
+                },
             },
             "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "timezone": "Asia/Shanghai",

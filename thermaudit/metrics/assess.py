@@ -28,6 +28,7 @@ from thermaudit.metrics import energy as en
 from thermaudit.metrics.coefficients import Coefficients, resolve
 from thermaudit.metrics.context import Context, local_text
 from thermaudit.metrics.energy import SkuOutput
+from thermaudit.metrics.energy_use import energy_use
 from thermaudit.metrics.footprint import buyer_shares, product_footprint
 from thermaudit.metrics.grading import grade
 from thermaudit.metrics.meters import MeterConsumption, meter_consumption
@@ -160,6 +161,7 @@ def assess(
         findings += share_findings
     metrics = {mid: r.as_dict() for mid, r in results.items()}
     document = _document(ctx, con, metrics, all_cons, recon, findings, footprint)
+    document["energy_use"] = _clean(energy_use(ctx))
     heat = results[WHR].facts.get("heat", {}) if WHR in results else {}
     alloc = results[UPE].facts.get("allocation") if UPE in results else None
     return Assessment(
@@ -279,6 +281,11 @@ def _document(
             "credit_code": site.enterprise.credit_code,
             "sector": site.enterprise.sector,
             "province": site.enterprise.province,
+            **(
+                {"net_revenue": site.enterprise.net_revenue.model_dump()}
+                if site.enterprise.net_revenue is not None
+                else {}
+            ),
         },
         "period": {
             "start": site.period.start.isoformat(),

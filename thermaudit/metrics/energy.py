@@ -202,7 +202,8 @@ def green_certificate_kwh(
 ) -> tuple[float, list[dict[str, Any]]]:
     """Prorate retired green certificates to the period [kWh].
 
-    Each certificate counts by its days of overlap with the period (dates inclusive).
+    Each certificate counts by its days of overlap with the period (dates inclusive); its
+    scheme (``GEC`` when the column is empty or absent) is recorded with it.
     """
     total = 0.0
     detail = []
@@ -216,6 +217,7 @@ def green_certificate_kwh(
         detail.append(
             {
                 "certificate_no": r["certificate_no"],
+                "scheme": r.get("scheme") or "GEC",
                 "mwh": r["mwh"],
                 "days": days,
                 "overlap_days": overlap,

@@ -17,6 +17,7 @@ _FILES = (
     "grid_factors",
     "materials",
     "metal_factors",
+    "grid_mix",
 )
 
 

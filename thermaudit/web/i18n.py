@@ -313,6 +313,31 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "CBAM 通报（JSON）",
         "CBAM 커뮤니케이션(JSON)",
     ),
+    "esrs_file": (
+        "ESRS E1 energy and GHG datapoints (JSON)",
+        "ESRS E1 能源与温室气体数据点（JSON）",
+        "ESRS E1 에너지·온실가스 데이터 포인트(JSON)",
+    ),
+    "esrs_xbrl": (
+        "ESRS E1 datapoints (xBRL-JSON)",
+        "ESRS E1 数据点（xBRL-JSON）",
+        "ESRS E1 데이터 포인트(xBRL-JSON)",
+    ),
+    "vsme_file": (
+        "VSME B3 energy and GHG (JSON)",
+        "VSME B3 能源与温室气体（JSON）",
+        "VSME B3 에너지·온실가스(JSON)",
+    ),
+    "vsme_xbrl": (
+        "VSME B3 datapoints (xBRL-JSON)",
+        "VSME B3 数据点（xBRL-JSON）",
+        "VSME B3 데이터 포인트(xBRL-JSON)",
+    ),
+    "kesg_file": (
+        "K-ESG environment figures, in Korean (.xlsx)",
+        "K-ESG 环境指标，韩文（.xlsx）",
+        "K-ESG 환경 항목(.xlsx)",
+    ),
     "fingerprint": (
         "Signing key fingerprint",
         "签名密钥指纹",

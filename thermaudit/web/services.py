@@ -65,6 +65,14 @@ FILES: dict[str, tuple[str, str]] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
     "cbam-json": ("cbam-communication.json", "application/json"),
+    "esrs": ("esrs-e1.json", "application/json"),
+    "esrs-xbrl": ("esrs-e1.xbrl.json", "application/json"),
+    "vsme": ("vsme-b3.json", "application/json"),
+    "vsme-xbrl": ("vsme-b3.xbrl.json", "application/json"),
+    "kesg": (
+        "k-esg.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
     "bundle": ("bundle.zip", "application/zip"),
 }
 _EMAIL = re.compile(r"^[^@\s\x00]{1,100}@[^@\s\x00]{1,100}$")
