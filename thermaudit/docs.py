@@ -347,6 +347,7 @@ def render_metrics() -> str:
         ("grid_factors", "Grid emission factors"),
         ("materials", "Material properties for the theoretical melting heat"),
         ("metal_factors", "Default upstream emissions of metal inputs (product footprint)"),
+        ("grid_mix", "Generation mix of the grid (energy by source, ESRS E1 and VSME B3)"),
         ("provinces", "Provinces and grid regions"),
     ):
         rows = table(name)

@@ -205,6 +205,7 @@ def test_chapters_in_order(built: dict[str, Any]) -> None:
             "计量器具配备与校准",
             "数据质量发现",
             "节能降碳诊断与建议",
+            "供客户与监管机构使用的数据",
         ]
         if zh
         else [
@@ -219,6 +220,7 @@ def test_chapters_in_order(built: dict[str, Any]) -> None:
             "Metering coverage and calibration",
             "Findings",
             "Diagnosis and measures",
+            "For your buyers",
         ]
     )
     if any(m.get("uncertainty_budget") for m in built["doc"]["metrics"].values()):
@@ -235,6 +237,29 @@ def test_chapters_in_order(built: dict[str, Any]) -> None:
     ]
     assert all(p >= 0 for p in positions), dict(zip(headings, positions, strict=True))
     assert positions == sorted(positions)
+
+
+def test_the_buyers_chapter_shows_what_the_exports_hold(built: dict[str, Any]) -> None:
+    """One table per format, with the figures the files are written from (issue #18, 5)."""
+    from thermaudit.exports import cbam, disclosures
+
+    text = _pdf_text(built["files"].pdf)
+    doc = built["doc"]
+    chapter = text[text.index("供客户与监管" if built["lang"] == "zh" else "For your buyers") :]
+    flat = re.sub(r"\s+", " ", chapter)
+    for sku, v in doc["product_footprint"]["by_sku"].items():
+        assert re.search(rf"{sku}\b.*?{re.escape(fmt(v['kgco2e_per_piece_location']))}", flat)
+    for g in cbam.document(doc, {})["goods"]:
+        assert re.search(rf"{g['sku']}\b.*?{re.escape(fmt(g['see_direct']))}", flat), g["sku"]
+    for framework in ("esrs", "vsme", "kesg"):
+        for d in disclosures.facts(doc, framework)["reported"]:
+            label = d["labels"][built["lang"]]
+            assert re.search(rf"{re.escape(label)}\s+{re.escape(fmt(d['value']))}\s", flat), (
+                framework,
+                label,
+            )
+    for c in doc["product_footprint"]["by_customer"]:
+        assert c["customer"] in flat
 
 
 def test_provisional_figures_are_in_the_annex_with_source_and_confidence(

@@ -147,7 +147,13 @@ def facts(doc: dict[str, Any], framework: str) -> dict[str, Any]:
             continue
         value, why, defaults = q[row["quantity"]]
         unit = row["unit"].replace("revenue", currency)
-        item = {"element": row["element"], "label": row["label"], "unit": unit}
+        item = {
+            "element": row["element"],
+            "quantity": row["quantity"],
+            "label": row["label"],
+            "labels": {"en": row["label"], "zh": row["label_zh"], "ko": row["label_ko"]},
+            "unit": unit,
+        }
         if value is None:
             missing.append({**item, "reason": why})
         else:
@@ -163,6 +169,7 @@ def _document(
     f = facts(doc, framework)
     for item in f["reported"] + f["not_reported"]:
         item["element"] = f"{tax['prefix']}:{item['element']}"
+        del item["labels"], item["quantity"]
     return {
         "schema": SCHEMA,
         "framework": tax["name"],
@@ -270,6 +277,19 @@ _DEFAULT_KO = {
     "grid generation mix": "전력망 발전원 구성(기본값)",
     "purchased heat and steam counted as fossil": "구입 열·증기는 화석 에너지로 간주",
 }
+#: what each K-ESG figure covers, in Korean
+_KESG_NOTE = {
+    "energy.total": "전력·연료·열의 열량 환산 합계",
+    "energy.total_tj": "총 에너지 사용량의 열량 환산",
+    "energy.renewable": "재생에너지 인증서 전력, 자가 발전, 전력망 재생에너지 비중 포함",
+    "energy.renewable_share": "총 에너지 사용량 중 재생에너지 비율",
+    "ghg.scope1": "직접 배출량",
+    "ghg.scope2_location": "간접 배출량(전력망 평균 배출계수)",
+    "ghg.scope2_market": "간접 배출량(재생에너지 인증서 반영)",
+    "ghg.scope12_location": "직접·간접 배출량 합계(위치 기반)",
+    "energy.per_revenue_million": "매출액 백만 단위당 에너지 사용량",
+    "ghg.scope12_location_per_revenue_million": "매출액 백만 단위당 Scope 1+2 배출량(위치 기반)",
+}
 _REASON_KO = {
     NOT_REPORTED["revenue"]: "기간 매출액(site.yaml 의 순매출액)이 없어 산정하지 않음",
     NOT_REPORTED["scope3"]: "Scope 3 는 평가 범위 밖",
@@ -293,14 +313,22 @@ def write_kesg(out: Path, doc: dict[str, Any], source: dict[str, Any]) -> list[P
             [
                 d["element"],
                 d["value"],
-                d["unit"],
-                d["label"],
+                d["unit"].replace("million ", "백만 "),
+                _KESG_NOTE[d["quantity"]],
                 ", ".join(_DEFAULT_KO[x] for x in d["defaults"]),
             ]
         )
         ws.cell(ws.max_row, 2).number_format = "#,##0.000"
     for d in f["not_reported"]:
-        ws.append([d["element"], None, d["unit"], d["label"], _REASON_KO[d["reason"]]])
+        ws.append(
+            [
+                d["element"],
+                None,
+                d["unit"].replace("million ", "백만 "),
+                _KESG_NOTE[d["quantity"]],
+                _REASON_KO[d["reason"]],
+            ]
+        )
     ws.append([])
     ws.append(
         [

@@ -2708,6 +2708,13 @@ def annex_colophon(ctx: Context) -> Section:
 
 Chapter = Callable[[Context], Section | None]
 #: chapters in print order
+def buyers(ctx: Context) -> Section | None:
+    """The chapter "For your buyers" (:mod:`thermaudit.report.buyers`)."""
+    from thermaudit.report import buyers as chapter
+
+    return chapter.buyers(ctx)
+
+
 CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("summary", summary),
     ("methodology", methodology),
@@ -2721,6 +2728,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("uncertainty", uncertainty),
     ("findings", findings),
     ("diagnosis", diagnosis),
+    ("buyers", buyers),
     ("provisional", annex_provisional),
     ("inputs", annex_inputs),
     ("colophon", annex_colophon),
