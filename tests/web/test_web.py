@@ -362,8 +362,9 @@ def test_demo_upload_assessment_and_downloads(
         got = c.get(f"/assessments/{a_id}/download/{kind}")
         assert got.status_code == 200, kind
         assert hashlib.sha256(got.content).hexdigest() == a["files"][name], kind
-    assert c.get(f"/assessments/{a_id}/download/esrs").json()["assessment"]["sha256"] == (
-        a["files"]["assessment.json"]
+    assert (
+        c.get(f"/assessments/{a_id}/download/esrs").json()["assessment"]["sha256"]
+        == (a["files"]["assessment.json"])
     )
     for lang, heading in (("en", "For your buyers"), ("zh", "供客户"), ("ko", "구매자")):
         assert heading in c.get(f"/assessments/{a_id}?lang={lang}").text
@@ -380,6 +381,63 @@ def test_demo_upload_assessment_and_downloads(
         "assessment.download",
     ):
         assert action in got, action
+
+
+def test_findings_are_assigned_to_owners_and_tracked_to_closed(
+    site: Site, assessed: dict[str, Any]
+) -> None:
+    """Issue #19, 2: a finding gets its department and person, is closed and reopened, from
+    the API and the page; every change is audited; another enterprise never sees it."""
+    c, h = site.client("member_alpha"), site.csrf("member_alpha")
+    a_id = assessed["assessment"]
+    found = c.get(f"/api/assessments/{a_id}/findings").json()
+    assert found and all(f["status"] == "open" for f in found)
+    assert len({f["key"] for f in found}) == len(found)  # one key per finding
+    key = found[0]["key"]
+    assert key.startswith(found[0]["code"])
+    r = c.post(
+        f"/api/assessments/{a_id}/findings",
+        json={"key": key, "department": "设备部", "person": "能源工程师 王工"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["department"], r.json()["status"]) == ("设备部", "open")
+    r = c.post(
+        f"/api/assessments/{a_id}/findings",
+        json={"key": key, "status": "closed", "note": "meter replaced"},
+        headers=h,
+    )
+    assert r.json()["status"] == "closed" and r.json()["person"] == "能源工程师 王工"
+    # the page shows it closed, in the reader's language, with the owner filled in
+    page = c.get(f"/assessments/{a_id}?lang=zh").text
+    row = page[page.index(f'data-key="{key}"') :].split("</tr>", 1)[0]
+    assert "已关闭" in row and "设备部" in row and "重新打开" in row
+    # the page's form reopens it
+    token = h["X-CSRF-Token"]
+    r = c.post(
+        f"/assessments/{a_id}/findings",
+        data={"csrf_token": token, "key": key, "status": "open"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    again = {f["key"]: f for f in c.get(f"/api/assessments/{a_id}/findings").json()}
+    assert again[key]["status"] == "open" and again[key]["department"] == "设备部"
+    got = actions(site, enterprise_id=site.ids["alpha"])
+    for action in ("finding.assign", "finding.close", "finding.reopen"):
+        assert action in got, action
+    # refusals: an unknown finding, a status the tracker does not know, another enterprise
+    r = c.post(f"/api/assessments/{a_id}/findings", json={"key": "nope"}, headers=h)
+    assert r.status_code == 404
+    r = c.post(f"/api/assessments/{a_id}/findings", json={"key": key, "status": "done"}, headers=h)
+    assert r.status_code == 422
+    beta = site.client("member_beta")
+    assert beta.get(f"/api/assessments/{a_id}/findings").status_code == 404
+    r = beta.post(
+        f"/api/assessments/{a_id}/findings",
+        json={"key": key, "status": "closed"},
+        headers=site.csrf("member_beta"),
+    )
+    assert r.status_code == 404
 
 
 def test_rejected_dataset_lists_the_problems(site: Site, demo_dir: Path, tmp_path: Path) -> None:

@@ -215,6 +215,37 @@ class CompareOut(BaseModel):
     rows: list[CompareRow]
 
 
+class FindingOut(BaseModel):
+    """One finding of an assessment with who answers for it and whether it is closed."""
+
+    key: str
+    code: str
+    severity: str
+    message: str
+    message_zh: str
+    message_ko: str
+    subject: str
+    department: str | None
+    person: str | None
+    status: Literal["open", "closed"]
+    note: str
+
+
+OwnerText = Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")]
+
+
+class FindingIn(BaseModel):
+    """Assign a finding (department, person), close or reopen it (status), note why."""
+
+    model_config = {"extra": "forbid"}
+
+    key: Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\x00]*$")]
+    department: OwnerText | None = None
+    person: OwnerText | None = None
+    status: Literal["open", "closed"] | None = None
+    note: Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")] | None = None
+
+
 class AuditOut(BaseModel):
     id: int
     at: dt.datetime
@@ -484,6 +515,51 @@ def start_assessment(
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses={404: {}})
 def get_assessment(assessment_id: Id, auth: Reader, s: DB) -> AssessmentOut:
     return assessment_out(services.assessment(s, auth.user, assessment_id))
+
+
+def _finding_out(f: dict[str, Any]) -> FindingOut:
+    return FindingOut(
+        **{k: f.get(k) if k != "note" else f.get(k) or "" for k in FindingOut.model_fields}
+    )
+
+
+@router.get(
+    "/assessments/{assessment_id}/findings",
+    response_model=list[FindingOut],
+    responses={404: {}},
+)
+def list_findings(assessment_id: Id, request: Request, auth: Reader, s: DB) -> list[FindingOut]:
+    """The assessment's findings with their owner and status (open until closed)."""
+    a = services.assessment(s, auth.user, assessment_id)
+    return [_finding_out(f) for f in services.tracked_findings(s, request.app.state.paths, a)]
+
+
+@router.post(
+    "/assessments/{assessment_id}/findings",
+    response_model=FindingOut,
+    responses={404: {}, 422: {}},
+)
+def update_finding(
+    assessment_id: Id, body: FindingIn, request: Request, auth: Writer, s: DB
+) -> FindingOut:
+    """Assign a finding to its owner, close or reopen it; every change is audited."""
+    paths = request.app.state.paths
+    services.update_finding(
+        s,
+        paths,
+        auth.user,
+        assessment_id,
+        body.key,
+        department=body.department,
+        person=body.person,
+        status=body.status,
+        note=body.note,
+        address=client_address(request),
+    )
+    a = services.assessment(s, auth.user, assessment_id)
+    return _finding_out(
+        next(f for f in services.tracked_findings(s, paths, a) if f["key"] == body.key)
+    )
 
 
 @router.post(

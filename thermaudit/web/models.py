@@ -3,7 +3,8 @@
 Tables (see docs/web.md): organizations (enterprise or assessment body), users (one role each),
 memberships (user → organization), grants (enterprise → assessment body), sessions (web
 sessions and API tokens, stored as HMACs of the token), datasets (uploads and their import),
-assessments (immutable signed versions), jobs (background work with progress) and the audit log.
+assessments (immutable signed versions), jobs (background work with progress), finding tracks
+(who answers for a finding, open or closed) and the audit log.
 """
 
 from __future__ import annotations
@@ -190,6 +191,40 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(sa.String(100), default="")
     address: Mapped[str] = mapped_column(sa.String(60), default="")
     detail: Mapped[dict[str, Any] | None]
+
+
+#: where a finding stands: open until someone closes it
+FINDING_STATES = ("open", "closed")
+
+
+class FindingTrack(Base):
+    """Who answers for one finding of an enterprise, and whether it is closed.
+
+    A finding is followed across assessments by its ``key`` (its code and the meter,
+    controller, product … it is about, :func:`thermaudit.web.services.finding_key`); the
+    track is made when someone first assigns or closes the finding. Every change is in the
+    audit log.
+    """
+
+    __tablename__ = "finding_tracks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(300))
+    code: Mapped[str] = mapped_column(sa.String(100))
+    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    department: Mapped[str | None] = mapped_column(sa.String(100))
+    person: Mapped[str | None] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(10), default="open")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    #: the assessment the last change was made on
+    assessment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessments.id"))
+    updated_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=now)
+    closed_at: Mapped[dt.datetime | None]
+    __table_args__ = (
+        sa.UniqueConstraint("enterprise_id", "key"),
+        sa.CheckConstraint("status IN ('open', 'closed')"),
+    )
 
 
 class SignedAssessmentChanged(RuntimeError):

@@ -323,7 +323,7 @@ def assessment_page(assessment_id: Id, request: Request, s: DB, auth: Page) -> H
         a=a,
         org=org,
         summary=a.summary or {},
-        findings=(doc or {}).get("findings", []),
+        findings=services.tracked_findings(s, paths, a) if doc is not None else [],
         charts=services.charts(paths, a),
         others=others,
         job=services.last_job(s, assessment_id=a.id) if a.status == "failed" else None,
@@ -331,6 +331,34 @@ def assessment_page(assessment_id: Id, request: Request, s: DB, auth: Page) -> H
             max((x.version for x in services.history(s, a.enterprise_id)), default=0) + 1
         ),
     )
+
+
+@router.post("/assessments/{assessment_id}/findings")
+def finding(
+    assessment_id: Id,
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    key: Annotated[str, Form(max_length=300)],
+    department: Annotated[str | None, Form(max_length=100)] = None,
+    person: Annotated[str | None, Form(max_length=100)] = None,
+    status: Annotated[str | None, Form(max_length=10)] = None,
+) -> Response:
+    """Assign a finding to its owner, close or reopen it (the assessment page's form)."""
+    check_csrf(auth, csrf_token)
+    services.update_finding(
+        s,
+        request.app.state.paths,
+        auth.user,
+        assessment_id,
+        key,
+        department=department,
+        person=person,
+        status=status or None,
+        address=client_address(request),
+    )
+    return back(f"/assessments/{assessment_id}#findings")
 
 
 @router.post("/assessments/{assessment_id}/rerun")

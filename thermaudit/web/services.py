@@ -32,9 +32,11 @@ from thermaudit.metrics import result as metric_result
 from thermaudit.report.labels import LANGS as REPORT_LANGS
 from thermaudit.web.i18n import translate
 from thermaudit.web.models import (
+    FINDING_STATES,
     Assessment,
     AuditEntry,
     Dataset,
+    FindingTrack,
     Grant,
     Job,
     Membership,
@@ -848,3 +850,157 @@ def sha256_file(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings: owners and tracking
+
+#: the evidence keys that name what a finding is about, in the order they are looked for
+_SUBJECT_KEYS = (
+    "meter",
+    "meter_id",
+    "controller",
+    "controller_id",
+    "stream",
+    "stream_id",
+    "instrument",
+    "instrument_id",
+    "furnace",
+    "equipment",
+    "sku",
+    "customer",
+    "carrier",
+    "table",
+)
+_OWNER_LEN = 100
+
+
+def finding_key(f: dict[str, Any]) -> tuple[str, str]:
+    """The key a finding is followed by across assessments, and its subject: the code and
+    the meter, controller, product … its evidence names (``quality.reading.gap:E-MAIN``)."""
+    ev = f.get("evidence") or {}
+    subject = next((str(ev[k]) for k in _SUBJECT_KEYS if ev.get(k) not in (None, "")), "")
+    return (f"{f['code']}:{subject}" if subject else str(f["code"])), subject
+
+
+def finding_tracks(s: Session, enterprise_id: int) -> dict[str, FindingTrack]:
+    """The tracks of an enterprise's findings by key."""
+    rows = s.scalars(sa.select(FindingTrack).where(FindingTrack.enterprise_id == enterprise_id))
+    return {t.key: t for t in rows}
+
+
+def tracked_findings(s: Session, paths: Paths, a: Assessment) -> list[dict[str, Any]]:
+    """The findings of assessment ``a`` with their key, owner and status: the track's when
+    someone assigned or closed the finding, else the owner ``site.yaml`` names (``owner``
+    of the finding) and ``open``."""
+    if a.status != "done":
+        return []
+    tracks = finding_tracks(s, a.enterprise_id)
+    out = []
+    for f in document(paths, a).get("findings", []):
+        key, subject = finding_key(f)
+        t = tracks.get(key)
+        owner = f.get("owner") or {}
+        out.append(
+            {
+                **f,
+                "key": key,
+                "subject": subject,
+                "department": t.department if t else owner.get("department"),
+                "person": t.person if t else (owner.get("person") or owner.get("role")),
+                "status": t.status if t else "open",
+                "note": t.note if t else "",
+                "tracked": t is not None,
+            }
+        )
+    return out
+
+
+def update_finding(
+    s: Session,
+    paths: Paths,
+    user: User,
+    assessment_id: int,
+    key: str,
+    *,
+    department: str | None = None,
+    person: str | None = None,
+    status: str | None = None,
+    note: str | None = None,
+    address: str = "",
+) -> FindingTrack:
+    """Assign a finding of an assessment to an owner, close or reopen it; audited.
+
+    Raises
+    ------
+    NotFound
+        The assessment is not visible to ``user`` or has no finding with ``key``.
+    BadRequest
+        A status other than open or closed, or an owner longer than 100 characters.
+    """
+    a = assessment(s, user, assessment_id)
+    found = (
+        {finding_key(f)[0]: f for f in document(paths, a).get("findings", [])}
+        if (a.status == "done")
+        else {}
+    )
+    if key not in found:
+        raise NotFound(
+            f"assessment {assessment_id} has no finding {key!r}",
+            key="finding_not_found",
+        )
+    if status is not None and status not in FINDING_STATES:
+        raise BadRequest(
+            f"status: expected one of {', '.join(FINDING_STATES)}, found {status!r}",
+            key="finding_status_bad",
+        )
+    for field_name, value in (("department", department), ("person", person)):
+        if value is not None and len(value) > _OWNER_LEN:
+            raise BadRequest(
+                f"{field_name}: expected at most {_OWNER_LEN} characters, found {len(value)}",
+                key="owner_too_long",
+                n=_OWNER_LEN,
+            )
+    t = finding_tracks(s, a.enterprise_id).get(key)
+    if t is None:
+        f = found[key]
+        t = FindingTrack(
+            enterprise_id=a.enterprise_id,
+            key=key,
+            code=f["code"],
+            subject=finding_key(f)[1],
+            status="open",
+            note="",
+            updated_by=user.id,
+        )
+        s.add(t)
+    before = {"department": t.department, "person": t.person, "status": t.status}
+    if department is not None:
+        t.department = department.strip() or None
+    if person is not None:
+        t.person = person.strip() or None
+    if note is not None:
+        t.note = note[:2000]
+    if status is not None and status != t.status:
+        t.status = status
+        t.closed_at = now() if status == "closed" else None
+    t.assessment_id, t.updated_by, t.updated_at = a.id, user.id, now()
+    after = {"department": t.department, "person": t.person, "status": t.status}
+    action = (
+        "finding.close"
+        if before["status"] != "closed" and after["status"] == "closed"
+        else "finding.reopen"
+        if before["status"] == "closed" and after["status"] == "open"
+        else "finding.assign"
+    )
+    s.flush()
+    audit(
+        s,
+        user,
+        action,
+        enterprise_id=a.enterprise_id,
+        target=key[:100],
+        address=address,
+        detail={"assessment": a.id, "before": before, "after": after},
+    )
+    return t
