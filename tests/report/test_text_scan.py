@@ -92,6 +92,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         folder.mkdir()
         out[lang] = write_report(result.document, folder, lang=lang, site=site, series=series)
     names = [site.enterprise.name_en or ""] + [p.name_en or "" for p in site.products]
+    # the plant's customers, by the names its deliveries give them
+    names += [c["customer"] for c in result.document["product_footprint"].get("by_customer", [])]
     return {"files": out, "dataset_names": names, "doc": result.document}
 
 

@@ -20,6 +20,10 @@ from cli_run import thermaudit
 from openpyxl import load_workbook
 from web.helpers import Site
 
+from thermaudit.metrics.spec import load_spec
+from thermaudit.report.content import metric_name
+from thermaudit.report.xlsx import HEADINGS, SHEETS
+
 pytestmark = pytest.mark.slow
 
 CARBON = "unit_product_carbon_intensity"
@@ -90,15 +94,17 @@ def test_carbon_value_and_u_read_the_same_everywhere(
     assert f"U (k=2) = {u_text} tCO2e/t" in html and f">{v_text}<" in html
 
     # 4. the workbook: the texts, and numbers at full precision displayed the same way
-    ws = load_workbook(out / "report.xlsx")["metrics"]
+    ws = load_workbook(out / "report.xlsx")[SHEETS["metrics"].en]
     header = [c.value for c in ws[1]]
-    wrow = next(r for r in ws.iter_rows(min_row=2) if r[0].value == CARBON)
+    name = metric_name(load_spec(None).metric(CARBON)).en
+    wrow = next(r for r in ws.iter_rows(min_row=2) if r[0].value == name)
     cell = {h: c for h, c in zip(header, wrow, strict=True)}
-    assert cell["value (as reported)"].value == v_text
-    assert cell["U (as reported)"].value == u_text
-    assert cell["value"].value == pytest.approx(value, rel=1e-15)  # not rounded
-    assert cell["value"].number_format == "#,##0." + "0" * places
-    assert cell["U (k=2)"].number_format == "#,##0." + "0" * places
+    col = {k: HEADINGS[k].en for k in ("value", "value_text", "u", "u_text")}
+    assert cell[col["value_text"]].value == v_text
+    assert cell[col["u_text"]].value == u_text
+    assert cell[col["value"]].value == pytest.approx(value, rel=1e-15)  # not rounded
+    assert cell[col["value"]].number_format == "#,##0." + "0" * places
+    assert cell[col["u"]].number_format == "#,##0." + "0" * places
 
     # 5. the web page of the same dataset assessed by the web app
     page = _web_page(site, demo_zip)
