@@ -72,14 +72,42 @@ CODES = (
     "quality.mold.output_without_producing",
 )
 
-#: the comparisons of the summary, in the order shown
-CHECKS = (
-    "maintenance_production",
-    "maintenance_energy",
-    "scrap",
-    "mold_producing",
-    "mold_output",
-)
+#: the comparisons of the summary, in the order shown, with their names (zh, en, ko)
+CHECK_LABELS: dict[str, tuple[str, str, str]] = {
+    "maintenance_production": (
+        "维护时段与产量记录",
+        "Maintenance windows against production",
+        "정비 시간과 생산 기록",
+    ),
+    "maintenance_energy": (
+        "维护时段与设备专用计量",
+        "Maintenance windows against the equipment's meter",
+        "정비 시간과 설비 전용 계량",
+    ),
+    "scrap": (
+        "质量部门废品与生产废品",
+        "Quality department's scrap against production's",
+        "품질 부서 불량과 생산 불량",
+    ),
+    "mold_producing": (
+        "模温机生产状态与产量",
+        "Controllers producing against output",
+        "금형온도조절기 생산 상태와 생산 실적",
+    ),
+    "mold_output": (
+        "产量与模温机生产状态",
+        "Output against controllers producing",
+        "생산 실적과 금형온도조절기 생산 상태",
+    ),
+}
+CHECKS = tuple(CHECK_LABELS)
+#: what a check counts (zh, en, ko)
+UNIT_LABELS: dict[str, tuple[str, str, str]] = {
+    "windows": ("维护时段", "windows", "정비 시간"),
+    "records": ("记录（日期·产品·产线）", "records (day, SKU, line)", "기록(일자·품목·라인)"),
+    "controller-days": ("模温机·日", "controller-days", "조절기·일"),
+    "line-days": ("产线·日", "line-days", "라인·일"),
+}
 
 
 @dataclass
@@ -202,7 +230,9 @@ def _production(ctx: _Ctx) -> list[dict[str, Any]]:
     return ctx.con.to_pyarrow(p.order_by("_row")).to_pylist()
 
 
-def _summary(check: str, unit: str, compared: int, inconsistent: int, **extra: Any) -> dict:
+def _summary(
+    check: str, unit: str, compared: int, inconsistent: int, **extra: Any
+) -> dict[str, Any]:
     return {
         "check": check,
         "unit": unit,
