@@ -319,8 +319,16 @@ def test_producing_without_output_is_counted_like_the_mold_check(tmp_path: Path)
             window(f"{DAY} 12:00:00", f"{DAY} 10:00:00"),
             ("end", "a time on or after start (2025-03-01 12:00"),
         ),
-        ("maintenance", window(f"{DAY} 10:00", f"{DAY} 12:00", kind="breakdown"), ("kind", "planned")),
-        ("maintenance", window(f"{DAY} 10:00", f"{DAY} 12:00", eq="DCM-9"), ("equipment_id", "DCM-1")),
+        (
+            "maintenance",
+            window(f"{DAY} 10:00", f"{DAY} 12:00", kind="breakdown"),
+            ("kind", "planned"),
+        ),
+        (
+            "maintenance",
+            window(f"{DAY} 10:00", f"{DAY} 12:00", eq="DCM-9"),
+            ("equipment_id", "DCM-1"),
+        ),
         ("maintenance", window("yesterday", f"{DAY} 12:00"), ("start", "yesterday")),
         (
             "quality",

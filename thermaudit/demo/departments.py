@@ -48,10 +48,8 @@ def write_maintenance(folder: Path, stops: Sequence[Stop]) -> dict[str, int]:
         w = csv.writer(fh)
         w.writerow(["equipment_id", "start", "end", "kind", "note"])
         for s in sorted(stops, key=lambda s: (s.start, s.equipment_id)):
-            w.writerow(
-                [s.equipment_id, f"{s.start:%Y-%m-%d %H:%M:%S}", f"{s.end:%Y-%m-%d %H:%M:%S}"]
-                + [s.kind, s.note]
-            )
+            start, end = f"{s.start:%Y-%m-%d %H:%M:%S}", f"{s.end:%Y-%m-%d %H:%M:%S}"
+            w.writerow([s.equipment_id, start, end, s.kind, s.note])
     return {"maintenance": len(stops)}
 
 
@@ -71,7 +69,8 @@ def write_quality(
         good_scrap[0] += int(r["good_qty"])
         good_scrap[1] += int(r["scrap_qty"])
     truth = None
-    with (folder / "quality.csv").open("w", newline="", encoding="utf-8") as fh:
+    table = "quality"
+    with (folder / f"{table}.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["date", "sku", "line", "inspected_qty", "scrap_qty", "defect"])
         for i, ((day, sku, line), (good, scrap)) in enumerate(sorted(days.items())):
@@ -81,4 +80,4 @@ def write_quality(
                 truth = {"sku": sku, "production_scrap": scrap, "quality_scrap": found}
             defect = _DEFECTS[(day.toordinal() + i) % len(_DEFECTS)] if found else ""
             w.writerow([day.isoformat(), sku, line, inspected, found, defect])
-    return {"quality": len(days)}, truth
+    return {table: len(days)}, truth
