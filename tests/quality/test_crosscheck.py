@@ -8,19 +8,26 @@ pieces of P-1 on L1, no scrap)."""
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from builders import Plant, hourly
+from cli_run import thermaudit
 
 from thermaudit.api import open_dataset
+from thermaudit.dataset.reader import normalize
+from thermaudit.demo import DemoInfo
 from thermaudit.errors import InvalidDataset
-from thermaudit.metrics.assess import assess, connect
-from thermaudit.quality.crosscheck import CODES, CrossCheck, cross_check
+from thermaudit.metrics.assess import Assessment, assess, connect
+from thermaudit.quality.crosscheck import CHECKS, CODES, CrossCheck, cross_check
 from thermaudit.quality.findings import catalogue
 
 DAY = "2025-03-01"
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def plant(dcm_kwh_per_hour: list[float] | None = None) -> Plant:
@@ -367,3 +374,87 @@ def test_bad_rows_are_refused_at_their_cell(
     column, want = expected
     assert f"{table}.csv" in text and "row 3" in text and column in text, text
     assert want in text, text
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo plant's planted inconsistencies
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo: DemoInfo, tmp_path_factory: pytest.TempPathFactory) -> Assessment:
+    tmp = tmp_path_factory.mktemp("crosscheck-demo")
+    return assess(normalize(demo.path, tmp / "norm"), con=connect())
+
+
+def _csv(folder: Path, table: str) -> list[dict[str, str]]:
+    with open(folder / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_demo_planted_maintenance_day_is_found(demo: DemoInfo, demo_run: Assessment) -> None:
+    """The planned die repair of DC-03's machine (10:00–14:00) on a day the line produced:
+    its date-only production rows are named; the machine's meter shows it stopped; the
+    unplanned stop on the day without shifts conflicts with nothing."""
+    (repair,) = demo.events_of("maintenance")
+    (stop,) = demo.events_of("unplanned_stop")
+    found = [f for f in demo_run.findings if f.code.startswith("quality.maintenance.")]
+    (f,) = found
+    assert f.code == "quality.maintenance.production"
+    assert (f.evidence["equipment"], f.evidence["line"]) == ("DCM-03", repair.subject)
+    assert f.evidence["start"] == repair.start.replace(tzinfo=TZ).isoformat()
+    day = repair.start.date().isoformat()
+    # the production rows of that line and day, read from production.csv (row = index + 2)
+    rows = [
+        i + 2
+        for i, r in enumerate(_csv(demo.path, "production"))
+        if r["date"] == day and r["line"] == repair.subject
+    ]
+    assert f.evidence["production_rows"] == rows and f.evidence["days"] == [day]
+    stops = {r["equipment_id"]: r for r in _csv(demo.path, "maintenance")}
+    assert stops[stop.subject]["kind"] == "unplanned"
+    assert not any(
+        r["date"] == stop.start.date().isoformat() for r in _csv(demo.path, "production")
+    )
+    checks = {c["check"]: c for c in demo_run.document["cross_department"]["checks"]}
+    assert checks["maintenance_production"]["compared"] == 2
+    assert checks["maintenance_production"]["inconsistent"] == 1
+    assert (
+        checks["maintenance_energy"]["compared"],
+        checks["maintenance_energy"]["consistent"],
+    ) == (
+        2,
+        2,
+    )
+
+
+def test_demo_planted_scrap_day_is_found(demo: DemoInfo, demo_run: Assessment) -> None:
+    (planted,) = demo.events_of("quality_scrap_mismatch")
+    (f,) = [f for f in demo_run.findings if f.code == "quality.scrap.mismatch"]
+    day = planted.start.date().isoformat()
+    made = sum(
+        int(r["scrap_qty"])
+        for r in _csv(demo.path, "production")
+        if (r["date"], r["line"]) == (day, planted.subject)
+    )
+    booked = [
+        r for r in _csv(demo.path, "quality") if (r["date"], r["line"]) == (day, planted.subject)
+    ]
+    assert (f.evidence["line"], f.evidence["day"], f.evidence["count"]) == (planted.subject, day, 1)
+    assert f.evidence["production_scrap"] == made == planted.detail["production_scrap"]
+    assert [int(r["scrap_qty"]) for r in booked] == [f.evidence["quality_scrap"]]
+    assert f.evidence["quality_scrap"] - made >= max(12, made // 4)
+    checks = {c["check"]: c for c in demo_run.document["cross_department"]["checks"]}
+    assert checks["scrap"]["compared"] == len(_csv(demo.path, "quality"))
+    assert checks["scrap"]["inconsistent"] == 1
+    # every other record carries production's scrap exactly
+    assert checks["mold_output"]["inconsistent"] == 0
+
+
+def test_check_prints_the_cross_department_summary(demo: DemoInfo, tmp_path: Path) -> None:
+    r = thermaudit("check", demo.path, "-o", tmp_path / "out", columns=200)
+    assert r.returncode == 0, r.stderr
+    assert "cross-department reconciliation" in r.stdout
+    assert "Maintenance windows against production" in r.stdout
+    assert "maintenance windows in the period: 2 (1 planned, 1 unplanned)" in r.stdout
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text("utf-8"))
+    assert [c["check"] for c in doc["cross_department"]["checks"]] == list(CHECKS)

@@ -98,3 +98,33 @@ def test_an_assessment_without_the_reconciliation_has_no_table() -> None:
     rep = content.build(copy.deepcopy(DOC), load_spec(), lang="en")
     (section,) = [s for s in rep.sections if s.id == "findings"]
     assert not [b for b in section.blocks if isinstance(b, Table)]
+
+
+def test_unplanned_stops_that_coincide_with_waste_are_listed() -> None:
+    doc = copy.deepcopy(DOC)
+    doc["cross_department"] = SUMMARY
+    doc["diagnosis"] = {
+        "measures": [],
+        "downtime": {
+            "compared": 2,
+            "coinciding": 1,
+            "windows": [
+                {
+                    "equipment": "DCM-05",
+                    "start": "2025-12-07T08:00:00+08:00",
+                    "end": "2025-12-07T15:00:00+08:00",
+                    "wastes": [
+                        {"detector": "idle_holding", "subject": "E-HOLD", "quantity": 717.0}
+                        | {"unit": "kWh"}
+                    ],
+                },
+                {"equipment": "DCM-02", "start": "x", "end": "y", "wastes": []},
+            ],
+        },
+    }
+    html = render_html(content.build(doc, load_spec(), lang="en"), "en")
+    assert "Unplanned stops: 2, of which 1 coincide with wastes found by the diagnosis." in html
+    assert "DCM-05 2025-12-07 08:00 – 2025-12-07 15:00: idle holding E-HOLD 717.0 kWh" in html
+    assert "DCM-02" not in html
+    zh = render_html(content.build(doc, load_spec(), lang="zh"), "zh")
+    assert "无生产保温 E-HOLD 717.0 kWh" in zh

@@ -9,7 +9,7 @@ from typing import Any
 
 from thermaudit.quality.crosscheck import CHECK_LABELS, UNIT_LABELS
 from thermaudit.report.blocks import Cell, Table, Text
-from thermaudit.report.fmt import MISSING, fmt_count
+from thermaudit.report.fmt import MISSING, fmt, fmt_count
 from thermaudit.report.labels import Bi
 
 #: the optional tables the reconciliation reads, as a reader names them
@@ -17,6 +17,47 @@ _TABLE_NAMES = {
     "maintenance": ("设备维护记录", "maintenance log", "설비 정비 기록"),
     "quality": ("质量检验记录", "quality inspection record", "품질 검사 기록"),
 }
+
+
+#: the wastes of the diagnosis compared with unplanned downtime, as the reader names them
+_WASTE_NAMES = {
+    "idle_holding": ("无生产保温", "idle holding", "비생산 보온"),
+    "base_load": ("非生产基础负荷", "base load", "비생산 기저 부하"),
+}
+
+
+def _downtime_notes(doc: dict[str, Any]) -> list[Text]:
+    """One note per unplanned stop that coincides with a waste of the diagnosis."""
+    d = (doc.get("diagnosis") or {}).get("downtime")
+    if not d:
+        return []
+    notes: list[Text] = [
+        Bi(
+            f"非计划停机 {d['compared']} 次，其中 {d['coinciding']} 次与诊断发现的浪费重合。",
+            f"Unplanned stops: {d['compared']}, of which {d['coinciding']} coincide with "
+            "wastes found by the diagnosis.",
+            f"비계획 정지 {d['compared']}건 중 {d['coinciding']}건이 진단에서 발견된 낭비와 겹침.",
+        )
+    ]
+    for w in d["windows"]:
+        if not w["wastes"]:
+            continue
+        when = f"{w['start'][:16].replace('T', ' ')} – {w['end'][:16].replace('T', ' ')}"
+        parts = [
+            (_WASTE_NAMES[x["detector"]], x["subject"], fmt(x["quantity"]), x["unit"])
+            for x in w["wastes"]
+        ]
+        notes.append(
+            Bi(
+                f"{w['equipment']} {when}："
+                + "；".join(f"{n[0]} {s} {q} {u}" for n, s, q, u in parts),
+                f"{w['equipment']} {when}: "
+                + "; ".join(f"{n[1]} {s} {q} {u}" for n, s, q, u in parts),
+                f"{w['equipment']} {when}: "
+                + "; ".join(f"{n[2]} {s} {q} {u}" for n, s, q, u in parts),
+            )
+        )
+    return notes
 
 
 def departments_table(doc: dict[str, Any]) -> Table | None:
@@ -79,6 +120,7 @@ def departments_table(doc: dict[str, Any]) -> Table | None:
                 "수행하지 않음.",
             )
         )
+    notes += _downtime_notes(doc)
     t = summary.get("thresholds") or {}
     if t:
         frac = 100.0 * t["maintenance_load_fraction"]
