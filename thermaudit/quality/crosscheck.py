@@ -214,7 +214,7 @@ def _windows(ctx: _Ctx) -> list[dict[str, Any]]:
                 "line": e.line if e is not None else None,
                 "rated_kw": e.rated_kw if e is not None else None,
                 "days": days,
-                "in_period": start <= hi and end >= lo,
+                "in_period": start < hi and end > lo,
             }
         )
     return out
