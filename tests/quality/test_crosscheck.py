@@ -458,3 +458,17 @@ def test_check_prints_the_cross_department_summary(demo: DemoInfo, tmp_path: Pat
     assert "maintenance windows in the period: 2 (1 planned, 1 unplanned)" in r.stdout
     doc = json.loads((tmp_path / "out" / "findings.json").read_text("utf-8"))
     assert [c["check"] for c in doc["cross_department"]["checks"]] == list(CHECKS)
+
+
+def test_owners_may_name_the_two_tables(tmp_path: Path) -> None:
+    """site.yaml owners accept every read table, these two included (they were unread)."""
+    p = plant()
+    p.site["owners"] = {
+        "maintenance": {"department": "maintenance", "role": "shift foreman"},
+        "quality": {"department": "quality assurance"},
+    }
+    p.rows("maintenance", window(f"{DAY} 10:00:00", f"{DAY} 12:00:00"))
+    with open_dataset(p.write(tmp_path / "ds")) as ds:
+        assert ds.site.owners is not None
+        assert ds.site.owners["quality"].department == "quality assurance"
+        assert ds.has("maintenance") and not ds.has("quality")
