@@ -39,6 +39,8 @@ def test_every_table_and_coefficient_is_documented() -> None:
         "certifications",
         "weather",
         "metal_inputs",
+        "maintenance",
+        "quality",
     ):
         assert f"### {name}" in contract
     for coefficient in (

@@ -160,6 +160,27 @@ PINNED_NORMALIZED: dict[str, pa.Schema] = {
             ("_row", pa.int64()),
         ]
     ),
+    "maintenance": pa.schema(
+        [
+            ("equipment_id", pa.string()),
+            ("start", UTC_TS),
+            ("end", UTC_TS),
+            ("kind", pa.string()),
+            ("note", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
+    "quality": pa.schema(
+        [
+            ("date", pa.date32()),
+            ("sku", pa.string()),
+            ("line", pa.string()),
+            ("inspected_qty", pa.float64()),
+            ("scrap_qty", pa.float64()),
+            ("defect", pa.string()),
+            ("_row", pa.int64()),
+        ]
+    ),
     "weather": pa.schema(
         [
             ("ts", UTC_TS),

@@ -422,7 +422,9 @@ def test_mold_duplicate_timestamp_injected(
 
 
 def test_mold_no_steady_samples(demo: DemoInfo, clean: list[Finding], tmp_path: Path) -> None:
-    """TCU-01's state signal is stuck at ``idle``: none of its samples is steady."""
+    """TCU-01's state signal is stuck at ``idle``: none of its samples is steady. It is
+    line DC-01's only controller, so the line's output has no producing controller either
+    (the cross-department check, subject: the line)."""
     folder = copy(demo, tmp_path)
     edit(
         folder,
@@ -432,7 +434,12 @@ def test_mold_no_steady_samples(demo: DemoInfo, clean: list[Finding], tmp_path: 
         ],
     )
     a = run(folder, tmp_path)
-    assert new_findings(clean, a.findings) == {("quality.mold.no_steady_samples", "TCU-01")}
+    assert new_findings(clean, a.findings) == {
+        ("quality.mold.no_steady_samples", "TCU-01"),
+        ("quality.mold.output_without_producing", ""),
+    }
+    (line,) = [f for f in a.findings if f.code == "quality.mold.output_without_producing"]
+    assert (line.evidence["line"], line.evidence["controllers"]) == ("DC-01", ["TCU-01"])
     f = only(a.findings, "quality.mold.no_steady_samples")
     assert f.evidence == {"controller": "TCU-01"}
     assert f.metrics == ("mold_temperature_control_accuracy",)

@@ -384,6 +384,38 @@ def test_adjacent_imports_keep_each_own_days_of_metal_inputs(ws, early, late):
     assert sorted(merged.column("mass_kg").to_pylist()) == [600.0, 700.0, 800.0]
 
 
+def test_adjacent_imports_keep_each_own_days_of_quality(ws, early, late):
+    """The quality department's export of the month in both imports: each inspection day
+    once, from the import whose period holds it (a date-only period table, like
+    metal_inputs)."""
+    lines = ["date,sku,line,inspected_qty,scrap_qty"] + [
+        f"2025-10-0{d},BKT-060,DC-01,{1000 + d},{d}" for d in range(5, 10)
+    ]
+    for folder in (early, late):
+        (folder / "quality.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    ws.import_dataset(early)
+    ws.import_dataset(late)
+    merged = pq.read_table(ws.current_dataset().tables["quality"])
+    assert sorted(merged.column("scrap_qty").to_pylist()) == [6.0, 7.0, 8.0]
+
+
+def test_adjacent_imports_keep_a_maintenance_window_once(ws, early, late):
+    """A maintenance log exported with each import repeats its windows; one window straddles
+    the two periods (it belongs to both): the merged table holds each window once."""
+    lines = [
+        "equipment_id,start,end,kind,note",
+        "DCM-01,2025-10-06 10:00:00,2025-10-06 12:00:00,planned,die polish",
+        "DCM-03,2025-10-06 22:00:00,2025-10-07 03:00:00,unplanned,hydraulic leak",
+    ]
+    for folder in (early, late):
+        (folder / "maintenance.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    ws.import_dataset(early)
+    ws.import_dataset(late)
+    merged = pq.read_table(ws.current_dataset().tables["maintenance"])
+    assert sorted(merged.column("equipment_id").to_pylist()) == ["DCM-01", "DCM-03"]
+    assert sorted(merged.column("_row").to_pylist()) == [2, 3]
+
+
 def test_adjacent_imports_assess_like_the_whole_dataset(ws, early, late):
     """Two adjacent periods imported one after the other give the metrics of the whole
     dataset: each import contributes the output of its own period, the readings of both

@@ -19,6 +19,7 @@ from thermaudit.cli.assess import EngineOption
 from thermaudit.engine import connect
 from thermaudit.metrics.assess import assess
 from thermaudit.metrics.spec import load_spec
+from thermaudit.quality.crosscheck import CHECK_LABELS, UNIT_LABELS
 from thermaudit.quality.findings import SEVERITIES, Finding
 
 SCHEMA = "thermaudit.findings/1"
@@ -70,12 +71,14 @@ def check(
         "minimum_severity": severity.value,
         "findings": [f.as_dict() for f in shown],
         "reconciliation": recon,
+        "cross_department": result.document["cross_department"],
     }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=_json), "utf-8")
     tmp.replace(path)
     _findings_table(shown, len(findings))
     _reconciliation_table(recon)
+    _departments_table(result.document["cross_department"])
     console.print(f"wrote {path}", soft_wrap=True)
 
 
@@ -135,3 +138,42 @@ def _reconciliation_table(rows: list[dict[str, Any]]) -> None:
             inv,
         )
     console.print(t)
+
+
+def _departments_table(summary: dict[str, Any]) -> None:
+    """What the cross-department reconciliation compared and what matched."""
+    absent = [name for name, present in summary["tables"].items() if not present]
+    title = "cross-department reconciliation"
+    if absent:
+        title += f" (no {' or '.join(absent)} table)"
+    t = Table(title=title, title_justify="left")
+    for col in ("comparison", "compared", "consistent", "inconsistent", "not compared"):
+        t.add_column(col, justify="left" if col == "comparison" else "right")
+    for c in summary["checks"]:
+        bad: str | Text = str(c["inconsistent"])
+        if c["inconsistent"]:
+            bad = styled("[red]{x}[/]", x=bad)
+        t.add_row(
+            styled(
+                "{name}\n[dim]{unit}[/]",
+                name=CHECK_LABELS[c["check"]][1],
+                unit=UNIT_LABELS[c["unit"]][1],
+            ),
+            str(c["compared"]),
+            str(c["consistent"]),
+            bad,
+            str(c.get("not_compared", "—")),
+        )
+    console.print(t)
+    w = summary["maintenance_windows"]
+    scrap = next(c for c in summary["checks"] if c["check"] == "scrap")
+    line = (
+        f"maintenance windows in the period: {w['in_period']} ({w['planned']} planned, "
+        f"{w['unplanned']} unplanned); the metrics use production's scrap"
+    )
+    if "quality_scrap" in scrap:
+        line += (
+            f" ({scrap['production_scrap']:,} pieces on the days compared; quality recorded "
+            f"{scrap['quality_scrap']:,})"
+        )
+    console.print(line, soft_wrap=True)

@@ -46,9 +46,13 @@ from thermaudit.units import CARRIERS
 
 CONTRACT = "thermaudit.dataset/1"
 
-#: tables the contract defines (added 2026-12) that this version does not read yet: their
-#: files are ignored like any unknown file, and ``site.yaml`` may name their owners
-UNREAD_TABLES = ("maintenance", "quality")
+#: tables the contract defines that this version does not read yet (their files would be
+#: ignored like any unknown file, and ``site.yaml`` may name their owners); none since
+#: ``maintenance`` and ``quality`` are read (added 2026-12)
+UNREAD_TABLES: tuple[str, ...] = ()
+
+#: what kind of stop a ``maintenance`` window is (contract, added 2026-12)
+MAINTENANCE_KINDS = ("planned", "unplanned")
 
 #: the ISO 3166-1 alpha-2 codes a ``country`` column accepts
 COUNTRY_CODES = frozenset(iso3166.countries_by_alpha2)
@@ -328,6 +332,43 @@ TABLES: dict[str, Table] = {
                 Column("customer", "str", doc="need not appear in the customers table"),
                 Column("sku", "str", ref="products"),
                 Column("qty", "count", unit="pieces"),
+            ),
+        ),
+        Table(
+            "maintenance",
+            "optional (added 2026-12)",
+            "one piece of equipment out of production from start to end, for the "
+            "cross-department reconciliation (production, meters and mold logs against the "
+            "maintenance log)",
+            (
+                Column("equipment_id", "str", ref="equipment"),
+                Column("start", "timestamp", doc="when the equipment stopped producing"),
+                Column(
+                    "end",
+                    "timestamp",
+                    doc="when it was handed back to production; not before start",
+                ),
+                Column("kind", "enum:" + "|".join(MAINTENANCE_KINDS)),
+                Column("note", "str", required=False, doc="work done, fault found"),
+            ),
+        ),
+        Table(
+            "quality",
+            "optional (added 2026-12)",
+            "what the quality department inspected and scrapped of one SKU on one line on "
+            "one day, checked against production's scrap (the metrics use production's)",
+            (
+                Column("date", "date", doc="local date of the production inspected"),
+                Column("sku", "str", ref="products"),
+                Column("line", "str"),
+                Column("inspected_qty", "count", unit="pieces"),
+                Column(
+                    "scrap_qty",
+                    "count",
+                    unit="pieces",
+                    doc="pieces rejected; not more than inspected_qty",
+                ),
+                Column("defect", "str", required=False, doc="main defect (porosity, cold shut)"),
             ),
         ),
         Table(

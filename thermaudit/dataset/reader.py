@@ -1634,6 +1634,34 @@ def _check_table(
             early = _np_mask(pc.less(values[end], values[start]))
             issues.add(early, pos[end], end, _after_text(start, values[start]), found(end))
 
+    if table.name == "maintenance" and "start" in pos and "end" in pos:
+        early = _np_mask(pc.less(values["end"], values["start"]))
+        starts = values["start"]
+        issues.add(
+            early,
+            pos["end"],
+            "end",
+            lambda i: (
+                "a time on or after start "
+                f"({_local_text(starts[i].as_py(), ctx.zone)}, local time): a window ends "
+                "after it begins"
+            ),
+            found("end"),
+        )
+    if table.name == "quality" and "inspected_qty" in pos and "scrap_qty" in pos:
+        more = _np_mask(pc.greater(values["scrap_qty"], values["inspected_qty"]))
+        inspected = values["inspected_qty"]
+        issues.add(
+            more,
+            pos["scrap_qty"],
+            "scrap_qty",
+            lambda i: (
+                f"at most inspected_qty ({inspected[i].as_py():g} pieces): scrap is found "
+                "among the pieces inspected"
+            ),
+            found("scrap_qty"),
+        )
+
 
 def _check_unique(
     table: Table,
@@ -1698,6 +1726,13 @@ def _after_text(start: str, starts: pa.Array) -> Callable[[int], str]:
         return f"a date on or after {start} ({starts[i].as_py()})"
 
     return text
+
+
+def _local_text(t: dt.datetime | None, zone: str) -> str:
+    """An instant as the site's local wall time (``2025-03-01 08:00``)."""
+    if t is None:  # pragma: no cover - only compared rows are named
+        return "(empty)"
+    return t.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _local_dates(ts: pa.Array, zone: str) -> pa.Array:

@@ -56,6 +56,7 @@ import yaml
 from thermaudit.dataset.contract import CONTRACT, DEMO, arrow_schemas
 from thermaudit.dataset.site import credit_code_check_digit
 from thermaudit.demo.commerce import write_commerce, write_deliveries, write_metal_inputs
+from thermaudit.demo.departments import Stop, write_maintenance, write_quality
 from thermaudit.demo.weather import write_weather
 from thermaudit.errors import ThermauditError
 from thermaudit.metrics.spec import load_spec
@@ -143,7 +144,9 @@ class PlantedEvent:
     ``kind`` is one of ``rollover`` (first reading after a register wrapped), ``replaced``
     (meter replacement), ``reading_gap`` (readings missing), ``maintenance``, ``die_change``,
     ``setpoint_change``, ``duplicate_timestamps`` (per-shot logging), ``mold_logger_gap``,
-    ``calibration_expires`` and ``calibration_missing``. ``start``/``end`` are local
+    ``calibration_expires``, ``calibration_missing``, ``unplanned_stop`` (a die-casting
+    machine's breakdown in the maintenance log) and ``quality_scrap_mismatch`` (the quality
+    department's scrap above production's on one day and line). ``start``/``end`` are local
     (naive) times; ``detail`` holds the numbers.
     """
 
@@ -827,6 +830,13 @@ class _Generator:
         self.gap_day = nth_working(2)
         self.maint_day = nth_working(int(len(work_idx) * 0.4))
         self.replace_day = self.n_days // 2
+        # the quality department's planted scrap count, and the unplanned stop (last day
+        # without shifts: a breakdown found on the weekend round)
+        self.quality_day = nth_working(3)
+        rest = [i for i, w in enumerate(self.working) if not w]
+        self.unplanned_day = rest[-1] if rest else None
+        self.stops: list[Stop] = []
+        self.prod_log: list[dict[str, Any]] = []
         self.office_gap_day = min(self.n_days - 1, self.n_days // 2 + 1)
 
     def _setup_clean(self) -> None:
@@ -934,6 +944,8 @@ class _Generator:
             **write_deliveries(
                 self.out, {sku: kg / PRODUCTS[sku][2] for sku, kg in self.good_kg.items()}
             ),
+            # the maintenance log and the quality record, for the cross-department checks
+            **self._departments(),
         }
         for table, n in written.items():
             files[table] = f"{table}.csv"
@@ -968,6 +980,30 @@ class _Generator:
             elapsed_s=elapsed,
             peak_rss_mb=rss,
         )
+
+    def _departments(self) -> dict[str, int]:
+        """Write ``maintenance`` and ``quality`` (:mod:`thermaudit.demo.departments`) and
+        record what they plant."""
+        if self.unplanned_day is not None:
+            day = dt.datetime.combine(self.dates[self.unplanned_day], dt.time())
+            stop = Stop(
+                "DCM-05",
+                day + dt.timedelta(hours=8),
+                day + dt.timedelta(hours=15),
+                "unplanned",
+                "hydraulic leak found on the weekend round; pump seal replaced",
+            )
+            self.stops.append(stop)
+            self.events.append(PlantedEvent("unplanned_stop", "DCM-05", stop.start, stop.end))
+        rows = write_maintenance(self.out, self.stops)
+        planted = None
+        if self.quality_day is not None:
+            planted = (self.dates[self.quality_day], LINES[1])
+        written, truth = write_quality(self.out, self.prod_log, planted)
+        if planted is not None and truth is not None:
+            at = dt.datetime.combine(planted[0], dt.time())
+            self.events.append(PlantedEvent("quality_scrap_mismatch", planted[1], at, None, truth))
+        return {**rows, **written}
 
     def _metal_days(self) -> dict[dt.date, float]:
         """Each month's good mass, dated on the month's first day inside the period."""
@@ -1014,6 +1050,7 @@ class _Generator:
             sinks["mold_temperature"].write(mold)
         prod_rows, good_by_line = self._production(day, states, line_sku)
         sinks["production"].write(pa.Table.from_pylist(prod_rows, _SCHEMAS["production"]))
+        self.prod_log += prod_rows
         first = day.replace(day=1)
         self.good_month[first] = self.good_month.get(first, 0.0) + float(sum(good_by_line))
         melt_rate, melt_table = self._melting(day, sum(good_by_line))
@@ -1078,6 +1115,15 @@ class _Generator:
                         base_dt + dt.timedelta(hours=10),
                         base_dt + dt.timedelta(hours=14),
                         {"reason": "die repair"},
+                    )
+                )
+                self.stops.append(
+                    Stop(
+                        f"DCM-0{li + 1}",
+                        base_dt + dt.timedelta(hours=10),
+                        base_dt + dt.timedelta(hours=14),
+                        "planned",
+                        "die repair",
                     )
                 )
         # setpoints

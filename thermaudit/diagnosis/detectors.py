@@ -370,12 +370,7 @@ def idle_holding(ctx: DetectionContext) -> list[Waste]:
     out = []
     for m in meters:
         lines = _meter_lines(site, m)
-        active = ctx.active(lines)
-        furnaces = [e for e in m.equipment if e in eq and eq[e].type == "melting_furnace"]
-        for f in furnaces:
-            if f in taps:
-                active = active | taps[f]
-        idle = ctx.idle(active)
+        idle = furnace_idle_hours(ctx, m, taps)
         q = hourly[m.id]
         w = float(q[idle].sum())
         total = _consumption(ctx, m)
@@ -412,6 +407,20 @@ def idle_holding(ctx: DetectionContext) -> list[Waste]:
             )
         )
     return out
+
+
+def furnace_idle_hours(
+    ctx: DetectionContext, m: Meter, taps: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """The idle hours of furnace meter ``m`` (:func:`idle_holding`): not producing on the
+    lines of its equipment and, for melting furnaces, not holding a tapped batch."""
+    eq = {e.id: e for e in ctx.site.equipment}
+    taps = _tap_hours(ctx) if taps is None else taps
+    active = ctx.active(_meter_lines(ctx.site, m))
+    for f in m.equipment:
+        if f in eq and eq[f].type == "melting_furnace" and f in taps:
+            active = active | taps[f]
+    return ctx.idle(active)
 
 
 def _tap_hours(ctx: DetectionContext) -> dict[str, np.ndarray]:
@@ -461,27 +470,10 @@ def base_load(ctx: DetectionContext) -> list[Waste]:
     reported when W ≥ :data:`BASE_LOAD_MIN_SHARE` · E_NP. Evidence: the floor, the mean
     non-production and production-hour loads [kW], the hours and the runs.
     """
-    site = ctx.site
-    sign = {"supply": 1.0, "generation": 1.0, "excluded": -1.0, "export": -1.0}
-    gate = [
-        m
-        for m in site.meters
-        if m.quantity == "active" and m.carrier == "electricity" and m.role in sign
-    ]
-    if not gate or not ctx.activity()[0]:
+    load = site_load(ctx)
+    if load is None or not ctx.activity()[0]:
         return []
-    own = [
-        m
-        for m in _furnace_meters(site) + _compressor_meters(site)
-        if m.carrier == "electricity" and m.role == "submeter"
-    ]
-    hourly = ctx.hourly(gate + own)
-    n = ctx.bounds[2]
-    p = np.zeros(n)
-    for m in gate:
-        p += sign[m.role] * hourly[m.id]
-    for m in own:
-        p -= hourly[m.id]
+    p, gate, own = load
     active = ctx.active()
     np_mask = ctx.idle(active)
     hours = int(np_mask.sum())
@@ -533,6 +525,33 @@ def base_load(ctx: DetectionContext) -> list[Waste]:
             },
         )
     ]
+
+
+def site_load(ctx: DetectionContext) -> tuple[np.ndarray, list[Meter], list[Meter]] | None:
+    """The site's electricity load P_h of :func:`base_load` [kWh per hour], with the gate
+    meters and the furnace and compressor submeters subtracted; ``None`` without gate
+    meters."""
+    site = ctx.site
+    sign = {"supply": 1.0, "generation": 1.0, "excluded": -1.0, "export": -1.0}
+    gate = [
+        m
+        for m in site.meters
+        if m.quantity == "active" and m.carrier == "electricity" and m.role in sign
+    ]
+    if not gate:
+        return None
+    own = [
+        m
+        for m in _furnace_meters(site) + _compressor_meters(site)
+        if m.carrier == "electricity" and m.role == "submeter"
+    ]
+    hourly = ctx.hourly(gate + own)
+    p = np.zeros(ctx.bounds[2])
+    for m in gate:
+        p += sign[m.role] * hourly[m.id]
+    for m in own:
+        p -= hourly[m.id]
+    return p, gate, own
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -1,5 +1,6 @@
 """The ``diagnosis`` section of ``assessment.json``: baseline, wastes, ranked measures, export
-priorities, certification plan and the tariffs used."""
+priorities, certification plan, the tariffs used and the unplanned downtime that coincides
+with the wastes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import ibis
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.diagnosis.baseline import BaselineError, baseline_section
+from thermaudit.diagnosis.downtime import downtime_waste
 from thermaudit.diagnosis.priorities import certification_plan, sku_priorities
 from thermaudit.diagnosis.recommend import CONSTANT_SOURCES, resolve_tariffs, screen
 from thermaudit.diagnosis.waste import DETECTORS, Waste
@@ -110,6 +112,10 @@ def diagnosis_section(
         "priorities": sku_priorities(assessment, site, _rows(con, dataset, "customers")),
         "certifications": certification_plan(certs, assessment, site, as_of=as_of)
         if dataset.has("certifications")
+        else None,
+        # unplanned maintenance windows against the idle wastes (cross-department check)
+        "downtime": downtime_waste(dataset, con, assessment, found)
+        if dataset.has("maintenance")
         else None,
     }
     out: dict[str, Any] = json_ready(doc)

@@ -37,6 +37,7 @@ from thermaudit.metrics.result import MetricResult
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.metrics.uncertainty import instrument_uncertainties, propagate
 from thermaudit.quality.checks import THRESHOLDS, check_dataset
+from thermaudit.quality.crosscheck import cross_check
 from thermaudit.quality.findings import Finding, finding
 from thermaudit.quality.reconcile import reconcile
 
@@ -146,6 +147,9 @@ def assess(
     step("data-quality checks")
     findings += check_dataset(dataset, con=con, parameters=ctx.params)
     recon = _reconciliation(ctx)
+    step("cross-department reconciliation")
+    departments = cross_check(dataset, con=con, parameters=ctx.params)
+    findings += departments.findings
     for m in spec.metrics:
         grade(results[m.id], m.grading, ctx.site, spec.ref)
 
@@ -162,6 +166,7 @@ def assess(
     metrics = {mid: r.as_dict() for mid, r in results.items()}
     document = _document(ctx, con, metrics, all_cons, recon, findings, footprint)
     document["energy_use"] = _clean(energy_use(ctx))
+    document["cross_department"] = json_ready(departments.summary)
     heat = results[WHR].facts.get("heat", {}) if WHR in results else {}
     alloc = results[UPE].facts.get("allocation") if UPE in results else None
     return Assessment(

@@ -38,6 +38,7 @@ from thermaudit.report.blocks import (
     Table,
     Text,
 )
+from thermaudit.report.departments import departments_table
 from thermaudit.report.fmt import (
     MISSING,
     fmt,
@@ -2090,6 +2091,8 @@ def findings(ctx: Context) -> Section:
                 small=True,
             )
         )
+    if (recon := departments_table(ctx.doc)) is not None:
+        s.add(recon)
     return s
 
 

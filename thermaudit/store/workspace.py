@@ -796,16 +796,19 @@ _PERIOD_TABLES = (
     "weather",
     "metal_inputs",
     "deliveries",
+    "quality",
 )
 #: period tables dated by day only
-_DATE_TABLES = ("metal_inputs", "deliveries")
-#: tables of documents (certificates, invoices) that several imports may repeat
+_DATE_TABLES = ("metal_inputs", "deliveries", "quality")
+#: tables of documents (certificates, invoices, maintenance windows, which may straddle two
+#: imports' periods) that several imports may repeat
 _DOCUMENT_TABLES = (
     "calibrations",
     "energy_purchases",
     "green_certificates",
     "customers",
     "certifications",
+    "maintenance",
 )
 
 
