@@ -219,7 +219,11 @@ def normalize_available(source: Path, out_dir: Path) -> PartialDataset:
     folder = source.parent if source.is_file() else source
     if not folder.is_dir():
         raise InvalidDataset(
-            [Problem(str(source), None, None, "a dataset folder holding site.yaml", "no such folder")]
+            [
+                Problem(
+                    str(source), None, None, "a dataset folder holding site.yaml", "no such folder"
+                )
+            ]
         )
     site_path = folder / "site.yaml"
     site = load_site(site_path)

@@ -146,9 +146,7 @@ def _check(part: PartialDataset, spec: Specification, con: ibis.BaseBackend) -> 
         "enterprise": site.enterprise.name,
         "enterprise_en": site.enterprise.name_en,
         "period": {"start": site.period.start.isoformat(), "end": site.period.end.isoformat()},
-        "metrics": [
-            _metric_row(m.id, ordered, assessment, not_run, spec) for m in spec.metrics
-        ],
+        "metrics": [_metric_row(m.id, ordered, assessment, not_run, spec) for m in spec.metrics],
         "gaps": ordered,
         "tables": tables,
         "efforts": {k: {"zh": b.zh, "en": b.en, "ko": b.ko} for k, b in EFFORTS.items()},
@@ -520,9 +518,7 @@ def _metric_row(
 # --------------------------------------------------------------------------- order
 
 
-def _endangered(
-    gap: Gap, certificates: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _endangered(gap: Gap, certificates: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     if not set(gap.metrics) & set(REQUIRED_METRICS):
         return []
     out = [

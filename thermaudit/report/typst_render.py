@@ -13,10 +13,10 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Final
 
 from thermaudit.errors import ThermauditError
