@@ -299,7 +299,12 @@ def _pdf_pages_and_text(pdf: Path) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     ("lang", "title"),
-    [("zh", "评估前就绪检查"), ("en", "Readiness check"), ("ko", "평가 전 준비 점검")],
+    [
+        ("zh", "评估前就绪检查"),
+        ("en", "Readiness check"),
+        ("ko", "평가 전 준비 점검"),
+        ("zh+en", "Readiness check"),
+    ],
 )
 def test_the_command_writes_json_and_a_one_page_pdf(
     plant: Path, tmp_path: Path, lang: str, title: str
@@ -401,3 +406,28 @@ def test_customers_that_receive_deliveries_without_a_market(plant: Path, tmp_pat
     doc = readiness(None, folder)
     gap = _gap(doc, "readiness.customer.no_market", "Saigon Components JSC (synthetic)")
     assert (gap["table"], gap["metrics"], gap["effort"]) == ("customers", [], "configure")
+
+
+def test_a_given_site_replaces_the_folders_site_yaml(
+    plant: Path, full: dict[str, Any], tmp_path: Path
+) -> None:
+    """The web calls ``readiness(site, folder)`` with the site it already holds."""
+    from thermaudit.dataset.site import load_site
+
+    site = load_site(plant / "site.yaml")
+    folder = _copy(plant, tmp_path / "plant")
+    (folder / "site.yaml").write_text("not: [a site", "utf-8")
+    doc = readiness(site, folder)
+    assert [_key(g) for g in doc["gaps"]] == [_key(g) for g in full["gaps"]]
+
+
+def test_many_refused_tables_still_fit_one_page(plant: Path, tmp_path: Path) -> None:
+    folder = _copy(plant, tmp_path / "plant")
+    for name in ("production", "melting", "heat_streams", "mold_temperature", "calibrations"):
+        (folder / f"{name}.csv").write_text("what,ever\n1,2\n", "utf-8")
+    out = tmp_path / "out"
+    run = thermaudit("readiness", folder, "-o", out, "--lang", "zh+ko", columns=200)
+    assert run.returncode == 0, run.stderr
+    pages, text = _pdf_pages_and_text(out / "readiness.pdf")
+    assert pages == 1
+    assert "已提供但被拒绝" in text and "제공되었으나 거부됨" in text

@@ -203,12 +203,21 @@ class PartialDataset:
     unreadable: list[Problem]
 
 
-def normalize_available(source: Path, out_dir: Path) -> PartialDataset:
+def normalize_available(source: Path, out_dir: Path, *, site: Site | None = None) -> PartialDataset:
     """Normalize what a dataset folder holds, table by table, for a readiness check.
 
     Unlike :func:`normalize`, a missing table (required or not) is not a problem and a
     table the import would refuse is set aside with its problems; only an invalid or
     missing ``site.yaml`` raises, since nothing can be judged without it.
+
+    Parameters
+    ----------
+    source : Path
+        The dataset folder, or its ``site.yaml``.
+    out_dir : Path
+        Folder receiving ``<table>.parquet`` for every valid table; created when missing.
+    site : Site, optional
+        The site the tables are checked against, instead of the folder's ``site.yaml``.
 
     Raises
     ------
@@ -226,8 +235,11 @@ def normalize_available(source: Path, out_dir: Path) -> PartialDataset:
             ]
         )
     site_path = folder / "site.yaml"
-    site = load_site(site_path)
-    inputs = [InputFile("site.yaml", _sha256(site_path), 0, None)]
+    if site is None:
+        site = load_site(site_path)
+    inputs = []
+    if regular_file_problem(site_path) is None:
+        inputs.append(InputFile("site.yaml", _sha256(site_path), 0, None))
     ctx = _Context.build(site, site_path)
     found = ProblemCollector()
     sources = _discover(folder, found)

@@ -116,12 +116,7 @@ def readiness(
             [Problem(str(source), None, None, "a dataset folder or a workspace", "no such path")]
         )
     with tempfile.TemporaryDirectory(prefix="thermaudit-readiness-") as tmp:
-        part = normalize_available(source, Path(tmp))
-        if site is not None:
-            d = part.dataset
-            part = PartialDataset(
-                NormalizedDataset(site, d.tables, d.inputs, d.source), part.refused, part.unreadable
-            )
+        part = normalize_available(source, Path(tmp), site=site)
         return _check(part, specification, con)
 
 

@@ -14,11 +14,14 @@ from typing import Any
 
 from thermaudit.readiness.gaps import EFFORTS
 from thermaudit.report.blocks import Cell, Para, Section, Table
-from thermaudit.report.labels import Bi
+from thermaudit.report.labels import Bi, is_pair
 from thermaudit.report.typst_render import compile_sheet
 
-#: gaps printed on the page; the rest are in readiness.json
-MAX_GAPS_ON_PAGE = 14
+#: gaps printed on the page (in one language, in a pair of languages); the rest are in
+#: readiness.json
+MAX_GAPS_ON_PAGE = {"one": 14, "pair": 10}
+#: longest gap text on the page [characters]; the JSON holds the whole text
+MAX_GAP_TEXT = 140
 
 COMPUTABLE = {
     "yes": (Bi("可计算", "yes", "가능"), "good"),
@@ -43,7 +46,7 @@ def owner_text(owner: dict[str, Any] | None) -> str:
     return " · ".join(str(owner[k]) for k in ("department", "role", "person") if owner.get(k))
 
 
-def sections(doc: dict[str, Any]) -> list[Section]:
+def sections(doc: dict[str, Any], lang: str = "zh") -> list[Section]:
     """The blocks of the page from a ``thermaudit.readiness/1`` document."""
     number = {m["metric"]: str(i) for i, m in enumerate(doc["metrics"], start=1)}
     metrics = Section("metrics", Bi("各项指标", "Metrics", "지표별"))
@@ -76,7 +79,7 @@ def sections(doc: dict[str, Any]) -> list[Section]:
         )
     )
     gaps = Section("gaps", Bi("缺口", "Gaps", "미비 사항"))
-    shown = doc["gaps"][:MAX_GAPS_ON_PAGE]
+    shown = doc["gaps"][: MAX_GAPS_ON_PAGE["pair" if is_pair(lang) else "one"]]
     if not shown:
         gaps.add(Para(Bi("未发现缺口。", "No gap found.", "미비 사항이 없다.")))
     else:
@@ -121,13 +124,18 @@ def _gap_row(g: dict[str, Any], number: dict[str, str]) -> list[Cell | str | Bi]
         renewal = "—"
     metrics = ", ".join(number[m] for m in g["metrics"] if m in number) or "—"
     tone = "bad" if g["blocking"] else None
+    message = Bi(*(_cut(g["message"][x]) for x in ("zh", "en", "ko")))
     return [
-        Cell(_bi(g["message"]), tone=tone),
+        Cell(message, tone=tone),
         metrics,
         owner_text(g["owner"]),
         EFFORTS[g["effort"]],
         renewal,
     ]
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_GAP_TEXT else text[: MAX_GAP_TEXT - 1] + "…"
 
 
 def title(doc: dict[str, Any]) -> Bi:
@@ -146,7 +154,7 @@ def write_sheet(doc: dict[str, Any], out: Path, *, lang: str = "zh") -> Path:
     data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
     res = compile_sheet(
         title(doc),
-        sections(doc),
+        sections(doc, lang),
         lang,
         out,
         running=running,

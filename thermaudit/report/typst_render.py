@@ -383,7 +383,10 @@ def sheet_source(
         f"lang: {s(tlang)})"
     )
     w.emit("#set heading(numbering: none)")
-    w.emit(f"#text(size: 15pt, weight: 700, fill: navy)[#{s(title.get(lang))}]")
+    first, *second = title.pair(lang)
+    w.emit(f"#text(size: 15pt, weight: 700, fill: navy)[#{s(first)}]")
+    for text in second:
+        w.emit(f"#h(0.5em)#text(size: 11pt, fill: muted)[#{s(text)}]")
     for sec in sections:
         w.section(sec, 2)
     return "\n".join(w.out) + "\n"
