@@ -40,7 +40,12 @@ FEEDS: dict[str, set[str]] = {
     "metal_inputs": set(),
     "deliveries": set(),
     "weather": set(),
+    # the cross-department tables of issue 19 part 3 feed no metric
+    "maintenance": set(),
+    "quality": set(),
 }
+#: tables of FEEDS the demo plant may not write yet (issue 19 part 3 adds them)
+NOT_YET = {"maintenance", "quality"}
 #: the metrics that cannot be computed at all without the table
 BLOCKS: dict[str, set[str]] = {
     "readings": {M1, M4, M5},
@@ -87,7 +92,7 @@ def _metric(doc: dict[str, Any], metric_id: str) -> dict[str, Any]:
 def test_the_demo_plant_writes_every_table_the_removal_test_knows(plant: Path) -> None:
     """The parametrized removal below covers exactly the demo's table files."""
     files = {p.stem for p in plant.glob("*.csv")}
-    assert files == set(FEEDS)
+    assert files <= set(FEEDS) and set(FEEDS) - files <= NOT_YET
     assert files <= set(TABLES)
 
 
@@ -111,6 +116,8 @@ def test_the_complete_demo_plant_has_only_its_planted_gaps(full: dict[str, Any])
 def test_removing_a_table_names_exactly_what_it_fed(
     plant: Path, full: dict[str, Any], tmp_path: Path, table: str
 ) -> None:
+    if table in NOT_YET and not (plant / f"{table}.csv").exists():
+        pytest.skip(f"the demo plant writes no {table} table yet (issue 19 part 3)")
     doc = readiness(None, _copy(plant, tmp_path / "plant", without=table))
     missing = _gap(doc, "readiness.table.missing", table)
     assert set(missing["metrics"]) == FEEDS[table]

@@ -277,3 +277,24 @@ def test_methodology_shows_the_numbers_of_the_specification_in_force() -> None:
     # 29.3076 still appears in the report, in the coefficients table's source column
     # (coefficients.csv: "NCV/29.3076"): reference data, not a methodology copy
     assert "1 kgce = 29.3076 MJ" not in html
+
+
+def test_the_input_annex_names_each_files_owner() -> None:
+    """Issue 19 part 2: the data-source table shows who answers for each file; an old
+    assessment without owners shows a dash."""
+    doc = copy.deepcopy(DOC)
+    doc["inputs"] = [
+        {"file": "site.yaml", "sha256": "0" * 64, "rows": 0},
+        {
+            "file": "readings.csv",
+            "sha256": "1" * 64,
+            "rows": 5,
+            "owner": {"department": "设备动力部", "role": "能源管理员", "person": "陈志强"},
+        },
+        {"file": "production.csv", "sha256": "2" * 64, "rows": 3, "owner": None},
+    ]
+    rep = content.build(doc, load_spec(), lang="en")
+    (annex,) = [s for s in rep.sections if s.id == "inputs"]
+    (table,) = [b for b in annex.blocks if isinstance(b, Table)]
+    assert [h.en if isinstance(h, Bi) else h for h in table.header][2] == "Owner"
+    assert [r[2] for r in table.rows] == ["—", "设备动力部 · 能源管理员 · 陈志强", "—"]
