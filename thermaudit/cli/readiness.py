@@ -85,9 +85,9 @@ def _metrics_table(doc: dict[str, Any], lang: str) -> None:
             str(len(m["gaps"])),
         )
     console.print(t)
-    for m in doc["metrics"]:
+    for i, m in enumerate(doc["metrics"], start=1):
         for r in m["reasons"]:
-            console.print(f"  {m['metric']}: {r}", soft_wrap=True)
+            console.print(f"  {i}: {r}", soft_wrap=True)
 
 
 def _gaps_table(doc: dict[str, Any], lang: str) -> None:
