@@ -344,6 +344,15 @@ def test_owner_with_nobody_or_an_unknown_key_is_refused(tmp_path: Path) -> None:
     assert "did you mean `department`?" in problems[1].expected
 
 
+def test_a_stored_site_with_an_owner_naming_nobody_stays_readable(tmp_path: Path) -> None:
+    """Imports stored before an empty owner was refused read back without it."""
+    site, _ = site_with(
+        tmp_path, "timezone:", "owners:\n  readings: {}\n  production: {role: planner}\ntimezone:"
+    )
+    loaded = load_site(site, stored=True)
+    assert loaded.owners is not None and set(loaded.owners) == {"production"}
+
+
 # ---------------------------------------------------------------------------------------------
 # non-finite numbers
 

@@ -501,6 +501,8 @@ def load_site(path: Path, label: str = "site.yaml", *, stored: bool = False) -> 
         raise InvalidDataset([Problem(label, 1, None, "a YAML mapping", type(data).__name__)])
     if stored:
         data = _known_only(data, ())
+        if isinstance(data.get("owners"), dict):  # an owner naming nobody was accepted once
+            data["owners"] = {k: v for k, v in data["owners"].items() if v}
     problems = ProblemCollector()
     if data.get("contract") != CONTRACT:
         problems.add(
