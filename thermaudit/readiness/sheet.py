@@ -138,8 +138,7 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_GAP_TEXT else text[: MAX_GAP_TEXT - 1] + "…"
 
 
-def title(doc: dict[str, Any]) -> Bi:
-    return Bi("评估前就绪检查", "Readiness check before the assessment", "평가 전 준비 점검")
+TITLE = Bi("评估前就绪检查", "Readiness check before the assessment", "평가 전 준비 점검")
 
 
 def write_sheet(doc: dict[str, Any], out: Path, *, lang: str = "zh") -> Path:
@@ -153,7 +152,7 @@ def write_sheet(doc: dict[str, Any], out: Path, *, lang: str = "zh") -> Path:
     )
     data = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
     res = compile_sheet(
-        title(doc),
+        TITLE,
         sections(doc, lang),
         lang,
         out,
