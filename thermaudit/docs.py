@@ -165,8 +165,13 @@ def render_contract() -> str:
         "| `temperature_controllers` | `{id, mold, line, medium, tolerance_c}` |",
         "| `heat_streams` | `{id, kind (available or recovered), medium (water, flue_gas, air), "
         "source, interval_s, t_ref_c, cp}` |",
-        "| `owners` | optional: who answers for each table, `{table: {department, role}}`; "
-        f"a table of the contract ({', '.join(f'`{t}`' for t in (*TABLES, *UNREAD_TABLES))}) |",
+        "| `owners` | optional: who answers for each source, `{key: {department, role, person}}` "
+        "(at least one of the three); a key is a table of the contract "
+        f"({', '.join(f'`{t}`' for t in (*TABLES, *UNREAD_TABLES))}) or the id of a meter, "
+        "equipment, temperature controller or heat stream (an id's own owner comes before its "
+        "table's: a meter's before the `readings` owner); any other key is refused naming its "
+        "line and the closest id. Findings, the input annex of the report and the readiness "
+        "check name the owner |",
         "",
         "A key that the contract does not define is an error naming its line and the closest "
         "known key (`grid_emision_factor_kgco2_per_kwh` → did you mean "

@@ -301,6 +301,58 @@ def test_owner_of_an_unknown_table_is_refused(tmp_path: Path) -> None:
     assert (p.row, p.column) == (line + 1, "owners.readigns")
 
 
+def test_owners_name_meters_and_equipment_and_a_person(tmp_path: Path) -> None:
+    """Issue 19 part 2: an owner is keyed by a table or by the id of a meter, equipment,
+    controller or stream, and may name a person."""
+    site, _ = site_with(
+        tmp_path,
+        "timezone:",
+        "owners:\n  readings: {department: maintenance}\n"
+        "  E-MAIN: {department: power, role: electrician, person: Wang Wei}\n"
+        "  FURN-1: {department: melting shop}\ntimezone:",
+    )
+    loaded = load_site(site)
+    main = loaded.owner("E-MAIN", "readings")
+    assert main is not None and main.person == "Wang Wei"
+    # a meter without its own owner falls back to the table's owner
+    other = loaded.owner("G-MAIN", "readings")
+    assert other is not None and other.department == "maintenance"
+    assert loaded.owner("G-MAIN", "production") is None
+
+
+def test_owner_of_an_unknown_meter_is_refused_with_the_closest_id(tmp_path: Path) -> None:
+    site, line = site_with(
+        tmp_path, "timezone:", "owners:\n  E-MAIM: {department: power}\ntimezone:"
+    )
+    (p,) = site_problems(site)
+    assert (p.row, p.column, p.found) == (line + 1, "owners.E-MAIM", "'E-MAIM'")
+    assert "did you mean `E-MAIN`?" in p.expected
+
+
+def test_owner_with_nobody_or_an_unknown_key_is_refused(tmp_path: Path) -> None:
+    site, line = site_with(
+        tmp_path,
+        "timezone:",
+        "owners:\n  readings: {}\n  production: {departmnet: planning}\ntimezone:",
+    )
+    problems = site_problems(site)
+    assert [(p.row, p.column) for p in problems] == [
+        (line + 1, "owners.readings"),
+        (line + 2, "owners.production.departmnet"),
+    ]
+    assert "a department, a role or a person" in problems[0].expected
+    assert "did you mean `department`?" in problems[1].expected
+
+
+def test_a_stored_site_with_an_owner_naming_nobody_stays_readable(tmp_path: Path) -> None:
+    """Imports stored before an empty owner was refused read back without it."""
+    site, _ = site_with(
+        tmp_path, "timezone:", "owners:\n  readings: {}\n  production: {role: planner}\ntimezone:"
+    )
+    loaded = load_site(site, stored=True)
+    assert loaded.owners is not None and set(loaded.owners) == {"production"}
+
+
 # ---------------------------------------------------------------------------------------------
 # non-finite numbers
 

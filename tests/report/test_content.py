@@ -335,3 +335,24 @@ def test_a_baseline_not_fitted_says_why_in_the_readers_language() -> None:
     }
     en = render_html(content.build(doc, load_spec(), lang="en"), "en")
     assert "the regressors (good mass, pieces) repeat one another" in en
+
+
+def test_the_input_annex_names_each_files_owner() -> None:
+    """Issue 19 part 2: the data-source table shows who answers for each file; an old
+    assessment without owners shows a dash."""
+    doc = copy.deepcopy(DOC)
+    doc["inputs"] = [
+        {"file": "site.yaml", "sha256": "0" * 64, "rows": 0},
+        {
+            "file": "readings.csv",
+            "sha256": "1" * 64,
+            "rows": 5,
+            "owner": {"department": "设备动力部", "role": "能源管理员", "person": "陈志强"},
+        },
+        {"file": "production.csv", "sha256": "2" * 64, "rows": 3, "owner": None},
+    ]
+    rep = content.build(doc, load_spec(), lang="en")
+    (annex,) = [s for s in rep.sections if s.id == "inputs"]
+    (table,) = [b for b in annex.blocks if isinstance(b, Table)]
+    assert [h.en if isinstance(h, Bi) else h for h in table.header][2] == "Owner"
+    assert [r[2] for r in table.rows] == ["—", "设备动力部 · 能源管理员 · 陈志强", "—"]

@@ -7,6 +7,7 @@ from thermaudit.cli import (  # noqa: F401
     demo,
     diagnose,
     export,
+    readiness,
     report,
     serve,
     sign,

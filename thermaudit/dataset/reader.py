@@ -78,7 +78,7 @@ from thermaudit.dataset.encoding import (
 from thermaudit.dataset.files import regular_file_problem
 from thermaudit.dataset.model import SCHEMAS, InputFile, NormalizedDataset
 from thermaudit.dataset.site import Site, load_site
-from thermaudit.errors import MAX_PROBLEMS, InvalidDataset, ProblemCollector, shorten
+from thermaudit.errors import MAX_PROBLEMS, InvalidDataset, Problem, ProblemCollector, shorten
 from thermaudit.reference import density
 from thermaudit.units import LIQUID_FUELS, to_canonical
 
@@ -182,6 +182,102 @@ def normalize(
     problems.raise_if_any(hint=_HINT)
     assert site is not None  # an invalid site.yaml raised above
     return NormalizedDataset(site=site, tables=written, inputs=tuple(inputs), source=folder)
+
+
+@dataclass(frozen=True)
+class PartialDataset:
+    """What :func:`normalize_available` made of a dataset folder that may be incomplete.
+
+    Attributes
+    ----------
+    dataset : NormalizedDataset
+        The valid ``site.yaml`` and every table that passed the import's checks.
+    refused : dict of str to list of Problem
+        Each table present but refused, with its problems (as the import lists them).
+    unreadable : list of Problem
+        Problems of files that no table could be told from (an unreadable workbook).
+    """
+
+    dataset: NormalizedDataset
+    refused: dict[str, list[Problem]]
+    unreadable: list[Problem]
+
+
+def normalize_available(source: Path, out_dir: Path, *, site: Site | None = None) -> PartialDataset:
+    """Normalize what a dataset folder holds, table by table, for a readiness check.
+
+    Unlike :func:`normalize`, a missing table (required or not) is not a problem and a
+    table the import would refuse is set aside with its problems; only an invalid or
+    missing ``site.yaml`` raises, since nothing can be judged without it.
+
+    Parameters
+    ----------
+    source : Path
+        The dataset folder, or its ``site.yaml``.
+    out_dir : Path
+        Folder receiving ``<table>.parquet`` for every valid table; created when missing.
+    site : Site, optional
+        The site the tables are checked against, instead of the folder's ``site.yaml``.
+
+    Raises
+    ------
+    InvalidDataset
+        ``site.yaml`` is missing or invalid (its problems name the line and YAML path).
+    """
+    source = Path(source)
+    folder = source.parent if source.is_file() else source
+    if not folder.is_dir():
+        raise InvalidDataset(
+            [
+                Problem(
+                    str(source), None, None, "a dataset folder holding site.yaml", "no such folder"
+                )
+            ]
+        )
+    site_path = folder / "site.yaml"
+    if site is None:
+        site = load_site(site_path)
+    inputs = []
+    if regular_file_problem(site_path) is None:
+        inputs.append(InputFile("site.yaml", _sha256(site_path), 0, None))
+    ctx = _Context.build(site, site_path)
+    found = ProblemCollector()
+    sources = _discover(folder, found)
+    refused: dict[str, list[Problem]] = {}
+    unreadable: list[Problem] = []
+    for p in found.problems:
+        name = _table_of_label(p.file)
+        if name is None:
+            unreadable.append(p)
+        elif name in sources or p.found != "none in the dataset folder":
+            refused.setdefault(name, []).append(p)  # two forms, or not a regular file
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, table in TABLES.items():
+        src = sources.get(name)
+        if src is None or name in refused:
+            continue
+        problems = ProblemCollector()
+        out = out_dir / f"{name}.parquet"
+        rows = _normalize_table(table, src, ctx, out, problems, None)
+        if problems.problems or rows is None:
+            refused[name] = problems.problems
+            out.unlink(missing_ok=True)
+            continue
+        inputs.append(InputFile(src.label, src.sha256, rows, name))
+        written[name] = out
+    dataset = NormalizedDataset(site=site, tables=written, inputs=tuple(inputs), source=folder)
+    return PartialDataset(dataset, refused, unreadable)
+
+
+def _table_of_label(label: str) -> str | None:
+    """The table a problem's file label names: ``readings.csv``, ``dataset.xlsx[readings]``."""
+    if label.endswith("]") and "[" in label:
+        stem = label[label.index("[") + 1 : -1]
+    else:
+        stem = Path(label).stem
+    by_lower = {name.lower(): name for name in TABLES}
+    return by_lower.get(stem.strip().lower())
 
 
 _HINT = (
@@ -1764,4 +1860,4 @@ def _assemble(
     return [cols[f.name] for f in SCHEMAS[table.name]]
 
 
-__all__ = ["normalize"]
+__all__ = ["PartialDataset", "normalize", "normalize_available"]

@@ -311,14 +311,35 @@ class HeatStream(_Model):
 
 
 class Owner(_Model):
-    """Who answers for one source of the dataset (contract, added 2026-12)."""
+    """Who answers for one source of the dataset (contract, added 2026-12): a department, a
+    role and a person, at least one of them."""
 
     department: str | None = Field(default=None, min_length=1)
     role: str | None = Field(default=None, min_length=1)
+    person: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _someone(self) -> Owner:
+        if self.department is None and self.role is None and self.person is None:
+            raise ValueError("a department, a role or a person")
+        return self
+
+    def as_dict(self) -> dict[str, str | None]:
+        """``{"department", "role", "person"}`` as ``assessment.json`` and readiness write it."""
+        return {"department": self.department, "role": self.role, "person": self.person}
 
 
-#: a table a ``site.yaml`` may name an owner for: every table of the contract
-SourceName = Literal[(*TABLES, *UNREAD_TABLES)]  # type: ignore[valid-type]
+#: the tables a ``site.yaml`` may name an owner for: every table of the contract
+OWNER_TABLES = (*TABLES, *UNREAD_TABLES)
+
+#: the table whose owner answers for an id that has no owner of its own, by kind of id
+OWNER_FALLBACK_TABLE = {
+    "meter": "readings",
+    "temperature_controller": "mold_temperature",
+    "heat_stream": "heat_streams",
+    "furnace": "melting",
+    "instrument": "calibrations",
+}
 
 
 class Site(_Model):
@@ -334,7 +355,9 @@ class Site(_Model):
     products: list[Product] = Field(min_length=1)
     temperature_controllers: list[TemperatureController] = Field(default_factory=list)
     heat_streams: list[HeatStream] = Field(default_factory=list)
-    owners: dict[SourceName, Owner] | None = None
+    #: who answers for a table (its name) or for a meter, equipment, temperature controller
+    #: or heat stream (its id); checked in :func:`_references`
+    owners: dict[str, Owner] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -364,6 +387,13 @@ class Site(_Model):
         start = dt.datetime.combine(self.period.start, dt.time(), z)
         end = dt.datetime.combine(self.period.end + dt.timedelta(days=1), dt.time(), z)
         return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+    def owner(self, subject: str | None = None, table: str | None = None) -> Owner | None:
+        """The owner of ``subject`` (an id), else of ``table``, else ``None``."""
+        owners = self.owners or {}
+        if subject is not None and subject in owners:
+            return owners[subject]
+        return owners.get(table) if table is not None else None
 
     @property
     def instruments(self) -> set[str]:
@@ -471,6 +501,8 @@ def load_site(path: Path, label: str = "site.yaml", *, stored: bool = False) -> 
         raise InvalidDataset([Problem(label, 1, None, "a YAML mapping", type(data).__name__)])
     if stored:
         data = _known_only(data, ())
+        if isinstance(data.get("owners"), dict):  # an owner naming nobody was accepted once
+            data["owners"] = {k: v for k, v in data["owners"].items() if v}
     problems = ProblemCollector()
     if data.get("contract") != CONTRACT:
         problems.add(
@@ -709,6 +741,17 @@ def _references(site: Site, lines: dict[tuple[Any, ...], int], label: str) -> li
                 break
             seen_ids.add(cur.parent)
             cur = site.meter(cur.parent)
+    ids = meter_ids | equipment_ids | site.instruments
+    for key in site.owners or {}:
+        if key not in OWNER_TABLES and key not in ids:
+            close = difflib.get_close_matches(key, [*OWNER_TABLES, *sorted(ids)], n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            add(
+                ("owners", key),
+                "a table of the contract or the id of a meter, equipment, temperature "
+                f"controller or heat stream{hint}",
+                repr(key),
+            )
     for i, hs in enumerate(site.heat_streams):
         if hs.source is not None and hs.source not in equipment_ids and hs.source not in meter_ids:
             add(("heat_streams", i, "source"), "an equipment id (or meter id)", repr(hs.source))

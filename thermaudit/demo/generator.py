@@ -692,6 +692,19 @@ def _ts(day: dt.date, seconds: np.ndarray) -> pa.Array:
 # Public entry point
 
 
+#: who answers for a few tables and meters of the demo plant (site.yaml ``owners``)
+DEMO_OWNERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "readings": {"department": "设备动力部", "role": "能源管理员"},
+        "production": {"department": "生产计划部"},
+        "mold_temperature": {"department": "压铸车间", "role": "工艺工程师"},
+        "calibrations": {"department": "质量部", "role": "计量管理员"},
+        "E-MAIN": {"department": "设备动力部", "role": "电气主管", "person": "陈志强"},
+        "G-FURN-1": {"department": "熔炼车间", "person": "李建华"},
+    }
+)
+
+
 def write_demo(
     out: Path,
     *,
@@ -1933,6 +1946,7 @@ class _Generator:
             "products": products,
             "temperature_controllers": controllers,
             "heat_streams": streams,
+            "owners": {k: dict(v) for k, v in DEMO_OWNERS.items()},
         }
         head = (
             f"# Synthetic demo plant written by thermaudit.demo (scale {self.sc.name}, "

@@ -38,7 +38,7 @@ from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.metrics.uncertainty import instrument_uncertainties, propagate
 from thermaudit.quality.checks import THRESHOLDS, check_dataset
 from thermaudit.quality.crosscheck import cross_check
-from thermaudit.quality.findings import Finding, finding
+from thermaudit.quality.findings import Finding, finding, with_owner
 from thermaudit.quality.reconcile import reconcile
 
 SCHEMA = "thermaudit.assessment/1"
@@ -163,6 +163,7 @@ def assess(
         )
         footprint["by_customer"] = shares
         findings += share_findings
+    findings = [with_owner(f, ctx.site) for f in findings]
     metrics = {mid: r.as_dict() for mid, r in results.items()}
     document = _document(ctx, con, metrics, all_cons, recon, findings, footprint)
     document["energy_use"] = _clean(energy_use(ctx))
@@ -311,7 +312,10 @@ def _document(
         "reconciliation": recon,
         "product_footprint": _clean(footprint),
         "findings": [f.as_dict() for f in findings],
-        "inputs": [{"file": i.file, "sha256": i.sha256, "rows": i.rows} for i in dataset.inputs],
+        "inputs": [
+            {"file": i.file, "sha256": i.sha256, "rows": i.rows, "owner": _owner(site, i.table)}
+            for i in dataset.inputs
+        ],
         "coefficients": {
             "tables": list(ctx.spec.coefficient_tables),
             "grid_factor_year": int(ctx.params["grid_factor_year"]),
@@ -321,6 +325,12 @@ def _document(
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return dict(json.loads(json.dumps(document, default=_json, ensure_ascii=False)))
+
+
+def _owner(site: Site, table: str | None) -> dict[str, str | None] | None:
+    """Who answers for an input file's table (``site.yaml`` ``owners``); ``None`` for none."""
+    owner = site.owner(table=table) if table is not None else None
+    return owner.as_dict() if owner is not None else None
 
 
 def _invoice_ncv(purchases: list[dict[str, Any]]) -> float | None:

@@ -10,10 +10,12 @@ a severity (``info`` < ``warning`` < ``error``) and JSON evidence. Findings flow
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+
+from thermaudit.dataset.site import OWNER_FALLBACK_TABLE, Site
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -49,6 +51,9 @@ class Finding:
     message_ko: str
     evidence: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()
+    #: who answers for the table or meter the finding is about (``site.yaml`` ``owners``):
+    #: ``{"department", "role", "person"}``, ``None`` when nobody is named
+    owner: dict[str, str | None] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,7 +64,38 @@ class Finding:
             "message_ko": self.message_ko,
             "evidence": self.evidence,
             "metrics": list(self.metrics),
+            "owner": self.owner,
         }
+
+
+#: evidence keys that name the subject of a finding, with the kind of id they hold
+#: (:data:`~thermaudit.dataset.site.OWNER_FALLBACK_TABLE` gives the table of each kind)
+SUBJECT_KEYS = (
+    ("meter", "meter"),
+    ("controller", "temperature_controller"),
+    ("stream", "heat_stream"),
+    ("furnace", "furnace"),
+    ("instrument", "instrument"),
+    ("equipment", None),
+)
+
+
+def with_owner(f: Finding, site: Site) -> Finding:
+    """``f`` with the owner of its subject: the owner of the meter, controller, stream,
+    furnace, instrument or equipment its evidence names, else of the table that holds that
+    kind of id (a meter's ``readings``, an instrument's ``calibrations``), else of the table
+    its evidence names."""
+    subject: str | None = None
+    table = f.evidence.get("table")
+    for key, kind in SUBJECT_KEYS:
+        value = f.evidence.get(key)
+        if isinstance(value, str):
+            subject = value
+            if kind is not None:
+                table = OWNER_FALLBACK_TABLE[kind]
+            break
+    owner = site.owner(subject, table if isinstance(table, str) else None)
+    return f if owner is None else replace(f, owner=owner.as_dict())
 
 
 def finding(code: str, *, metrics: tuple[str, ...] = (), **evidence: Any) -> Finding:

@@ -2669,17 +2669,36 @@ def annex_inputs(ctx: Context) -> Section:
     )
     s.add(
         Table(
-            [B("文件", "File", "파일"), B("行数", "Rows", "행 수"), "SHA-256"],
             [
-                [Cell(i["file"], mono=True), fmt_count(i.get("rows")), Cell(i["sha256"], mono=True)]
+                B("文件", "File", "파일"),
+                B("行数", "Rows", "행 수"),
+                B("负责人", "Owner", "담당"),
+                "SHA-256",
+            ],
+            [
+                [
+                    Cell(i["file"], mono=True),
+                    fmt_count(i.get("rows")),
+                    owner_text(i.get("owner")),
+                    Cell(i["sha256"], mono=True),
+                ]
                 for i in ctx.doc.get("inputs") or []
             ],
-            "lrl",
-            [1.3, 0.6, 4.4],
+            "lrll",
+            [1.3, 0.5, 1.4, 4.4],
             small=True,
         )
     )
     return s
+
+
+def owner_text(owner: dict[str, Any] | None) -> str:
+    """The department, role and person of an owner (``site.yaml`` ``owners``) as the plant
+    wrote them, joined by `` · ``; ``—`` when nobody is named."""
+    if not owner:
+        return "—"
+    parts = [str(owner[k]) for k in ("department", "role", "person") if owner.get(k)]
+    return " · ".join(parts) or "—"
 
 
 def annex_colophon(ctx: Context) -> Section:

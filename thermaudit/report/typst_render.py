@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -349,6 +350,73 @@ def compile_pdf(
 
     ``layout_probe`` outlines every table cell's content area (for the layout tests; the
     outline takes no space, so the text lies where it lies without it)."""
+    return _compile(
+        lambda figdir, name: typst_source(report, lang, figdir, name),
+        out,
+        attachment=attachment,
+        keep_source=keep_source,
+        layout_probe=layout_probe,
+    )
+
+
+def sheet_source(
+    title: Bi, sections: list[Section], lang: str, running: Bi, figdir: Path, attachment: str | None
+) -> str:
+    """The Typst document of a short sheet: ``title`` and ``sections``, no cover, the
+    report's fonts, styles and running header (the readiness check's one page)."""
+    w = _Writer(lang, figdir)
+    tlang, region = TYPST_LANG[primary(lang)]
+    fams = sorted(FAMILIES, key=lambda f: 0 if ("KR" in f) == (primary(lang) == "ko") else 1)
+    fonts = ", ".join(s(f) for f in fams)
+    w.emit('#import "base.typ": *')
+    w.emit(
+        f"#show: report-style.with(fonts: ({fonts},), lang: {s(tlang)}, region: {s(region)}, "
+        f"title: {s(title.get(lang))})"
+    )
+    if attachment:
+        w.emit(
+            f'#pdf.attach({s(attachment)}, relationship: "data", '
+            f'mime-type: "application/json", description: {s("thermaudit " + attachment)})'
+        )
+    w.emit(
+        f"#show: body-pages.with(running: {s(running.get(lang))}, report-id: {s('')}, "
+        f"lang: {s(tlang)})"
+    )
+    w.emit("#set heading(numbering: none)")
+    first, *second = title.pair(lang)
+    w.emit(f"#text(size: 15pt, weight: 700, fill: navy)[#{s(first)}]")
+    for text in second:
+        w.emit(f"#h(0.5em)#text(size: 11pt, fill: muted)[#{s(text)}]")
+    for sec in sections:
+        w.section(sec, 2)
+    return "\n".join(w.out) + "\n"
+
+
+def compile_sheet(
+    title: Bi,
+    sections: list[Section],
+    lang: str,
+    out: Path,
+    *,
+    running: Bi,
+    attachment: tuple[str, bytes] | None = None,
+) -> CompileResult:
+    """Compile a short sheet (:func:`sheet_source`) to ``out`` (PDF/A-3b, fonts embedded)."""
+    return _compile(
+        lambda figdir, name: sheet_source(title, sections, lang, running, figdir, name),
+        out,
+        attachment=attachment,
+    )
+
+
+def _compile(
+    make_source: Callable[[Path, str | None], str],
+    out: Path,
+    *,
+    attachment: tuple[str, bytes] | None = None,
+    keep_source: Path | None = None,
+    layout_probe: bool = False,
+) -> CompileResult:
     import typst
 
     t0 = time.perf_counter()
@@ -361,7 +429,7 @@ def compile_pdf(
         if attachment is not None:
             name, data = attachment
             (root / name).write_bytes(data)
-        src = typst_source(report, lang, root / "fig", name)
+        src = make_source(root / "fig", name)
         (root / "report.typ").write_text(src, "utf-8")
         if keep_source is not None:
             keep_source.mkdir(parents=True, exist_ok=True)
