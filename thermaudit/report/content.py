@@ -2729,6 +2729,8 @@ def annex_colophon(ctx: Context) -> Section:
 
 
 Chapter = Callable[[Context], Section | None]
+
+
 #: chapters in print order
 def buyers(ctx: Context) -> Section | None:
     """The chapter "For your buyers" (:mod:`thermaudit.report.buyers`)."""
