@@ -518,9 +518,7 @@ def get_assessment(assessment_id: Id, auth: Reader, s: DB) -> AssessmentOut:
 
 
 def _finding_out(f: dict[str, Any]) -> FindingOut:
-    return FindingOut(
-        **{k: f.get(k) if k != "note" else f.get(k) or "" for k in FindingOut.model_fields}
-    )
+    return FindingOut.model_validate({**f, "note": f.get("note") or ""})
 
 
 @router.get(
