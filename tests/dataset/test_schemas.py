@@ -113,6 +113,7 @@ PINNED_NORMALIZED: dict[str, pa.Schema] = {
             ("period_end", pa.date32()),
             ("mwh", pa.float64()),
             ("certificate_no", pa.string()),
+            ("scheme", pa.string()),
             ("_row", pa.int64()),
         ]
     ),
@@ -270,6 +271,7 @@ PINNED_DEMO: dict[str, pa.Schema] = {
             ("period_end", pa.date32()),
             ("mwh", pa.float64()),
             ("certificate_no", pa.string()),
+            ("scheme", pa.string()),
         ]
     ),
 }
