@@ -440,6 +440,52 @@ def test_findings_are_assigned_to_owners_and_tracked_to_closed(
     assert r.status_code == 404
 
 
+def test_readiness_of_an_upload_in_every_language(
+    site: Site, assessed: dict[str, Any], demo_dir: Path, tmp_path: Path
+) -> None:
+    """Issue #19, 1: the dataset page links the readiness check; it answers per metric and
+    lists the gaps with owner and effort, in zh, en and ko, for an imported upload and for
+    a partial one the import refused."""
+    c = site.client("member_alpha")
+    d_id = assessed["dataset"]
+    assert f'href="/datasets/{d_id}/readiness"' in c.get(f"/datasets/{d_id}").text
+    doc = c.get(f"/api/datasets/{d_id}/readiness").json()
+    assert doc["schema"] == "thermaudit.readiness/1" and len(doc["metrics"]) == 6
+    for lang, title, computable in (
+        ("zh", "评估前就绪检查", "可计算"),
+        ("en", "Readiness check", "yes"),
+        ("ko", "평가 준비 점검", "가능"),
+    ):
+        page = c.get(f"/datasets/{d_id}/readiness?lang={lang}").text
+        assert title in page and computable in page, lang
+        for g in doc["gaps"]:
+            assert g["message"][lang].split("：")[0].split(":")[0] in page, (lang, g["code"])
+    # a partial upload: site.yaml and the readings only; the import refuses it, the
+    # readiness check names what is missing
+    part = tmp_path / "partial"
+    part.mkdir()
+    for name in ("site.yaml", "readings.csv"):
+        shutil.copy(demo_dir / name, part / name)
+    h = site.csrf("member_alpha")
+    with zip_folder(part, tmp_path / "partial.zip").open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{site.ids['alpha']}/datasets",
+            files={"file": ("partial.zip", f, "application/zip")},
+            headers=h,
+        )
+    up = r.json()
+    site.wait(up["job"]["id"], "member_alpha")
+    pid = up["dataset"]["id"]
+    partial = c.get(f"/api/datasets/{pid}/readiness").json()
+    missing = {g["table"] for g in partial["gaps"] if g["code"].endswith("missing")}
+    assert "production" in missing, partial["gaps"]
+    assert {m["computable"] for m in partial["metrics"]} != {"yes"}
+    en = c.get(f"/datasets/{pid}/readiness?lang=en").text
+    assert "production" in en
+    # another enterprise never sees it
+    assert site.client("member_beta").get(f"/api/datasets/{pid}/readiness").status_code == 404
+
+
 def test_rejected_dataset_lists_the_problems(site: Site, demo_dir: Path, tmp_path: Path) -> None:
     """Row 5 of production.csv gets good_qty "many": the page names file, row, column,
     expected and found, and nothing is stored."""

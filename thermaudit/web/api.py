@@ -521,6 +521,17 @@ def _finding_out(f: dict[str, Any]) -> FindingOut:
     return FindingOut.model_validate({**f, "note": f.get("note") or ""})
 
 
+@router.get("/datasets/{dataset_id}/readiness", responses={400: {}, 404: {}})
+def dataset_readiness(dataset_id: Id, request: Request, auth: Reader, s: DB) -> dict[str, Any]:
+    """The readiness check of an upload (``thermaudit.readiness/1``): per metric, can it be
+    computed and at what data quality, and every gap with its owner, effort and the
+    certificate renewals it endangers."""
+    from thermaudit.web.pages import upload_limits
+
+    d = services.dataset(s, auth.user, dataset_id)
+    return services.readiness_of(request.app.state.paths, upload_limits(request), d)
+
+
 @router.get(
     "/assessments/{assessment_id}/findings",
     response_model=list[FindingOut],

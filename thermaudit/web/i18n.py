@@ -293,6 +293,39 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "签名包（.zip）",
         "서명 패키지(.zip)",
     ),
+    "readiness": ("Readiness check", "评估前就绪检查", "평가 준비 점검"),
+    "readiness_hint": (
+        "what this dataset lacks for each metric, before the assessor comes",
+        "评估前：本数据集在各项指标上还缺什么",
+        "평가 전에 이 데이터셋이 지표별로 무엇이 부족한지",
+    ),
+    "readiness_intro": (
+        "For each metric of the specification in force: can it be computed, at what data "
+        "quality, and what is missing — with who answers for it, the kind of work, and the "
+        "certificate renewals it puts at risk, the soonest first.",
+        "按现行规范的每项指标：能否计算、数据质量如何、缺少什么——并注明责任人、工作类型"
+        "以及受影响的证书换证（最近的在前）。",
+        "현행 규격의 지표마다 산출 가능 여부, 데이터 품질, 부족한 사항을 담당자, 조치 유형, "
+        "위험해지는 인증서 갱신(가까운 순)과 함께 보여 줍니다.",
+    ),
+    "readiness_metrics": ("Metrics", "各项指标", "지표별"),
+    "computable": ("Computable", "能否计算", "산출 가능"),
+    "data_quality": ("Data quality", "数据质量", "데이터 품질"),
+    "gaps": ("Gaps", "缺口", "미비 사항"),
+    "gap": ("Gap", "缺口", "미비 사항"),
+    "effort": ("Kind of work", "工作类型", "조치 유형"),
+    "renewal_at_risk": ("Renewal at risk", "受影响的换证", "위험한 갱신"),
+    "no_gaps": ("No gap found.", "未发现缺口。", "미비 사항이 없습니다."),
+    "readiness_json": (
+        "The readiness check as data (JSON)",
+        "就绪检查数据（JSON）",
+        "준비 점검 데이터(JSON)",
+    ),
+    "readiness_refused": (
+        "The readiness check cannot read this upload.",
+        "就绪检查无法读取此上传文件。",
+        "준비 점검에서 이 업로드 파일을 읽을 수 없습니다.",
+    ),
     "owner": ("Owner", "责任人", "담당자"),
     "department": ("Department", "部门", "부서"),
     "person": ("Person or role", "人员或岗位", "담당자 또는 직무"),

@@ -284,6 +284,52 @@ def dataset_page(dataset_id: Id, request: Request, s: DB, auth: Page) -> HTMLRes
     )
 
 
+def upload_limits(request: Request) -> Any:
+    """The unpacking limits of the service's settings (as the import applies them)."""
+    from thermaudit.web.uploads import Limits
+
+    st = request.app.state.settings
+    return Limits(st.unzip_limit, st.unzip_max_files, st.unzip_max_ratio)
+
+
+@router.get("/datasets/{dataset_id}/readiness")
+def readiness_page(dataset_id: Id, request: Request, s: DB, auth: Page) -> HTMLResponse:
+    """What the upload lacks for each metric, before an assessor comes (issue 19)."""
+    from thermaudit.readiness.gaps import EFFORTS
+    from thermaudit.readiness.sheet import COMPUTABLE, LEVEL, owner_text
+
+    d = services.dataset(s, auth.user, dataset_id)
+    org = services.enterprise(s, auth.user, d.enterprise_id)
+    lang = lang_of(request)
+    doc = services.readiness_of(request.app.state.paths, upload_limits(request), d)
+    metrics = [
+        {
+            "name": m["name"][lang],
+            "computable": COMPUTABLE[m["computable"]][0].get(lang),
+            "computable_key": m["computable"],
+            "level": LEVEL[m["level"]][0].get(lang),
+            "level_key": m["level"],
+            "gaps": len(m["gaps"]),
+        }
+        for m in doc["metrics"]
+    ]
+    names = {m["metric"]: m["name"][lang] for m in doc["metrics"]}
+    gaps = [
+        {
+            "message": g["message"][lang],
+            "metrics": [names[x] for x in g["metrics"] if x in names],
+            "blocking": bool(g["blocking"]),
+            "owner": owner_text(g["owner"]),
+            "effort": EFFORTS[g["effort"]].get(lang),
+            "renewals": [
+                f"{r['renewal_due']} {r['scheme']} {r['sku']}" for r in g.get("renewals") or []
+            ],
+        }
+        for g in doc["gaps"]
+    ]
+    return render(request, "readiness.html", d=d, org=org, doc=doc, metrics=metrics, gaps=gaps)
+
+
 @router.post("/datasets/{dataset_id}/retry")
 def retry_dataset(
     dataset_id: Id, request: Request, s: DB, auth: Page, csrf_token: Csrf

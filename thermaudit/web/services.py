@@ -1004,3 +1004,46 @@ def update_finding(
         detail={"assessment": a.id, "before": before, "after": after},
     )
     return t
+
+
+# ---------------------------------------------------------------------------------------------
+# Readiness of an upload (issue 19, part 1)
+
+_readiness_cache: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def readiness_of(paths: Paths, limits: Any, d: Dataset) -> dict[str, Any]:
+    """The readiness check (:func:`thermaudit.readiness.readiness`) of an uploaded dataset,
+    imported or refused: what it lacks for each metric. The upload never changes, so the
+    answer is kept.
+
+    Raises
+    ------
+    BadRequest
+        The upload cannot be unpacked, or its ``site.yaml`` is missing or invalid (the
+        message names the file, line and key).
+    """
+    import tempfile
+
+    from thermaudit.errors import ThermauditError
+    from thermaudit.readiness import readiness
+    from thermaudit.web.uploads import extract_zip, workbook_dataset
+
+    key = (str(paths.root), d.id)
+    if key in _readiness_cache:
+        return _readiness_cache[key]
+    upload = paths.upload(d.id, d.kind)
+    paths.tmp().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"readiness-{d.id}-", dir=paths.tmp()) as tmp:
+        label = "upload.xlsx" if d.kind == "xlsx" else "upload.zip"
+        try:
+            folder = (
+                workbook_dataset(upload, label, Path(tmp) / "dataset", limits)
+                if d.kind == "xlsx"
+                else extract_zip(upload, label, Path(tmp) / "dataset", limits)
+            )
+            doc = readiness(None, folder)
+        except ThermauditError as exc:
+            raise BadRequest(str(exc), key="readiness_refused") from None
+    _readiness_cache[key] = doc
+    return doc
