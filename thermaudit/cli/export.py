@@ -57,7 +57,8 @@ def export(
     engine: EngineOption = None,
 ) -> None:
     """Write the files buyers and the EU ingest (pcf: product-footprints.json; cbam:
-    cbam-communication.xlsx and .json), each naming the sha256 of its assessment.json."""
+    cbam-communication.xlsx and .json; pact: pact-footprints.json), each naming the sha256
+    of its assessment.json."""
     chosen = _formats(formats)
     if (source / "assessment.json").is_file() and out in (None, source):
         folder = source

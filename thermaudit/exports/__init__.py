@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from thermaudit.errors import InvalidAssessment, Problem
-from thermaudit.exports import cbam, pcf
+from thermaudit.exports import cbam, pact, pcf
 from thermaudit.metrics.assess import SCHEMA
 
 #: each format's writer: (output folder, assessment, its source) → the files written
 FORMATS: dict[str, Callable[[Path, dict[str, Any], dict[str, Any]], list[Path]]] = {
     "pcf": pcf.write,
     "cbam": cbam.write,
+    "pact": pact.write,
 }
 
 

@@ -524,7 +524,7 @@ def change_assessment(assessment_id: Id, request: Request, auth: Writer, s: DB) 
 )
 def download(
     assessment_id: Id,
-    kind: Literal["pdf", "html", "xlsx", "json", "pcf", "cbam", "cbam-json", "bundle"],
+    kind: Literal["pdf", "html", "xlsx", "json", "pcf", "cbam", "cbam-json", "pact", "bundle"],
     request: Request,
     auth: Reader,
     s: DB,

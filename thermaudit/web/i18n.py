@@ -313,6 +313,11 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "CBAM 通报（JSON）",
         "CBAM 커뮤니케이션(JSON)",
     ),
+    "pact_file": (
+        "PACT product footprints (JSON)",
+        "PACT 产品碳足迹（JSON）",
+        "PACT 제품 탄소발자국(JSON)",
+    ),
     "fingerprint": (
         "Signing key fingerprint",
         "签名密钥指纹",

@@ -65,6 +65,7 @@ FILES: dict[str, tuple[str, str]] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
     "cbam-json": ("cbam-communication.json", "application/json"),
+    "pact": ("pact-footprints.json", "application/json"),
     "bundle": ("bundle.zip", "application/zip"),
 }
 _EMAIL = re.compile(r"^[^@\s\x00]{1,100}@[^@\s\x00]{1,100}$")
