@@ -190,13 +190,16 @@ def _description(sku: str, v: dict[str, Any]) -> str:
 
 def document(doc: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     """The PACT file of the assessment ``doc`` (``source`` names it): ``data`` the
-    footprints, ``thermaudit`` what they were made from and which SKUs are left out, why."""
+    footprints, ``thermaudit`` what they were made from, the SKU of each footprint
+    (``products``) and which SKUs are left out, why."""
     fp = doc["product_footprint"]
-    data, left_out = [], []
+    data, products, left_out = [], [], []
     for sku, v in fp["by_sku"].items():
         reason = _left_out_reason(fp, v)
         if reason is None:
-            data.append(footprint(doc, source, sku, v))
+            pf = footprint(doc, source, sku, v)
+            data.append(pf)
+            products.append({"sku": sku, "id": pf["id"], "productId": pf["productIds"][0]})
         else:
             left_out.append({"sku": sku, "reason": reason})
     return {
@@ -206,6 +209,7 @@ def document(doc: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
             "assessment": source,
             "boundary": fp["boundary"],
             "scope2_basis": "market-based",
+            "products": products,
             "left_out": left_out,
         },
     }
