@@ -262,6 +262,14 @@ def test_events_are_accepted_and_stored_once(site: Site, host: dict[str, Any]) -
             ("e-2", published["type"]),
         ]
         assert stored[0].body == ev
+    # the enterprise sees them (newest first); another enterprise's member does not
+    url = f"/api/enterprises/{site.ids['alpha']}/pact-events"
+    listed = site.client("member_alpha").get(url).json()
+    assert [(e["event_id"], e["buyer"]) for e in listed] == [
+        ("e-2", "Buyer Two"),
+        ("e-1", "Buyer Two"),
+    ]
+    assert site.client("member_beta").get(url).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -376,3 +384,46 @@ def test_changed_skus_and_revoked_credentials_apply_at_once(
         headers=_basic(four["client_id"], four["client_secret"]),
     )
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading"),
+    [
+        ("en", "access to product footprints"),
+        ("zh", "买方获取产品碳足迹"),
+        ("ko", "구매자의 제품 탄소발자국"),
+    ],
+)
+def test_the_enterprise_page_creates_buyer_credentials(
+    site: Site, host: dict[str, Any], lang: str, heading: str
+) -> None:
+    alpha = site.ids["alpha"]
+    m = site.client("member_alpha")
+    page = m.get(f"/enterprises/{alpha}?lang={lang}")
+    assert page.status_code == 200 and heading in page.text
+    assert all(f'name="skus" value="{sku}"' in page.text for sku in host["skus"])
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    r = m.post(
+        f"/enterprises/{alpha}/pact-clients?lang={lang}",
+        data={"csrf_token": csrf.group(1), "buyer": f"Page buyer {lang}", "skus": host["skus"][:2]},
+    )
+    assert r.status_code == 201, r.text
+    assert heading in r.text and "https://testserver/auth/token" in r.text
+    cid = re.search(r'id="pact-client-id">([^<]+)<', r.text)
+    secret = re.search(r'id="pact-client-secret">([^<]+)<', r.text)
+    assert cid and secret
+    token = _token(site, {"client_id": cid.group(1), "client_secret": secret.group(1)})
+    got = new_client(site.app).get("/3/footprints", headers=_bearer(token)).json()["data"]
+    assert {pf["id"] for pf in got} == _ids_of(host, host["skus"][:2])
+    # the secret is never shown again
+    assert secret.group(1) not in m.get(f"/enterprises/{alpha}").text
+    # a refusal is said in the page's language
+    r = m.post(
+        f"/enterprises/{alpha}/pact-clients?lang={lang}",
+        data={"csrf_token": csrf.group(1), "buyer": "No products"},
+    )
+    assert r.status_code == 422
+    assert {"en": "at least one product", "zh": "至少选择一个产品", "ko": "하나 이상"}[
+        lang
+    ] in r.text

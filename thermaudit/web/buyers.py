@@ -80,7 +80,8 @@ def _may_manage(s: Session, user: User, enterprise_id: int) -> None:
     services.enterprise(s, user, enterprise_id)  # 404 when not visible
     if not services.may_grant(user):
         raise services.Forbidden(
-            "only the enterprise's members or an administrator may manage buyer access"
+            "only the enterprise's members or an administrator may manage buyer access",
+            key="pact_forbidden",
         )
 
 
@@ -90,7 +91,8 @@ def known_skus(s: Session, paths: services.Paths, enterprise_id: int) -> list[st
     if a is None:
         raise services.BadRequest(
             "skus: the enterprise has no signed assessment yet; run one, then choose the "
-            "SKUs a buyer sees"
+            "SKUs a buyer sees",
+            key="pact_no_assessment",
         )
     doc = services.document(paths, a)
     return list(doc.get("product_footprint", {}).get("by_sku", {}))
@@ -102,7 +104,10 @@ def _check_skus(skus: Iterable[str], known: list[str]) -> list[str]:
         if sku not in known:
             raise services.BadRequest(
                 f"skus: expected SKUs of the latest signed assessment ({', '.join(known)}), "
-                f"found {sku!r}"
+                f"found {sku!r}",
+                key="pact_unknown_sku",
+                sku=sku,
+                known=", ".join(known),
             )
         if sku not in out:
             out.append(sku)
@@ -121,13 +126,20 @@ def create_client(
 ) -> NewClient:
     """Client credentials for ``buyer`` of the enterprise, seeing ``skus``."""
     _may_manage(s, user, enterprise_id)
+    buyer = buyer.strip()
+    if not buyer or len(buyer) > 200 or "\x00" in buyer:
+        raise services.BadRequest(
+            "buyer: expected the buyer's name, 1 to 200 characters", key="pact_buyer_name"
+        )
     chosen = _check_skus(skus, known_skus(s, paths, enterprise_id))
+    if not chosen:
+        raise services.BadRequest("skus: expected at least one SKU", key="pact_no_skus")
     secret = new_token()
     client = PactClient(
         enterprise_id=enterprise_id,
         client_id="pact-" + new_token()[:22],
         secret_hash=hash_password(secret),
-        buyer=buyer.strip(),
+        buyer=buyer,
         skus=chosen,
         created_by=user.id,
     )
@@ -160,7 +172,7 @@ def _client_of(s: Session, user: User, enterprise_id: int, client_pk: int) -> Pa
     _may_manage(s, user, enterprise_id)
     c = s.get(PactClient, client_pk)
     if c is None or c.enterprise_id != enterprise_id:
-        raise services.NotFound(f"no buyer client {client_pk}")
+        raise services.NotFound(f"no buyer client {client_pk}", key="pact_no_client")
     return c
 
 
@@ -176,7 +188,10 @@ def update_client(
 ) -> PactClient:
     """Change the SKUs a buyer sees (its tokens see the new choice at once)."""
     c = _client_of(s, user, enterprise_id, client_pk)
-    c.skus = _check_skus(skus, known_skus(s, paths, enterprise_id))
+    chosen = _check_skus(skus, known_skus(s, paths, enterprise_id))
+    if not chosen:
+        raise services.BadRequest("skus: expected at least one SKU", key="pact_no_skus")
+    c.skus = chosen
     services.audit(
         s,
         user,
@@ -517,3 +532,16 @@ def store_event(s: Session, client: PactClient, ev: dict[str, Any], *, address: 
         detail={"type": ev["type"], "id": ev["id"], "repeat": seen is not None},
     )
     return seen is None
+
+
+def events(s: Session, user: User, enterprise_id: int) -> list[tuple[PactEvent, PactClient]]:
+    """The newest 100 events the enterprise's buyers sent, each with its client."""
+    services.enterprise(s, user, enterprise_id)
+    rows = s.execute(
+        sa.select(PactEvent, PactClient)
+        .join(PactClient, PactClient.id == PactEvent.client_pk)
+        .where(PactEvent.enterprise_id == enterprise_id)
+        .order_by(PactEvent.id.desc())
+        .limit(100)
+    ).all()
+    return [(e, c) for e, c in rows]

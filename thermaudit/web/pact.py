@@ -425,3 +425,38 @@ def set_client_skus(
 def revoke_client(enterprise_id: Id, client_pk: Id, request: Request, auth: Writer, s: DB) -> None:
     """Revoke a buyer's credentials and its tokens."""
     buyers.revoke_client(s, auth.user, enterprise_id, client_pk, address=client_address(request))
+
+
+class EventOut(BaseModel):
+    id: int
+    buyer: str
+    client_id: str
+    event_id: str
+    source: str
+    type: str
+    received_at: dt.datetime
+    body: dict[str, Any]
+
+
+@router.get(
+    "/api/enterprises/{enterprise_id}/pact-events",
+    response_model=list[EventOut],
+    responses={404: {}},
+    tags=["api"],
+)
+def list_events(enterprise_id: Id, auth: Reader, s: DB) -> list[EventOut]:
+    """The events the enterprise's buyers sent (the newest 100 first): a buyer's request for
+    a footprint is answered by the enterprise."""
+    return [
+        EventOut(
+            id=e.id,
+            buyer=c.buyer,
+            client_id=c.client_id,
+            event_id=e.event_id,
+            source=e.source,
+            type=e.type,
+            received_at=e.received_at,
+            body=e.body,
+        )
+        for e, c in buyers.events(s, auth.user, enterprise_id)
+    ]
