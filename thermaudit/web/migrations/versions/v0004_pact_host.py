@@ -5,8 +5,8 @@
 - ``pact_tokens``: access tokens as HMACs, with their expiry;
 - ``pact_events``: CloudEvents received at ``POST /3/events``, one per (client, source, id).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0002 on this branch; 0003 (finding_tracks) once merged with main
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
+revision = "0004"
+#: main has 0003 (finding_tracks, revising 0002), made while this branch was open: when the
+#: branches are merged this becomes "0003", so that the migrations stay one line
 down_revision = "0002"
 branch_labels = None
 depends_on = None
