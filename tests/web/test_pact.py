@@ -314,8 +314,17 @@ def test_every_exchange_is_in_the_audit_log(site: Site, host: dict[str, Any]) ->
     token = _bearer(_token(site, host["buyers"]["Buyer One"]))
     theirs = sorted(_ids_of(host, host["skus"][3:]))[0]
     c.get("/3/footprints", headers=token)
+    mine = sorted(_ids_of(host, host["skus"][:3]))[0]
+    assert c.get(f"/3/footprints/{mine}", headers=token).status_code == 200
     c.get(f"/3/footprints/{theirs}", headers=token)
     c.post("/3/events", json=_event("Published", {"pfIds": [theirs]}, "audit-1"), headers=token)
+    c.get("/3/footprints")  # no token
+    one = host["buyers"]["Buyer One"]
+    c.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers=_basic(one["client_id"], "wrong secret"),
+    )
     with site.app.state.sessions.begin() as s:
         actions = set(s.scalars(sa.select(AuditEntry.action)))
         refused = s.scalars(
