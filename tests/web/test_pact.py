@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from web.helpers import Site, new_client
 
-from thermaudit.web.models import AuditEntry, PactEvent, PactToken
+from thermaudit.web.models import AuditEntry, PactClient, PactEvent, PactToken
 
 
 @pytest.fixture(scope="module")
@@ -352,6 +352,8 @@ def test_who_manages_buyers(site: Site, host: dict[str, Any]) -> None:
     assert site.client("member_beta").get(url).status_code == 404
     r = site.client("assessor_x").post(url, json=body, headers=site.csrf("assessor_x"))
     assert r.status_code == 403, r.text
+    assert site.client("assessor_x").get(url).status_code == 403
+    assert "pact-clients" not in site.client("assessor_x").get(f"/enterprises/{alpha}").text
     h = site.csrf("member_alpha")
     r = site.client("member_alpha").post(
         url, json={"buyer": "Buyer Three", "skus": ["NO-SUCH-SKU"]}, headers=h
@@ -426,7 +428,18 @@ def test_the_enterprise_page_creates_buyer_credentials(
     got = new_client(site.app).get("/3/footprints", headers=_bearer(token)).json()["data"]
     assert {pf["id"] for pf in got} == _ids_of(host, host["skus"][:2])
     # the secret is never shown again
-    assert secret.group(1) not in m.get(f"/enterprises/{alpha}").text
+    page = m.get(f"/enterprises/{alpha}").text
+    assert secret.group(1) not in page and cid.group(1) in page
+    # revoked from the page, the token stops working
+    with site.app.state.sessions.begin() as s:
+        pk = s.scalars(sa.select(PactClient.id).where(PactClient.client_id == cid.group(1))).one()
+    r = m.post(
+        f"/enterprises/{alpha}/pact-clients/{pk}/revoke",
+        data={"csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert new_client(site.app).get("/3/footprints", headers=_bearer(token)).status_code == 401
     # a refusal is said in the page's language
     r = m.post(
         f"/enterprises/{alpha}/pact-clients?lang={lang}",

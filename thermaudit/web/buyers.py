@@ -158,7 +158,8 @@ def create_client(
 
 
 def clients(s: Session, user: User, enterprise_id: int) -> list[PactClient]:
-    services.enterprise(s, user, enterprise_id)
+    """The enterprise's buyer credentials (for its members and administrators only)."""
+    _may_manage(s, user, enterprise_id)
     return list(
         s.scalars(
             sa.select(PactClient)
@@ -536,7 +537,7 @@ def store_event(s: Session, client: PactClient, ev: dict[str, Any], *, address: 
 
 def events(s: Session, user: User, enterprise_id: int) -> list[tuple[PactEvent, PactClient]]:
     """The newest 100 events the enterprise's buyers sent, each with its client."""
-    services.enterprise(s, user, enterprise_id)
+    _may_manage(s, user, enterprise_id)
     rows = s.execute(
         sa.select(PactEvent, PactClient)
         .join(PactClient, PactClient.id == PactEvent.client_pk)

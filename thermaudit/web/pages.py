@@ -216,7 +216,7 @@ def enterprise_page(enterprise_id: Id, request: Request, s: DB, auth: Page) -> H
         bodies=services.bodies(s) if services.may_grant(auth.user) else [],
         may_grant=services.may_grant(auth.user),
         langs=services.LANGS,
-        pact_clients=buyers.clients(s, auth.user, e.id),
+        pact_clients=buyers.clients(s, auth.user, e.id) if services.may_grant(auth.user) else [],
         pact_skus=_pact_skus(request, s, e.id) if services.may_grant(auth.user) else [],
     )
 
