@@ -449,3 +449,16 @@ def test_the_enterprise_page_creates_buyer_credentials(
     assert {"en": "at least one product", "zh": "至少选择一个产品", "ko": "하나 이상"}[
         lang
     ] in r.text
+
+
+def test_an_oversized_event_is_refused_in_pacts_format(tmp_path: Path) -> None:
+    """The body limit (``THERMAUDIT_UPLOAD_LIMIT_MB``) answers the PACT host in its format."""
+    from fastapi.testclient import TestClient
+
+    from thermaudit.web import Settings, create_app
+
+    app = create_app(Settings(data_dir=tmp_path, upload_limit=1000, worker=False))
+    with TestClient(app, base_url="https://testserver") as c:
+        r = c.post("/3/events", content=b"{" + b" " * (2 << 20) + b"}")
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "BadRequest"

@@ -172,8 +172,10 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         exc = services.UploadTooLarge(self.stated)
         request = Request(scope, receive)
-        if scope.get("path", "").startswith("/api"):
-            response: Response = JSONResponse({"detail": str(exc)}, status_code=413)
+        if pact_path(scope.get("path", "")):
+            response: Response = pact_error(413, str(exc))
+        elif scope.get("path", "").startswith("/api"):
+            response = JSONResponse({"detail": str(exc)}, status_code=413)
         else:
             from thermaudit.web.pages import error_page, lang_of
 
