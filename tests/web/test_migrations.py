@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -68,5 +69,44 @@ def test_duplicate_names_are_renamed_and_then_refused(db_url: str, tmp_path: Pat
             )
         with engine.begin() as con:  # and back
             command.downgrade(_config(con), "0001")
+    finally:
+        engine.dispose()
+
+
+def test_migration_0004_creates_the_pact_tables_as_the_models_have_them(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Upgraded to head, the PACT host's tables match the models (Alembic's comparison finds
+    no difference in them); downgraded one step, they are gone."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from thermaudit.web.models import Base
+
+    pact = {"pact_clients", "pact_tokens", "pact_events"}
+    engine = make_engine(db_url or f"sqlite:///{tmp_path / 'pact.sqlite'}")
+    try:
+        with engine.begin() as con:
+            command.upgrade(_config(con), "head")
+        with engine.connect() as con:
+            assert pact <= set(sa.inspect(con).get_table_names())
+            diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
+
+        def table_of(d: Any) -> str:
+            item = d[0] if isinstance(d, list) else d
+            for x in item[1:]:
+                name = getattr(x, "table", None)
+                name = getattr(name, "name", None) or getattr(x, "name", None)
+                if isinstance(x, str):
+                    name = x
+                if name in pact:
+                    return str(name)
+            return ""
+
+        assert [d for d in diff if table_of(d)] == []
+        with engine.begin() as con:
+            command.downgrade(_config(con), "-1")
+        with engine.connect() as con:
+            assert not pact & set(sa.inspect(con).get_table_names())
     finally:
         engine.dispose()

@@ -57,8 +57,9 @@ def export(
     engine: EngineOption = None,
 ) -> None:
     """Write the files buyers and the EU ingest (pcf: product-footprints.json; cbam:
-    cbam-communication.xlsx and .json; esrs: esrs-e1.json and .xbrl.json; vsme: vsme-b3.json
-    and .xbrl.json; kesg: k-esg.xlsx), each naming the sha256 of its assessment.json."""
+    cbam-communication.xlsx and .json; pact: pact-footprints.json; esrs: esrs-e1.json and
+    .xbrl.json; vsme: vsme-b3.json and .xbrl.json; kesg: k-esg.xlsx), each naming the sha256
+    of its assessment.json."""
     chosen = _formats(formats)
     if (source / "assessment.json").is_file() and out in (None, source):
         folder = source

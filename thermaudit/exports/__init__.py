@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from thermaudit.errors import InvalidAssessment, Problem
-from thermaudit.exports import cbam, disclosures, pcf
+from thermaudit.exports import cbam, disclosures, pact, pcf
 from thermaudit.metrics.assess import SCHEMA
 
 #: each format's writer: (output folder, assessment, its source) → the files written
@@ -25,6 +25,7 @@ FORMATS: dict[str, Callable[[Path, dict[str, Any], dict[str, Any]], list[Path]]]
     "esrs": disclosures.write_esrs,
     "vsme": disclosures.write_vsme,
     "kesg": disclosures.write_kesg,
+    "pact": pact.write,
 }
 
 

@@ -622,6 +622,7 @@ def download(
         "vsme",
         "vsme-xbrl",
         "kesg",
+        "pact",
         "bundle",
     ],
     request: Request,

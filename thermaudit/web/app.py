@@ -19,11 +19,15 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from thermaudit._version import __version__
@@ -87,7 +91,29 @@ _WRITING_GET = re.compile(r"^(/api)?/assessments/\d+/(files|download)/")
 
 
 def writes(method: str, path: str) -> bool:
-    return method not in _SAFE or bool(_WRITING_GET.match(path))
+    # the PACT host's reads write their audit entry too
+    return method not in _SAFE or bool(_WRITING_GET.match(path)) or path.startswith("/3/")
+
+
+def pact_path(path: str) -> bool:
+    """A route of the PACT host, whose errors are PACT's ``{"code", "message"}``."""
+    return path.startswith("/3/")
+
+
+#: HTTP status of a refusal → the PACT error code and the status PACT gives it
+PACT_CODES = {
+    400: ("BadRequest", 400),
+    403: ("Forbidden", 403),
+    404: ("NotFound", 404),
+    409: ("InternalError", 500),
+    413: ("BadRequest", 400),
+    422: ("BadRequest", 400),
+}
+
+
+def pact_error(status: int, message: str) -> JSONResponse:
+    code, pact_status = PACT_CODES.get(status, ("NotImplemented", 400))
+    return JSONResponse({"code": code, "message": message}, status_code=pact_status)
 
 
 class BodyLimit:
@@ -146,8 +172,10 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         exc = services.UploadTooLarge(self.stated)
         request = Request(scope, receive)
-        if scope.get("path", "").startswith("/api"):
-            response: Response = JSONResponse({"detail": str(exc)}, status_code=413)
+        if pact_path(scope.get("path", "")):
+            response: Response = pact_error(413, str(exc))
+        elif scope.get("path", "").startswith("/api"):
+            response = JSONResponse({"detail": str(exc)}, status_code=413)
         else:
             from thermaudit.web.pages import error_page, lang_of
 
@@ -233,9 +261,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    from thermaudit.web import api, pages
+    from thermaudit.web import api, pact, pages
 
     app.include_router(api.router)
+    app.include_router(pact.router)
     app.include_router(pages.router)
     static = resources.files("thermaudit.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -308,9 +337,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        """The API answers FastAPI's usual 422 JSON; a page says the same in words."""
+        """The API answers FastAPI's usual 422 JSON; a page says the same in words; the
+        PACT host a 400 ``BadRequest`` (the token endpoint RFC 6749's ``invalid_request``)."""
         if request.url.path.startswith("/api"):
             return await request_validation_exception_handler(request, exc)
+        if pact_path(request.url.path) or request.url.path == "/auth/token":
+            text = "; ".join(
+                f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+                for e in exc.errors()
+            )
+            if request.url.path == "/auth/token":
+                return JSONResponse(
+                    {"error": "invalid_request", "error_description": text}, status_code=400
+                )
+            return pact_error(400, text)
         from thermaudit.web.pages import error_page
 
         parts = []
@@ -318,6 +358,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
             parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return error_page(request, 422, "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        """An unknown path or method under the PACT host: PACT's error format."""
+        if pact_path(request.url.path):
+            return pact_error(exc.status_code, str(exc.detail))
+        return await http_exception_handler(request, exc)
 
     for exc_type, status in (
         (services.NotFound, 404),
@@ -332,6 +379,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _handler(status: int) -> Any:
     async def handle(request: Request, exc: Exception) -> Response:
+        if pact_path(request.url.path):
+            return pact_error(status, str(exc))
         if request.url.path.startswith("/api"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
         from thermaudit.web.pages import error_page, lang_of

@@ -395,6 +395,103 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "K-ESG 环境指标，韩文（.xlsx）",
         "K-ESG 환경 항목(.xlsx)",
     ),
+    "pact_buyers": (
+        "Buyers' access to product footprints (PACT)",
+        "买方获取产品碳足迹（PACT）",
+        "구매자의 제품 탄소발자국 열람(PACT)",
+    ),
+    "pact_help": (
+        "Each buyer gets its own client id and secret for the PACT interface and sees the "
+        "footprints of the products chosen here, from the latest signed assessment.",
+        "每个买方获得各自的 PACT 接口客户端标识和密钥，"
+        "只能看到此处所选产品的碳足迹（取自最新签署的评估）。",
+        "구매자마다 PACT 인터페이스용 클라이언트 ID와 비밀키를 받으며, "
+        "여기서 선택한 제품의 탄소발자국만 볼 수 있습니다(최신 서명 평가 기준).",
+    ),
+    "pact_buyer": (
+        "Buyer",
+        "买方",
+        "구매자",
+    ),
+    "pact_client_id": (
+        "Client id",
+        "客户端标识",
+        "클라이언트 ID",
+    ),
+    "pact_client_secret": (
+        "Client secret",
+        "客户端密钥",
+        "클라이언트 비밀키",
+    ),
+    "pact_products": (
+        "Products it sees",
+        "可见产品",
+        "볼 수 있는 제품",
+    ),
+    "pact_create": (
+        "Create credentials",
+        "创建凭据",
+        "자격 증명 만들기",
+    ),
+    "pact_no_clients": (
+        "No buyer has credentials yet.",
+        "尚无买方获得凭据。",
+        "아직 자격 증명을 받은 구매자가 없습니다.",
+    ),
+    "pact_revoked": (
+        "revoked",
+        "已撤销",
+        "철회됨",
+    ),
+    "pact_secret_once": (
+        "Give the buyer these credentials over a safe channel. The secret is shown only now: "
+        "the service keeps only a hash of it.",
+        "请通过安全渠道将凭据交给买方。密钥只在此处显示一次：服务只保存其哈希值。",
+        "안전한 경로로 이 자격 증명을 구매자에게 전달하십시오. "
+        "비밀키는 지금 한 번만 표시되며, 서비스는 그 해시만 보관합니다.",
+    ),
+    "pact_endpoint": (
+        "Base URL of the PACT interface: {url} (token endpoint {token})",
+        "PACT 接口地址：{url}（令牌端点 {token}）",
+        "PACT 인터페이스 주소: {url} (토큰 엔드포인트 {token})",
+    ),
+    "pact_forbidden": (
+        "Only the enterprise's members or an administrator may manage buyers' access.",
+        "只有本企业成员或管理员可以管理买方访问。",
+        "기업 구성원 또는 관리자만 구매자 접근을 관리할 수 있습니다.",
+    ),
+    "pact_no_assessment": (
+        "The enterprise has no signed assessment yet: run one, then choose the products a "
+        "buyer sees.",
+        "该企业尚无已签署的评估：请先运行评估，再选择买方可见的产品。",
+        "이 기업에는 아직 서명된 평가가 없습니다. "
+        "평가를 실행한 후 구매자가 볼 제품을 선택하십시오.",
+    ),
+    "pact_unknown_sku": (
+        "Product {sku} is not in the latest signed assessment (its products: {known}).",
+        "产品 {sku} 不在最新签署的评估中（其产品：{known}）。",
+        "제품 {sku}은(는) 최신 서명 평가에 없습니다(평가의 제품: {known}).",
+    ),
+    "pact_no_skus": (
+        "Choose at least one product.",
+        "请至少选择一个产品。",
+        "제품을 하나 이상 선택하십시오.",
+    ),
+    "pact_buyer_name": (
+        "Enter the buyer's name (1 to 200 characters).",
+        "请输入买方名称（1 至 200 个字符）。",
+        "구매자 이름을 입력하십시오(1~200자).",
+    ),
+    "pact_no_client": (
+        "No such buyer credentials.",
+        "没有该买方凭据。",
+        "해당 구매자 자격 증명이 없습니다.",
+    ),
+    "pact_file": (
+        "PACT product footprints (JSON)",
+        "PACT 产品碳足迹（JSON）",
+        "PACT 제품 탄소발자국(JSON)",
+    ),
     "fingerprint": (
         "Signing key fingerprint",
         "签名密钥指纹",

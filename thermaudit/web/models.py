@@ -4,7 +4,8 @@ Tables (see docs/web.md): organizations (enterprise or assessment body), users (
 memberships (user → organization), grants (enterprise → assessment body), sessions (web
 sessions and API tokens, stored as HMACs of the token), datasets (uploads and their import),
 assessments (immutable signed versions), jobs (background work with progress), finding tracks
-(who answers for a finding, open or closed) and the audit log.
+(who answers for a finding, open or closed), the audit log, and the PACT host's buyer
+credentials, access tokens and received events.
 """
 
 from __future__ import annotations
@@ -225,6 +226,50 @@ class FindingTrack(Base):
         sa.UniqueConstraint("enterprise_id", "key"),
         sa.CheckConstraint("status IN ('open', 'closed')"),
     )
+
+
+class PactClient(Base):
+    """A buyer's client credentials for the PACT host (:mod:`thermaudit.web.buyers`): the
+    enterprise whose footprints it reads and the SKUs it may see; the secret is kept as an
+    argon2 hash only."""
+
+    __tablename__ = "pact_clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(200))
+    buyer: Mapped[str] = mapped_column(sa.String(200))
+    #: the SKUs whose footprints the buyer sees
+    skus: Mapped[list[str]] = mapped_column(sa.JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class PactToken(Base):
+    """An access token of a PACT client; ``id`` is HMAC-SHA256(secret, token). Kept a day
+    past its expiry so that a late caller is told ``TokenExpired``."""
+
+    __tablename__ = "pact_tokens"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    client_pk: Mapped[int] = mapped_column(sa.ForeignKey("pact_clients.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    expires_at: Mapped[dt.datetime]
+
+
+class PactEvent(Base):
+    """A CloudEvents event a buyer sent to ``POST /3/events``, as received."""
+
+    __tablename__ = "pact_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(sa.ForeignKey("pact_clients.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    event_id: Mapped[str] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.String(500))
+    type: Mapped[str] = mapped_column(sa.String(100))
+    received_at: Mapped[dt.datetime] = mapped_column(default=now)
+    body: Mapped[dict[str, Any]]
+    __table_args__ = (sa.UniqueConstraint("client_pk", "source", "event_id"),)
 
 
 class SignedAssessmentChanged(RuntimeError):

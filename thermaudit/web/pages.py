@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from thermaudit.report.fmt import fmt, fmt_measured
-from thermaudit.web import services
+from thermaudit.web import buyers, services
 from thermaudit.web.api import accept_upload, file_response, wake
 from thermaudit.web.app import (
     COOKIE,
@@ -216,7 +216,59 @@ def enterprise_page(enterprise_id: Id, request: Request, s: DB, auth: Page) -> H
         bodies=services.bodies(s) if services.may_grant(auth.user) else [],
         may_grant=services.may_grant(auth.user),
         langs=services.LANGS,
+        pact_clients=buyers.clients(s, auth.user, e.id) if services.may_grant(auth.user) else [],
+        pact_skus=_pact_skus(request, s, e.id) if services.may_grant(auth.user) else [],
     )
+
+
+def _pact_skus(request: Request, s: Session, enterprise_id: int) -> list[str]:
+    try:
+        return buyers.known_skus(s, request.app.state.paths, enterprise_id)
+    except services.BadRequest:  # no signed assessment yet: the form says so
+        return []
+
+
+@router.post("/enterprises/{enterprise_id}/pact-clients")
+def create_pact_client(
+    enterprise_id: Id,
+    request: Request,
+    s: DB,
+    auth: Page,
+    csrf_token: Csrf,
+    buyer: Annotated[str, Form(max_length=200)] = "",
+    skus: Annotated[list[str] | None, Form(max_length=100)] = None,
+) -> HTMLResponse:
+    """Credentials for a buyer; the page shows the secret this once."""
+    check_csrf(auth, csrf_token)
+    new = buyers.create_client(
+        s,
+        request.app.state.paths,
+        auth.user,
+        enterprise_id,
+        buyer,
+        skus or [],
+        address=client_address(request),
+    )
+    base = str(request.base_url).rstrip("/")
+    return render(
+        request,
+        "pact_client.html",
+        status=201,
+        org=services.enterprise(s, auth.user, enterprise_id),
+        client=new.client,
+        secret=new.secret,
+        base=base,
+        token_url=f"{base}/auth/token",
+    )
+
+
+@router.post("/enterprises/{enterprise_id}/pact-clients/{client_pk}/revoke")
+def revoke_pact_client(
+    enterprise_id: Id, client_pk: Id, request: Request, s: DB, auth: Page, csrf_token: Csrf
+) -> Response:
+    check_csrf(auth, csrf_token)
+    buyers.revoke_client(s, auth.user, enterprise_id, client_pk, address=client_address(request))
+    return back(f"/enterprises/{enterprise_id}")
 
 
 @router.post("/enterprises/{enterprise_id}/upload")

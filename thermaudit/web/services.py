@@ -75,6 +75,7 @@ FILES: dict[str, tuple[str, str]] = {
         "k-esg.xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
+    "pact": ("pact-footprints.json", "application/json"),
     "bundle": ("bundle.zip", "application/zip"),
 }
 _EMAIL = re.compile(r"^[^@\s\x00]{1,100}@[^@\s\x00]{1,100}$")
