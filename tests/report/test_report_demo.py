@@ -261,6 +261,13 @@ def test_the_buyers_chapter_shows_what_the_exports_hold(built: dict[str, Any]) -
             )
     for c in doc["product_footprint"]["by_customer"]:
         assert c["customer"] in flat
+    # the PACT ids the buyer will read are the ids the chapter prints (they derive from the
+    # figures, not from the file they travel in)
+    from thermaudit.exports import pact, source_of
+
+    raw = (built["out"] / "assessment.json").read_bytes()
+    served = pact.document(doc, source_of(raw))["thermaudit"]["products"]
+    assert served and all(f"{p['sku']} {p['id']}" in flat for p in served)
 
 
 def test_provisional_figures_are_in_the_annex_with_source_and_confidence(

@@ -87,6 +87,7 @@ def buyers(ctx: Context) -> Section | None:
         )
     )
     _footprints(s, fp)
+    _pact(s, doc)
     _cbam(s, doc)
     _shares(s, fp)
     _disclosures(s, doc)
@@ -144,6 +145,86 @@ def _footprints(s: Section, fp: dict[str, Any]) -> None:
             ),
             small=True,
             notes=[boundary],
+        )
+    )
+
+
+#: why a product's footprint is not served over PACT, by the start of the export's reason
+_PACT_LEFT_OUT = (
+    (
+        "gate-to-gate",
+        B(
+            "不提供：未记录金属采购，PACT 要求摇篮到大门",
+            "not served: no metal inputs recorded; PACT footprints are cradle-to-gate",
+            "제공 안 함: 금속 투입 기록 없음(PACT는 요람에서 게이트까지)",
+        ),
+    ),
+    (
+        "no good output",
+        B(
+            "不提供：评估期内无合格品或无排放",
+            "not served: no good output or no emissions in the period",
+            "제공 안 함: 기간 중 양품 또는 배출 없음",
+        ),
+    ),
+    (
+        "incomplete",
+        B(
+            "不提供：某项金属投入既无供应商声明也无缺省因子",
+            "not served: a metal input has neither a supplier declaration nor a default factor",
+            "제공 안 함: 금속 투입에 공급사 신고값도 기본 계수도 없음",
+        ),
+    ),
+    (
+        "the fossil carbon content",
+        B(
+            "不提供：数据集中没有铸铁或铸钢件的化石碳含量",
+            "not served: the fossil carbon content of a cast iron or steel part is not given",
+            "제공 안 함: 주철·주강 부품의 화석 탄소 함량이 데이터에 없음",
+        ),
+    ),
+)
+
+
+def _pact(s: Section, doc: dict[str, Any]) -> None:
+    from thermaudit.exports import pact
+
+    out = pact.document(doc, {"file": "assessment.json", "sha256": "", "schema": ""})
+    by_sku = {p["sku"]: p for p in out["thermaudit"]["products"]}
+    figures = {pf["id"]: pf["pcf"]["pcfExcludingBiogenicUptake"] for pf in out["data"]}
+    rows: list[list[Cell | str | Bi]] = []
+    for sku in doc["product_footprint"]["by_sku"]:
+        if sku in by_sku:
+            pid = by_sku[sku]["id"]
+            rows.append([Cell(sku, mono=True), Cell(pid, mono=True), fmt(float(figures[pid]))])
+    for x in out["thermaudit"]["left_out"]:
+        why = next((t for start, t in _PACT_LEFT_OUT if x["reason"].startswith(start)), None)
+        rows.append([Cell(x["sku"], mono=True), Cell(why or MISSING, tone="muted"), MISSING])
+    s.add(
+        Table(
+            [
+                B("产品", "Product", "제품"),
+                B("PACT 碳足迹标识", "PACT footprint id", "PACT 탄소발자국 ID"),
+                B("kgCO2e/件（市场）", "kgCO2e/piece (market)", "kgCO2e/개(시장)"),
+            ],
+            rows,
+            "llr",
+            [1.2, 4.0, 1.4],
+            caption=B(
+                "PACT 产品碳足迹交换（WBCSD PACT 技术规范 3.0.3）",
+                "PACT product footprint exchange (WBCSD PACT Technical Specifications 3.0.3)",
+                "PACT 제품 탄소발자국 교환(WBCSD PACT 기술 규격 3.0.3)",
+            ),
+            small=True,
+            notes=[
+                B(
+                    "申报单位为一件产品；买方可通过本服务的 PACT 接口按授权读取。",
+                    "Declared unit: one piece; buyers read them over this service's PACT "
+                    "interface with the access they are given.",
+                    "신고 단위는 제품 1개이며, 구매자는 부여된 권한으로 본 서비스의 PACT "
+                    "인터페이스에서 읽는다.",
+                )
+            ],
         )
     )
 
