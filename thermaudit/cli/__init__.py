@@ -54,7 +54,8 @@ EXIT_USER_ERROR = 2
 
 
 def report_error(exc: ThermauditError) -> None:
-    """Print a user error without a traceback."""
+    """Print a user error without a traceback; its lines are never broken inside (a path or
+    a key stays whole to copy, the terminal wraps long lines)."""
     if isinstance(exc, InvalidDataset):
         n = len(exc.problems)
         err_console.print(
@@ -62,16 +63,17 @@ def report_error(exc: ThermauditError) -> None:
                 "[bold red]error:[/] the dataset was rejected: {n} problem{s}; nothing was stored.",
                 n=f"{n}{'+' if exc.truncated else ''}",
                 s="s" if n != 1 else "",
-            )
+            ),
+            soft_wrap=True,
         )
         for p in exc.problems:
-            err_console.print(f"  {p}")
+            err_console.print(f"  {p}", soft_wrap=True)
         if exc.truncated:
             err_console.print("  … (list capped)")
     else:
-        err_console.print(styled("[bold red]error:[/] {exc}", exc=exc))
+        err_console.print(styled("[bold red]error:[/] {exc}", exc=exc), soft_wrap=True)
     if exc.hint:
-        err_console.print(styled("[dim]hint:[/] {hint}", hint=exc.hint))
+        err_console.print(styled("[dim]hint:[/] {hint}", hint=exc.hint), soft_wrap=True)
 
 
 def _register() -> None:

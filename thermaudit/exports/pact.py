@@ -127,6 +127,16 @@ def _comment(v: dict[str, Any], source: dict[str, Any]) -> str:
     )
 
 
+#: the decimal fields of a footprint that carry a computed figure
+_FIGURES = (
+    "pcfExcludingBiogenicUptake",
+    "pcfIncludingBiogenicUptake",
+    "fossilGhgEmissions",
+    "primaryDataShare",
+    "productMassPerDeclaredUnit",
+)
+
+
 def footprint(
     doc: dict[str, Any], source: dict[str, Any], sku: str, v: dict[str, Any]
 ) -> dict[str, Any]:
@@ -157,8 +167,12 @@ def footprint(
         "primaryDataShare": decimal(v["primary_data_share"] * 100.0),
         "ccsTechnologicalCO2CaptureIncluded": False,
     }
+    # the id follows the figures at 9 significant digits, not their last bits: the sums of a
+    # parallel engine may differ in the 16th digit from one run to the next, and the same
+    # data must keep the same footprint id (a changed figure still gives a new one)
+    stable = {k: (f"{float(x):.9g}" if k in _FIGURES else x) for k, x in pcf.items()}
     key = json.dumps(
-        [ent["credit_code"], sku, doc["period"], pcf], sort_keys=True, ensure_ascii=False
+        [ent["credit_code"], sku, doc["period"], stable], sort_keys=True, ensure_ascii=False
     )
     out: dict[str, Any] = {
         "id": str(uuid.uuid5(NAMESPACE, "footprint|" + key)),
