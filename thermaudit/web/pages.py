@@ -421,7 +421,7 @@ def assessment_page(assessment_id: Id, request: Request, s: DB, auth: Page) -> H
         a=a,
         org=org,
         summary=a.summary or {},
-        findings=services.tracked_findings(s, paths, a) if doc is not None else [],
+        findings=services.tracked_findings(s, paths, a, doc) if doc is not None else [],
         charts=services.charts(paths, a),
         others=others,
         job=services.last_job(s, assessment_id=a.id) if a.status == "failed" else None,

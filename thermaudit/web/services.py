@@ -890,15 +890,18 @@ def finding_tracks(s: Session, enterprise_id: int) -> dict[str, FindingTrack]:
     return {t.key: t for t in rows}
 
 
-def tracked_findings(s: Session, paths: Paths, a: Assessment) -> list[dict[str, Any]]:
+def tracked_findings(
+    s: Session, paths: Paths, a: Assessment, doc: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The findings of assessment ``a`` with their key, owner and status: the track's when
     someone assigned or closed the finding, else the owner ``site.yaml`` names (``owner``
-    of the finding) and ``open``."""
+    of the finding) and ``open``. ``doc`` is the assessment's document when the caller has
+    read it already."""
     if a.status != "done":
         return []
     tracks = finding_tracks(s, a.enterprise_id)
     out = []
-    for f in document(paths, a).get("findings", []):
+    for f in (doc if doc is not None else document(paths, a)).get("findings", []):
         key, subject = finding_key(f)
         t = tracks.get(key)
         owner = f.get("owner") or {}
