@@ -170,7 +170,7 @@ def footprint(
     # the id follows the figures at 9 significant digits, not their last bits: the sums of a
     # parallel engine may differ in the 16th digit from one run to the next, and the same
     # data must keep the same footprint id (a changed figure still gives a new one)
-    stable = {k: (f"{float(x):.9g}" if k in _FIGURES else x) for k, x in pcf.items()}
+    stable = {k: (f"{float(str(x)):.9g}" if k in _FIGURES else x) for k, x in pcf.items()}
     key = json.dumps(
         [ent["credit_code"], sku, doc["period"], stable], sort_keys=True, ensure_ascii=False
     )
