@@ -19,7 +19,7 @@ import typer.main
 from thermaudit.cli import _register, app
 
 #: top-level packages that --help, --version and a command's --help must not import: the
-#: engines and the data stack, the report's renderer and charts, the web stack
+#: engines and the data stack, the report's renderer and charts, the web stack, the signer
 HEAVY = frozenset(
     {
         "ibis",
@@ -35,6 +35,7 @@ HEAVY = frozenset(
         "numpy",
         "openpyxl",
         "uvicorn",
+        "cryptography",
     }
 )
 
