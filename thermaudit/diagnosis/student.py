@@ -100,7 +100,8 @@ def linregress(x: Any, y: Any) -> Line:
     tiny = 1.0e-20
     xmean = np.mean(xa, None)
     ymean = np.mean(ya, None)
-    ssxm, ssxym, _, ssym = np.cov(xa, ya, bias=1).flat
+    ssxm, ssxym, _, ssym = np.cov(xa, ya, bias=True).flat  # scipy's bias=1: ddof 0
+    r: Any
     if ssxm == 0.0 or ssym == 0.0:
         r = np.asarray(np.nan if ssxym == 0 else 0.0)[()]
     else:
