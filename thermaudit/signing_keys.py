@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from thermaudit.errors import ThermauditError
+from thermaudit.signing_options import KEY_ALGORITHMS, PASSWORD_ENV
 
 __all__ = [
     "KEY_ALGORITHMS",
@@ -63,10 +64,6 @@ __all__ = [
     "verifies",
 ]
 
-#: ``keygen --algorithm`` choices
-KEY_ALGORITHMS: Final = ("ecdsa-p256", "rsa-3072")
-#: environment variable read for the password of an encrypted key or PKCS#12 file
-PASSWORD_ENV: Final = "THERMAUDIT_KEY_PASSWORD"
 #: manifest ``public_key.algorithm`` values, with the signature each means
 MANIFEST_ALGORITHMS: Final = {
     "Ed25519": "Ed25519 (RFC 8032) over the manifest bytes",

@@ -4,6 +4,11 @@ Each command lives in its own module and registers itself on :data:`app`; no log
 only here. A :class:`~thermaudit.errors.ThermauditError` becomes a clear message on stderr
 and exit code 2, never a traceback.
 
+A command module imports the library (ibis, DuckDB, pint, Typst, ...) inside its commands,
+when they run: ``--help``, ``--version`` and every command's help start without it, and the
+names an option lists (languages, export formats, demo scales) come from light modules
+(``tests/test_startup.py`` holds the list of what must not load).
+
 Every string the commands print may hold user data (an enterprise named ``Evil [/] Co``, a
 cell ``:smile:``, a path with brackets), so the consoles interpret no markup, no emoji codes
 and highlight nothing: a plain ``str`` is printed as it is, in a table cell too. Styled text
@@ -13,6 +18,7 @@ is made with :func:`styled`, whose template is ours and whose values are escaped
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -81,8 +87,26 @@ def _register() -> None:
     from thermaudit.cli import commands  # noqa: F401
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from thermaudit._version import __version__
+
+        console.print(f"thermaudit {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the software version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Energy-saving and carbon-reduction diagnostics for casting and molding plants."""
 
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thermaudit.api import assess_path, report_path
 from thermaudit.cli import app, console, styled
-from thermaudit.engine import engine_name
 from thermaudit.errors import DataNotQualified
-from thermaudit.metrics.result import Assessment
-from thermaudit.metrics.spec import Specification, load_spec
-from thermaudit.reference import table as reference_table
-from thermaudit.report.fmt import fmt_measured
 from thermaudit.report.labels import LANGS
+
+if TYPE_CHECKING:
+    from thermaudit.metrics.spec import Specification
+
+# The library (ibis, DuckDB, pint, ...) is imported inside each command, when it runs: the
+# help of every command is printed without it (tests/test_startup.py).
 
 SpecOption = Annotated[
     str | None,
@@ -58,6 +58,10 @@ def assess(
     engine: EngineOption = None,
 ) -> None:
     """Compute the six metrics and write OUT/assessment.json."""
+    from thermaudit.api import assess_path, report_path
+    from thermaudit.engine import engine_name
+    from thermaudit.metrics.spec import load_spec
+
     specification = load_spec(spec)
     engine = engine_name(engine)  # an unknown engine is refused before any work
     with Progress(
@@ -96,6 +100,9 @@ def assess(
 
 
 def _summary(doc: dict[str, Any], spec: Specification) -> None:
+    from thermaudit.metrics.result import Assessment
+    from thermaudit.report.fmt import fmt_measured
+
     ent = doc["enterprise"]
     period = doc["period"]
     t = Table(
@@ -143,6 +150,9 @@ app.add_typer(spec_app, name="spec")
 @spec_app.command("show")
 def spec_show(spec: SpecOption = None) -> None:
     """Print the active specification: metrics, units, grading and coefficients."""
+    from thermaudit.metrics.spec import load_spec
+    from thermaudit.reference import table as reference_table
+
     s = load_spec(spec)
     console.print(
         styled(

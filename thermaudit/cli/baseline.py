@@ -10,9 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from thermaudit.api import open_dataset
 from thermaudit.cli import app, console, styled
-from thermaudit.diagnosis.baseline import baseline_section
 
 
 def _g(v: Any, fmt: str = ".4g") -> str:
@@ -46,6 +44,9 @@ def baseline(
 ) -> None:
     """Fit the daily energy baseline, judge it (ASHRAE Guideline 14) and, with --split or
     --baseline-days, compute normalized savings over the reporting period."""
+    from thermaudit.api import open_dataset
+    from thermaudit.diagnosis.baseline import baseline_section
+
     split_date = None
     if split is not None:
         try:

@@ -7,20 +7,17 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from thermaudit.api import open_dataset
 from thermaudit.cli import app, console, styled
 from thermaudit.cli.assess import EngineOption
-from thermaudit.engine import connect
-from thermaudit.metrics.assess import assess
-from thermaudit.metrics.spec import load_spec
-from thermaudit.quality.crosscheck import CHECK_LABELS, UNIT_LABELS
-from thermaudit.quality.findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from thermaudit.quality.findings import Finding
 
 SCHEMA = "thermaudit.findings/1"
 
@@ -54,6 +51,12 @@ def check(
 ) -> None:
     """Run the data-quality checks; write OUT/findings.json and print the findings and the
     reconciliation per carrier."""
+    from thermaudit.api import open_dataset
+    from thermaudit.engine import connect
+    from thermaudit.metrics.assess import assess
+    from thermaudit.metrics.spec import load_spec
+    from thermaudit.quality.findings import SEVERITIES
+
     specification = load_spec(spec)
     con = connect(engine)
     with console.status("checking"), open_dataset(dataset) as ds:
@@ -86,6 +89,8 @@ _STYLE = {"info": "cyan", "warning": "yellow", "error": "bold red"}
 
 
 def _findings_table(shown: list[Finding], total: int) -> None:
+    from thermaudit.quality.findings import SEVERITIES
+
     t = Table(title=f"findings ({len(shown)} of {total})", title_justify="left")
     t.add_column("severity")
     t.add_column("code")
@@ -142,6 +147,8 @@ def _reconciliation_table(rows: list[dict[str, Any]]) -> None:
 
 def _departments_table(summary: dict[str, Any]) -> None:
     """What the cross-department reconciliation compared and what matched."""
+    from thermaudit.quality.crosscheck import CHECK_LABELS, UNIT_LABELS
+
     absent = [name for name, present in summary["tables"].items() if not present]
     title = "cross-department reconciliation"
     if absent:

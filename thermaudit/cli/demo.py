@@ -10,10 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from thermaudit.cli import app, console
 from thermaudit.cli.assess import _summary
-from thermaudit.demo import SCALES, write_demo
-from thermaudit.metrics.spec import load_spec
-from thermaudit.store import init_workspace, open_workspace
-from thermaudit.store.workspace import MARKER
+from thermaudit.demo.scales import SCALES
 
 
 @app.command()
@@ -36,6 +33,11 @@ def demo(
     ] = None,
 ) -> None:
     """Write a synthetic aluminium die-casting plant, import it and assess it."""
+    from thermaudit.demo import write_demo
+    from thermaudit.metrics.spec import load_spec
+    from thermaudit.store import init_workspace, open_workspace
+    from thermaudit.store.workspace import MARKER
+
     dataset = out / "dataset"
     with Progress(
         TextColumn("{task.description}", markup=False),

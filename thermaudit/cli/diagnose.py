@@ -12,10 +12,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from thermaudit.api import diagnose_path
 from thermaudit.cli import app, console, styled
 from thermaudit.cli.assess import EngineOption, SpecOption
-from thermaudit.engine import engine_name
 
 
 def _n(v: Any, fmt: str = ",.0f") -> str:
@@ -42,6 +40,9 @@ def diagnose(
 ) -> None:
     """Find where energy is wasted, rank the measures against it (kgce, tCO2e, CNY,
     payback) and plan the export priorities; with -o, write OUT/diagnosis.json."""
+    from thermaudit.api import diagnose_path
+    from thermaudit.engine import engine_name
+
     engine = engine_name(engine)  # an unknown engine is refused before any work
     when = None
     if as_of is not None:

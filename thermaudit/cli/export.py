@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from thermaudit.api import assess_path
 from thermaudit.cli import app, console
 from thermaudit.cli.assess import EngineOption, SpecOption
-from thermaudit.engine import engine_name
-from thermaudit.exports import FORMATS, export_folder
+from thermaudit.exports import FORMATS
 
 
 def _formats(values: list[str]) -> list[str]:
@@ -60,6 +58,8 @@ def export(
     cbam-communication.xlsx and .json; pact: pact-footprints.json; esrs: esrs-e1.json and
     .xbrl.json; vsme: vsme-b3.json and .xbrl.json; kesg: k-esg.xlsx), each naming the sha256
     of its assessment.json."""
+    from thermaudit.exports import export_folder
+
     chosen = _formats(formats)
     if (source / "assessment.json").is_file() and out in (None, source):
         folder = source
@@ -69,6 +69,9 @@ def export(
                 "expected an output folder for the assessment of a dataset or workspace",
                 param_hint="--out",
             )
+        from thermaudit.api import assess_path
+        from thermaudit.engine import engine_name
+
         engine = engine_name(engine)  # an unknown engine is refused before any work
         with console.status("assessing"):
             assess_path(source, out, spec=spec, engine=engine)

@@ -11,10 +11,6 @@ from rich.table import Table
 
 from thermaudit.cli import app, console, styled
 from thermaudit.cli.assess import EngineOption, SpecOption
-from thermaudit.engine import engine_name
-from thermaudit.readiness import readiness as check_readiness
-from thermaudit.readiness.gaps import EFFORTS
-from thermaudit.readiness.sheet import COMPUTABLE, LEVEL, owner_text
 from thermaudit.report.labels import LANGS, Bi
 
 _TONE = {"good": "green", "warn": "yellow", "bad": "red", "muted": "dim"}
@@ -44,6 +40,8 @@ def readiness(
     Exits 0 whenever site.yaml is readable: the gaps are the answer. With -o, writes
     OUT/readiness.json and the one-page OUT/readiness.pdf.
     """
+    from thermaudit.engine import engine_name
+    from thermaudit.readiness import readiness as check_readiness
     from thermaudit.report.build import check_lang
 
     check_lang(lang)
@@ -71,6 +69,8 @@ def _label(b: Bi, lang: str) -> str:
 
 
 def _metrics_table(doc: dict[str, Any], lang: str) -> None:
+    from thermaudit.readiness.sheet import COMPUTABLE, LEVEL
+
     t = Table(title=f"readiness ({doc['specification']})", title_justify="left")
     for col in ("#", "metric", "computable", "data quality", "gaps"):
         t.add_column(col, justify="right" if col in ("#", "gaps") else "left")
@@ -91,6 +91,9 @@ def _metrics_table(doc: dict[str, Any], lang: str) -> None:
 
 
 def _gaps_table(doc: dict[str, Any], lang: str) -> None:
+    from thermaudit.readiness.gaps import EFFORTS
+    from thermaudit.readiness.sheet import owner_text
+
     number = {m["metric"]: str(i) for i, m in enumerate(doc["metrics"], start=1)}
     t = Table(title=f"gaps ({len(doc['gaps'])})", title_justify="left")
     for col in ("gap", "metrics", "owner", "effort", "renewal at risk"):

@@ -10,11 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from thermaudit.api import report_path
 from thermaudit.cli import app, console, err_console, styled
 from thermaudit.cli.assess import DiagnosisOption, EngineOption, SpecOption
-from thermaudit.engine import engine_name
-from thermaudit.metrics.spec import load_spec
 from thermaudit.report.labels import LANGS
 
 if TYPE_CHECKING:
@@ -43,7 +40,10 @@ def report(
     Given an assessment.json file instead, only the report is written (without the charts
     and the tables that need the dataset), with the diagnosis the file carries.
     """
+    from thermaudit.api import report_path
+    from thermaudit.engine import engine_name
     from thermaudit.metrics.result import Assessment
+    from thermaudit.metrics.spec import load_spec
     from thermaudit.report.build import check_lang, write_report
 
     check_lang(lang)

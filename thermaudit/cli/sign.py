@@ -16,24 +16,18 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from thermaudit.cli import app, console, styled
-from thermaudit.signing import (
-    MANIFEST,
-    ROLES,
-    SIGNATURE,
-    PasswordNeeded,
-    PdfSignature,
-    VerifyResult,
-    generate_key,
-    printable,
-    sign_folder_and_report,
-    verify_folder,
-)
-from thermaudit.signing_keys import KEY_ALGORITHMS, PASSWORD_ENV
+from thermaudit.report.signature_slots import ROLES
+from thermaudit.signing_options import KEY_ALGORITHMS, PASSWORD_ENV
+
+if TYPE_CHECKING:
+    from thermaudit.signing import PdfSignature, VerifyResult
+
+# thermaudit.signing (cryptography, the PDF signer) loads when a command runs
 
 #: exit code of ``verify`` for a folder that fails verification
 EXIT_INVALID = 1
@@ -61,6 +55,8 @@ def keygen(
 ) -> None:
     """Create a signing key and its self-signed certificate: KEYFILE (private, mode 0600),
     KEYFILE.crt and KEYFILE.pub."""
+    from thermaudit.signing import generate_key
+
     info = generate_key(output, signer=signer, algorithm=algorithm)
     _say(f"wrote private key {info.private_path} (keep it secret, mode 0600)")
     _say(f"wrote certificate {info.certificate_path} (self-signed, {info.algorithm})")
@@ -89,6 +85,14 @@ def sign(
 ) -> None:
     """Sign OUT/report.pdf in place (the ROLE's field on the cover), then every file in
     OUT: writes OUT/manifest.json and OUT/manifest.sig."""
+    from thermaudit.signing import (
+        MANIFEST,
+        SIGNATURE,
+        PasswordNeeded,
+        printable,
+        sign_folder_and_report,
+    )
+
     password = os.environ.get(PASSWORD_ENV) or None
     try:
         manifest, pdf_sig = sign_folder_and_report(
@@ -134,6 +138,8 @@ def verify(
 
     Exit code 0 valid, 1 invalid, 2 when verification cannot run.
     """
+    from thermaudit.signing import verify_folder
+
     result = verify_folder(out, key, dataset=dataset)
     if as_json:
         _say(json.dumps(_as_dict(result), ensure_ascii=False, indent=2))
@@ -153,6 +159,8 @@ def _print_pdf(result: VerifyResult) -> None:
 
 
 def _describe(ps: PdfSignature) -> str:
+    from thermaudit.signing import printable
+
     state = "valid" if ps.ok else f"INVALID: {ps.problem}"
     who = printable(ps.name or "(signer unreadable)") + (
         f", {printable(ps.organisation)}" if ps.organisation else ""
@@ -177,6 +185,8 @@ def _describe(ps: PdfSignature) -> str:
 
 
 def _print(result: VerifyResult, out: Path, *, trusted: bool) -> None:
+    from thermaudit.signing import printable
+
     m = result.manifest
     if result.valid and m is not None:
         console.print(

@@ -1,4 +1,4 @@
-"""``thermaudit version``."""
+"""``thermaudit version`` (the same line as ``thermaudit --version``)."""
 
 from thermaudit._version import __version__
 from thermaudit.cli import app, console

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from thermaudit.cli import app, console, styled
-from thermaudit.store import ImportResult, init_workspace, open_workspace
-from thermaudit.store.workspace import MARKER
+
+if TYPE_CHECKING:
+    from thermaudit.store import ImportResult
 
 
 @app.command()
@@ -21,6 +22,9 @@ def init(
     ],
 ) -> None:
     """Create a workspace: the store of every dataset imported for one enterprise."""
+    from thermaudit.store import init_workspace, open_workspace
+    from thermaudit.store.workspace import MARKER
+
     if (directory / MARKER).is_file():
         ws = open_workspace(directory)
         console.print(f"{ws.root} is already a workspace; nothing changed.", soft_wrap=True)
@@ -45,6 +49,8 @@ def import_(
     ] = False,
 ) -> None:
     """Validate a dataset and store it in a workspace."""
+    from thermaudit.store import open_workspace
+
     ws = open_workspace(workspace)
     with Progress(
         SpinnerColumn(),

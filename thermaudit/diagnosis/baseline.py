@@ -28,6 +28,7 @@ import pyarrow as pa
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Meter
 from thermaudit.diagnosis.days import local_days as _days
+from thermaudit.diagnosis.student import t_ppf, t_sf
 from thermaudit.diagnosis.weather import DEGREE_DAY_BASES, daily_weather
 from thermaudit.engine import connect
 from thermaudit.errors import ThermauditError
@@ -585,9 +586,7 @@ def fit_baseline(x: Mapping[str, Any], y: Any) -> BaselineModel:
     se = np.sqrt(np.diag(cov))
     with np.errstate(divide="ignore", invalid="ignore"):
         t_values = beta / se
-    from scipy import stats  # 1-2 s to import: only when a baseline is fitted
-
-    p_values = 2.0 * stats.t.sf(np.abs(t_values), dof)
+    p_values = 2.0 * t_sf(np.abs(t_values), dof)
     y_mean = float(yv.mean())
     sst = float(((yv - y_mean) ** 2).sum())
     r2 = 1.0 - sse / sst if sst > 0 else math.nan
@@ -764,9 +763,7 @@ def normalized_savings(
     n = model.n
     rho = min(max(model.rho, 0.0), 0.99)
     n_eff = n * (1.0 - rho) / (1.0 + rho)
-    from scipy import stats
-
-    t = float(stats.t.ppf(0.5 + confidence / 2.0, model.dof))
+    t = t_ppf(0.5 + confidence / 2.0, model.dof)
     unc = t * 1.26 * model.cv_rmse * math.sqrt((n / n_eff) * (1.0 + 2.0 / n) / m) * adjusted
     frac_unc = abs(unc / save) if save else math.inf
     return Savings(adjusted, actual, save, fraction, unc, frac_unc, confidence, t, m, n, n_eff, rho)

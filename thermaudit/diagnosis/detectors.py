@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from thermaudit.dataset.model import NormalizedDataset
 from thermaudit.dataset.site import Meter, Site
+from thermaudit.diagnosis.student import linregress
 from thermaudit.diagnosis.waste import DETECTORS, Waste
 from thermaudit.metrics.assess import Assessment
 from thermaudit.metrics.melting import material_for, melting_meters, top_level
@@ -778,10 +779,8 @@ def mold_instability(ctx: DetectionContext) -> list[Waste]:
         y = np.array([p[2] for p in pts])
         if np.ptp(x) <= 0 or np.ptp(y) <= 0:
             continue
-        from scipy import stats  # imported only when a relation is fitted
-
-        fit = stats.linregress(x, y)
-        slope, p_value = float(fit.slope), float(fit.pvalue)
+        fit = linregress(x, y)
+        slope, p_value = fit.slope, fit.pvalue
         if not (slope > 0 and p_value < MOLD_P_MAX):
             continue
         s_min = float(x.min())

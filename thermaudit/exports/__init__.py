@@ -4,39 +4,55 @@ Each export is made from an output folder's ``assessment.json`` and names it: it
 its schema, so a buyer can tell which assessment (and, through the signed manifest, which
 signed report) a figure comes from. Figures are unrounded, in the units the file states;
 rounding is for display only.
+
+Importing this package loads none of the writers (openpyxl, the metrics): ``thermaudit export
+--help`` lists :data:`FORMATS` without them; a writer loads when its format is written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from thermaudit.errors import InvalidAssessment, Problem
-from thermaudit.exports import cbam, disclosures, pact, pcf
-from thermaudit.metrics.assess import SCHEMA
 
-#: each format's writer: (output folder, assessment, its source) → the files written
-FORMATS: dict[str, Callable[[Path, dict[str, Any], dict[str, Any]], list[Path]]] = {
-    "pcf": pcf.write,
-    "cbam": cbam.write,
-    "esrs": disclosures.write_esrs,
-    "vsme": disclosures.write_vsme,
-    "kesg": disclosures.write_kesg,
-    "pact": pact.write,
+#: (output folder, assessment, its source) → the files written
+Writer = Callable[[Path, dict[str, Any], dict[str, Any]], list[Path]]
+
+#: each format's writer, as ``module:function`` of this package (see :func:`writer`)
+FORMATS: dict[str, str] = {
+    "pcf": "pcf:write",
+    "cbam": "cbam:write",
+    "esrs": "disclosures:write_esrs",
+    "vsme": "disclosures:write_vsme",
+    "kesg": "disclosures:write_kesg",
+    "pact": "pact:write",
 }
+
+
+def writer(name: str) -> Writer:
+    """The writer of format ``name`` (a key of :data:`FORMATS`), its module loaded now."""
+    module, function = FORMATS[name].split(":")
+    found: Writer = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    return found
 
 
 def source_of(doc_bytes: bytes, name: str = "assessment.json") -> dict[str, Any]:
     """What an export says about the assessment it was made from."""
+    from thermaudit.metrics.assess import SCHEMA
+
     return {"file": name, "sha256": hashlib.sha256(doc_bytes).hexdigest(), "schema": SCHEMA}
 
 
 def read_assessment(out: Path) -> tuple[dict[str, Any], bytes]:
     """The assessment of output folder ``out`` and its bytes; a refusal naming the file when
     it is missing or is not a thermaudit assessment."""
+    from thermaudit.metrics.assess import SCHEMA
+
     path = out / "assessment.json"
     try:
         data = path.read_bytes()
@@ -77,5 +93,5 @@ def export_folder(out: Path, formats: list[str]) -> list[Path]:
     source = source_of(data)
     written: list[Path] = []
     for name in formats:
-        written += FORMATS[name](out, doc, source)
+        written += writer(name)(out, doc, source)
     return written
