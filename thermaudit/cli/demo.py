@@ -34,8 +34,25 @@ def demo(
             "--run/--no-run", help="Import and assess (default: only for the default scale)."
         ),
     ] = None,
+    programme: Annotated[
+        int | None,
+        typer.Option(
+            "--programme",
+            min=1,
+            help="Write N synthetic enterprises (a diagnostic programme) and assess them.",
+        ),
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=31, help="Period of each programme enterprise [days].")
+    ] = 7,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes assessing the programme in parallel.")
+    ] = 2,
 ) -> None:
     """Write a synthetic aluminium die-casting plant, import it and assess it."""
+    if programme is not None:
+        _programme(out, programme, seed=seed, days=days, run=run is not False, workers=workers)
+        return
     dataset = out / "dataset"
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -83,3 +100,25 @@ def demo(
     _summary(assessment.document, spec)
     console.print(f"assessment: {out / 'assessment' / 'assessment.json'}", highlight=False)
     console.print(f"report: {files.pdf}  {files.html}  {files.xlsx}", highlight=False)
+
+
+def _programme(out: Path, n: int, *, seed: int, days: int, run: bool, workers: int) -> None:
+    import time
+
+    from thermaudit.demo.programme import assess_programme, write_programme
+
+    t0 = time.perf_counter()
+    with console.status(f"writing {n} programme enterprises"):
+        written = write_programme(out, n, seed=seed, days=days)
+    console.print(
+        f"programme: {out}  ({n} enterprises, {time.perf_counter() - t0:.1f} s)", highlight=False
+    )
+    if not run:
+        return
+    t1 = time.perf_counter()
+    with console.status(f"assessing {n} enterprises ({workers} processes)"):
+        files = assess_programme([e.folder for e in written], workers=workers)
+    console.print(
+        f"assessed: {len(files)} assessment.json files ({time.perf_counter() - t1:.1f} s)",
+        highlight=False,
+    )
