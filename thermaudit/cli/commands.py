@@ -7,6 +7,7 @@ from thermaudit.cli import (  # noqa: F401
     demo,
     diagnose,
     export,
+    portfolio,
     readiness,
     report,
     serve,
