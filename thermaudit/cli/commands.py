@@ -3,6 +3,7 @@
 from thermaudit.cli import (  # noqa: F401
     assess,
     baseline,
+    benchmark,
     check,
     demo,
     diagnose,
