@@ -10,6 +10,7 @@ from cli_run import thermaudit
 
 from thermaudit.dataset.site import check_credit_code, load_site
 from thermaudit.demo.programme import SECTORS, write_programme
+from thermaudit.portfolio import open_portfolio
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -60,8 +61,13 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 
 def test_cli_writes_and_assesses_one_assessment_per_enterprise(tmp_path: Path) -> None:
-    r = thermaudit("demo", "--programme", "3", "-o", tmp_path, "--days", "2", "--seed", "4")
+    pf = tmp_path.parent / f"{tmp_path.name}-pf"
+    r = thermaudit(
+        "demo", "--programme", "3", "-o", tmp_path, "--days", "2", "--seed", "4", "--portfolio", pf
+    )
     assert r.returncode == 0, r.stderr
+    assert "(3 added, 0 unchanged)" in " ".join(r.stdout.split())  # Rich wraps lines
+    assert len(open_portfolio(pf).catalog()) == 3
     folders = sorted(p for p in tmp_path.iterdir() if p.is_dir())
     assert [p.name for p in folders] == ["E001", "E002", "E003"]
     for f in folders:

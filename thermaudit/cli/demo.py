@@ -48,10 +48,22 @@ def demo(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes assessing the programme in parallel.")
     ] = 2,
+    portfolio: Annotated[
+        Path | None,
+        typer.Option(help="Add the programme's assessments to this portfolio (created)."),
+    ] = None,
 ) -> None:
     """Write a synthetic aluminium die-casting plant, import it and assess it."""
     if programme is not None:
-        _programme(out, programme, seed=seed, days=days, run=run is not False, workers=workers)
+        _programme(
+            out,
+            programme,
+            seed=seed,
+            days=days,
+            run=run is not False,
+            workers=workers,
+            portfolio=portfolio,
+        )
         return
     dataset = out / "dataset"
     with Progress(
@@ -102,7 +114,9 @@ def demo(
     console.print(f"report: {files.pdf}  {files.html}  {files.xlsx}", highlight=False)
 
 
-def _programme(out: Path, n: int, *, seed: int, days: int, run: bool, workers: int) -> None:
+def _programme(
+    out: Path, n: int, *, seed: int, days: int, run: bool, workers: int, portfolio: Path | None
+) -> None:
     import time
 
     from thermaudit.demo.programme import assess_programme, write_programme
@@ -121,4 +135,19 @@ def _programme(out: Path, n: int, *, seed: int, days: int, run: bool, workers: i
     console.print(
         f"assessed: {len(files)} assessment.json files ({time.perf_counter() - t1:.1f} s)",
         highlight=False,
+    )
+    if portfolio is None:
+        return
+    from thermaudit.portfolio import init_portfolio, open_portfolio
+    from thermaudit.portfolio.store import MARKER as PORTFOLIO_MARKER
+
+    pf = (
+        open_portfolio(portfolio)
+        if (portfolio / PORTFOLIO_MARKER).is_file()
+        else init_portfolio(portfolio)
+    )
+    added = [pf.add(f) for f in files]
+    new = sum(1 for a in added if not a.unchanged)
+    console.print(
+        f"portfolio: {portfolio}  ({new} added, {len(added) - new} unchanged)", highlight=False
     )
