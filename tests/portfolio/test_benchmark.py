@@ -165,9 +165,11 @@ def test_identities_stay_in_the_operator_file(tmp_path: Path, write_assessment) 
     assert ("UNQUAL-1", "not_qualified", "melting_energy_intensity") in found
     # flagged, not dropped: the outlier's value is in the sector's count
     doc = json.loads(text)
-    assert (
-        _cell(doc, "sector", sector="die_casting")["metrics"]["unit_product_energy"]["count"] == 9
-    )
+    sector = _cell(doc, "sector", sector="die_casting")["metrics"]
+    assert sector["unit_product_energy"]["count"] == 9
+    assert sector["unit_product_energy"]["outliers_flagged"] == 1  # said so in the cell
+    assert sector["melting_energy_intensity"]["not_qualified"] == 1
+    assert sector["melting_energy_intensity"]["count"] == 8
 
 
 def test_latest_assessment_only_and_incomplete_kept_out(tmp_path: Path, write_assessment) -> None:

@@ -300,10 +300,15 @@ def benchmark(
     for c in every:
         for m in metrics:
             vals = _values(c, m, skus)
-            c.stats[m] = _stats(vals, thresholds.get(m, ()))
+            c.stats[m] = st = _stats(vals, thresholds.get(m, ()))
+            if m != SKU_METRIC:
+                st["not_qualified"] = sum(
+                    1 for r in c.rows if r["complete"] and not r[f"{m}__qualified"]
+                )
             if c.level != "overall":
-                for o in _outliers(c, m, vals):
-                    review.append({"reason": "outlier", "level": c.level, **c.labels, **o})
+                found = _outliers(c, m, vals)
+                st["outliers_flagged"] = len(found)
+                review += [{"reason": "outlier", "level": c.level, **c.labels, **o} for o in found]
     _suppress(overall, sectors, groups, metrics)
     review += _unqualified(rows)
     ids = {r["sha256"]: r for r in rows}
