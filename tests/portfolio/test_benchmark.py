@@ -196,3 +196,15 @@ def test_small_portfolio_is_wholly_suppressed(tmp_path: Path, write_assessment) 
     pf = _group_portfolio(tmp_path, write_assessment, {"aluminium_alloy": 3})
     doc, _ = benchmark(pf)
     assert all(c.get("suppressed") for c in doc["cells"])
+
+
+def test_cli_refuses_an_unknown_engine_and_a_missing_portfolio(tmp_path: Path) -> None:
+    pf = init_portfolio(tmp_path / "pf")
+    r = thermaudit("benchmark", pf.path, "-o", tmp_path / "out", "--engine", "oracle")
+    assert r.returncode == 2
+    assert "no engine 'oracle'" in r.stderr and "duckdb, spark" in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = thermaudit("benchmark", tmp_path / "none", "-o", tmp_path / "out", columns=400)
+    assert r.returncode == 2
+    assert str(tmp_path / "none" / "portfolio.json") in r.stderr
+    assert "Traceback" not in r.stderr
