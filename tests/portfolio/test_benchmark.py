@@ -4,6 +4,7 @@ subtraction attack, supersession, incomplete periods and outliers kept apart."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,10 @@ def test_identities_stay_in_the_operator_file(tmp_path: Path, write_assessment) 
     text = (tmp_path / "out" / "benchmark.json").read_text(encoding="utf-8")
     wb = load_workbook(tmp_path / "out" / "benchmark.xlsx")
     cells = " ".join(str(v) for row in wb.active.iter_rows(values_only=True) for v in row)
+    # no internal identifiers (snake_case codes) in what a reader sees
+    assert not re.findall(r"\b[a-z0-9]+_[a-z0-9_]+\b", cells)
+    header = next(wb.active.iter_rows(values_only=True))
+    assert "中位数 / median / 중앙값" in header and "单位 / unit / 단위" in header
     for code in ["OUTLIER-9", "UNQUAL-1", *(f"C{i}" for i in range(1, 8))]:
         assert f'"{code}"' not in text and code not in cells
     review = json.loads((tmp_path / "out" / "operator" / "review.json").read_text())

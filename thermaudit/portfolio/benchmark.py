@@ -419,6 +419,7 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
     lab = labels()
     names = {m.id: {"en": m.name_en, "zh": m.name_zh, "ko": m.name_ko} for m in spec.metrics}
     names[SKU_METRIC] = lab[SKU_METRIC]
+    units = {m.id: m.unit for m in spec.metrics} | {SKU_METRIC: "kgce/t"}
 
     def tri(d: Mapping[str, str]) -> str:
         return f"{d['zh']} / {d['en']} / {d['ko']}"
@@ -433,6 +434,7 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
         ("工艺", "process", "공정"),
         ("规模", "size", "규모"),
         ("指标", "metric", "지표"),
+        ("单位", "unit", "단위"),
         ("企业数", "enterprises", "기업 수"),
         ("P10", "P10", "P10"),
         ("P25", "P25", "P25"),
@@ -441,6 +443,8 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
         ("P90", "P90", "P90"),
         ("平均值", "mean", "평균"),
         ("达标比例", "share passing", "기준 충족 비율"),
+        ("期间不完整（未计入）", "period incomplete (not counted)", "기간 불완전(미포함)"),
+        ("标记的离群值", "outliers flagged", "표시된 이상값"),
     ]
     ws.append([f"{zh} / {en} / {ko}" for zh, en, ko in header])
     for c in doc["cells"]:
@@ -453,6 +457,7 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
                 [
                     *where,
                     "",
+                    "",
                     tri(lab["suppressed" if c["suppressed"] == "primary" else "complementary"]),
                 ]
             )
@@ -463,6 +468,7 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
                     [
                         *where,
                         tri(names[m]),
+                        units[m],
                         tri(
                             lab["suppressed" if st["suppressed"] == "primary" else "complementary"]
                         ),
@@ -476,10 +482,13 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
                 [
                     *where,
                     tri(names[m]),
+                    units[m],
                     st["count"],
                     *(st[q] for q, _ in QUANTILES),
                     st["mean"],
                     passing,
+                    c["incomplete_excluded"],
+                    st.get("outliers_flagged"),
                 ]
             )
     wb.save(path)
