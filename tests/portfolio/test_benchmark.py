@@ -35,31 +35,64 @@ def test_linear_quantile_is_numpys_linear_method(q: float) -> None:
     assert linear_quantile(xs, q) == pytest.approx(np.quantile(xs, q), rel=1e-15)
 
 
+def _band(d: dict[str, Any]) -> str:
+    """Size band by hand: good mass over the period scaled to 365 days."""
+    import datetime as dt
+
+    p = d["period"]
+    days = (dt.date.fromisoformat(p["end"]) - dt.date.fromisoformat(p["start"])).days + 1
+    t = d["metrics"]["unit_product_energy"]["detail"]["good_mass_t"] * 365 / days
+    return (
+        "under_1kt" if t < 1000 else "1-5kt" if t < 5000 else "5-20kt" if t < 20000 else "20kt_plus"
+    )
+
+
+def _members(docs: list[dict[str, Any]], cell: dict[str, Any]) -> list[dict[str, Any]]:
+    def key(d: dict[str, Any]) -> dict[str, str]:
+        material = next(iter(d["product_footprint"]["by_sku"].values()))["material"]
+        process = {"die_casting": "die_casting", "mold_making": "mold_making"}
+        return {
+            "sector": d["enterprise"]["sector"],
+            "material": material,
+            "process": process[d["enterprise"]["sector"]],
+            "size_band": _band(d),
+        }
+
+    labels = {k: cell[k] for k in ("sector", "material", "process", "size_band") if k in cell}
+    return [d for d in docs if all(key(d)[k] == v for k, v in labels.items())]
+
+
 def test_every_published_percentile_matches_plain_python(tmp_path: Path, write_assessment) -> None:
-    """Independent route: numpy over the assessment.json files themselves."""
+    """Independent route: numpy over the assessment.json files themselves, for every
+    published cell (overall, sectors, and the product groups × size bands)."""
     rng = np.random.default_rng(7)
     pf = init_portfolio(tmp_path / "pf")
     folders = []
-    for i in range(14):
+    for i in range(40):
         sector = ("die_casting", "mold_making")[i % 2]
         values = {m: float(rng.uniform(10, 200)) for m in METRIC_IDS}
         grades = {"waste_heat_recovery_rate": ["good", "fair", "poor"][i % 3]}
         skus = {f"S{j}": float(rng.uniform(100, 300)) for j in range(1 + i % 3)}
         folders.append(
             write_assessment(
-                f"e{i}", f"C{i}", sector=sector, values=values, grades=grades, skus=skus
+                f"e{i}",
+                f"C{i}",
+                sector=sector,
+                material=("aluminium_alloy", "zinc_alloy")[(i // 2) % 2],
+                good_t=(50.0, 900.0)[(i // 4) % 2],  # 31 days: 589 and 10,597 t/a
+                values=values,
+                grades=grades,
+                skus=skus,
             )
         )
         pf.add(folders[-1])
     doc, _ = benchmark(pf)
     docs = [json.loads((f / "assessment.json").read_text()) for f in folders]
-    for level, pick in (
-        ("overall", {}),
-        ("sector", {"sector": "die_casting"}),
-        ("sector", {"sector": "mold_making"}),
-    ):
-        cell = _cell(doc, level, **pick)
-        mine = [d for d in docs if all(d["enterprise"][k] == v for k, v in pick.items())]
+    published = [c for c in doc["cells"] if "suppressed" not in c]
+    assert {c["level"] for c in published} == {"overall", "sector", "group"}
+    checked = 0
+    for cell in published:
+        mine = _members(docs, cell)
         assert cell["enterprises"] == len(mine)
         for m in METRIC_IDS:
             xs = [d["metrics"][m]["value"] for d in mine]
@@ -74,6 +107,7 @@ def test_every_published_percentile_matches_plain_python(tmp_path: Path, write_a
             ):
                 # tolerance: the same interpolation, summed in another order
                 assert st[name] == pytest.approx(np.quantile(xs, q), rel=1e-12), (m, name)
+                checked += 1
             assert st["mean"] == pytest.approx(np.mean(xs), rel=1e-12)
         wh = [d["metrics"]["waste_heat_recovery_rate"]["grade"] for d in mine]
         passing = cell["metrics"]["waste_heat_recovery_rate"]["passing"]
@@ -87,7 +121,9 @@ def test_every_published_percentile_matches_plain_python(tmp_path: Path, write_a
         ]
         st = cell["metrics"]["sku_unit_energy"]
         assert st["values"] == len(sku) and st["count"] == len(mine)
-        assert st["median"] == pytest.approx(np.median(sku), rel=1e-12)
+        for name, q in (("p10", 0.1), ("median", 0.5), ("p90", 0.9)):
+            assert st[name] == pytest.approx(np.quantile(sku, q), rel=1e-12)
+    assert checked >= 5 * 6 * 4  # at least four cells' worth of percentiles
 
 
 def test_protect_never_leaves_one_small_child_alone() -> None:
