@@ -68,6 +68,8 @@ def assessment_doc(
         }
     return {
         "schema": "thermaudit.assessment/1",
+        "specification": "miit-2026-provisional@1",
+        "inputs": [{"file": "site.yaml", "sha256": "0" * 64, "rows": 0}],
         "enterprise": {"name": f"Ent {code}", "credit_code": code, "sector": sector},
         "period": {"start": start, "end": end, "timezone": "Asia/Shanghai"},
         "metrics": metrics,

@@ -92,3 +92,25 @@ def test_cli_init_add_and_refusal(tmp_path: Path, write_assessment) -> None:
     assert r.returncode == 2
     assert str(tmp_path / "missing" / "assessment.json") in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_signature_status_is_recorded(tmp_path: Path, write_assessment) -> None:
+    from thermaudit.signing import sign_folder
+    from thermaudit.signing_keys import generate_key
+
+    key = tmp_path / "assessor.key"
+    generate_key(key, signer="Wang Fang, Example Assessment Body")
+    signed = write_assessment("signed", "C1")
+    sign_folder(signed, key, sign_report=False)
+    broken = write_assessment("broken", "C2")
+    sign_folder(broken, key, sign_report=False)
+    (broken / "manifest.json").write_text("{}", encoding="utf-8")  # changed after signing
+    plain = write_assessment("plain", "C3")
+    pf = init_portfolio(tmp_path / "pf")
+    for f in (signed, broken, plain):
+        pf.add(f)
+    rows = duckdb.sql(
+        "SELECT enterprise, signature FROM read_parquet("
+        f"'{pf.path}/assessments/**/*.parquet', hive_partitioning = true) ORDER BY 1"
+    ).fetchall()
+    assert rows == [("C1", "valid"), ("C2", "invalid"), ("C3", "unsigned")]
