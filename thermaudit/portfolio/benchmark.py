@@ -61,10 +61,19 @@ import numpy as np
 
 from thermaudit._version import __version__
 from thermaudit.engine import connect, engine_info, is_duckdb
+from thermaudit.errors import ThermauditError
 from thermaudit.metrics.spec import Specification, load_spec
 from thermaudit.portfolio.store import COMPLETE_PCT, METRICS, SIZE_BANDS, Portfolio
 
-__all__ = ["MIN_CELL", "QUANTILES", "benchmark", "linear_quantile", "write_benchmark"]
+__all__ = [
+    "MIN_CELL",
+    "QUANTILES",
+    "InvalidBenchmark",
+    "benchmark",
+    "linear_quantile",
+    "read_benchmark",
+    "write_benchmark",
+]
 
 SCHEMA = "thermaudit.benchmark/1"
 #: no published cell holds fewer enterprises
@@ -492,3 +501,24 @@ def _workbook(doc: dict[str, Any], spec: Specification, path: Path) -> None:
                 ]
             )
     wb.save(path)
+
+
+class InvalidBenchmark(ThermauditError, ValueError):
+    """A file that is not a ``thermaudit.benchmark/1`` document."""
+
+
+def read_benchmark(path: Path) -> dict[str, Any]:
+    """A published ``benchmark.json``; a refusal naming the file when it is not one."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidBenchmark(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InvalidBenchmark(f"{path}: not JSON ({e})") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise InvalidBenchmark(
+            f"{path}: expected schema {SCHEMA!r}, found {found!r}",
+            hint="write it with `thermaudit benchmark PORTFOLIO -o OUT`",
+        )
+    return doc

@@ -315,7 +315,7 @@ def _record(doc: dict[str, Any], file: str) -> dict[str, Any]:
         "sector": sector,
         "enterprise": enterprise,
         "province": str(doc["enterprise"].get("province") or ""),
-        "material": _main_material(doc),
+        "material": main_material(doc),
         "process": PROCESS_OF_SECTOR[sector],
         "size_band": size_band(per_year),
         "good_output_t_per_year": per_year,
@@ -336,7 +336,7 @@ def _record(doc: dict[str, Any], file: str) -> dict[str, Any]:
     return rec
 
 
-def _main_material(doc: dict[str, Any]) -> str:
+def main_material(doc: dict[str, Any]) -> str:
     """The material of the largest good mass among the SKUs (``unknown`` without SKUs)."""
     by_sku = (doc.get("product_footprint") or {}).get("by_sku") or {}
     mass: dict[str, float] = {}
