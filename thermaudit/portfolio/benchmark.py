@@ -213,7 +213,9 @@ def _stats(values: list[Any], thresholds: tuple[str, ...]) -> dict[str, Any]:
     return st
 
 
-def _protect(counts: Mapping[tuple[str, ...], int], already: set[tuple[str, ...]]) -> dict:
+def _protect(
+    counts: Mapping[tuple[str, ...], int], already: set[tuple[str, ...]]
+) -> dict[tuple[str, ...], str]:
     """Suppressed children of one parent: ``{key: "primary" | "complementary"}``."""
     out = {k: "primary" for k, n in counts.items() if 0 < n < MIN_CELL and k not in already}
     hidden = set(out) | (already & set(counts))
