@@ -107,6 +107,7 @@ def report_path(
     diagnose: bool = True,
     engine: str | None = None,
     keep_source: bool = False,
+    benchmark: dict[str, Any] | None = None,
 ) -> tuple[Assessment, ReportFiles]:
     """Assess a dataset folder or workspace and write the assessment and the report
     (``report.pdf``, ``report.html``, ``report.xlsx``) into ``out_dir``; with ``diagnose``
@@ -124,4 +125,5 @@ def report_path(
             diagnose=diagnose,
             engine=engine,
             keep_source=keep_source,
+            benchmark=benchmark,
         )

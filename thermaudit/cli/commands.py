@@ -3,10 +3,12 @@
 from thermaudit.cli import (  # noqa: F401
     assess,
     baseline,
+    benchmark,
     check,
     demo,
     diagnose,
     export,
+    portfolio,
     readiness,
     report,
     serve,

@@ -31,8 +31,37 @@ def demo(
             "--run/--no-run", help="Import and assess (default: only for the default scale)."
         ),
     ] = None,
+    programme: Annotated[
+        int | None,
+        typer.Option(
+            "--programme",
+            min=1,
+            help="Write N synthetic enterprises (a diagnostic programme) and assess them.",
+        ),
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=31, help="Period of each programme enterprise [days].")
+    ] = 7,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes assessing the programme in parallel.")
+    ] = 2,
+    portfolio: Annotated[
+        Path | None,
+        typer.Option(help="Add the programme's assessments to this portfolio (created)."),
+    ] = None,
 ) -> None:
     """Write a synthetic aluminium die-casting plant, import it and assess it."""
+    if programme is not None:
+        _programme(
+            out,
+            programme,
+            seed=seed,
+            days=days,
+            run=run is not False,
+            workers=workers,
+            portfolio=portfolio,
+        )
+        return
     from thermaudit.demo import write_demo
     from thermaudit.metrics.spec import load_spec
     from thermaudit.store import init_workspace, open_workspace
@@ -85,3 +114,42 @@ def demo(
     _summary(assessment.document, spec)
     console.print(f"assessment: {out / 'assessment' / 'assessment.json'}", highlight=False)
     console.print(f"report: {files.pdf}  {files.html}  {files.xlsx}", highlight=False)
+
+
+def _programme(
+    out: Path, n: int, *, seed: int, days: int, run: bool, workers: int, portfolio: Path | None
+) -> None:
+    import time
+
+    from thermaudit.demo.programme import assess_programme, write_programme
+
+    t0 = time.perf_counter()
+    with console.status(f"writing {n} programme enterprises"):
+        written = write_programme(out, n, seed=seed, days=days)
+    console.print(
+        f"programme: {out}  ({n} enterprises, {time.perf_counter() - t0:.1f} s)", highlight=False
+    )
+    if not run:
+        return
+    t1 = time.perf_counter()
+    with console.status(f"assessing {n} enterprises ({workers} processes)"):
+        files = assess_programme([e.folder for e in written], workers=workers)
+    console.print(
+        f"assessed: {len(files)} assessment.json files ({time.perf_counter() - t1:.1f} s)",
+        highlight=False,
+    )
+    if portfolio is None:
+        return
+    from thermaudit.portfolio import init_portfolio, open_portfolio
+    from thermaudit.portfolio.store import MARKER as PORTFOLIO_MARKER
+
+    pf = (
+        open_portfolio(portfolio)
+        if (portfolio / PORTFOLIO_MARKER).is_file()
+        else init_portfolio(portfolio)
+    )
+    added = [pf.add(f) for f in files]
+    new = sum(1 for a in added if not a.unchanged)
+    console.print(
+        f"portfolio: {portfolio}  ({new} added, {len(added) - new} unchanged)", highlight=False
+    )

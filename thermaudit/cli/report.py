@@ -33,6 +33,12 @@ def report(
     ] = False,
     diagnosis: DiagnosisOption = True,
     engine: EngineOption = None,
+    benchmark: Annotated[
+        Path | None,
+        typer.Option(
+            "--benchmark", help="A benchmark.json (thermaudit benchmark): adds the peer position."
+        ),
+    ] = None,
 ) -> None:
     """Assess and write OUT/report.pdf, report.html, report.xlsx and assessment.json.
 
@@ -44,10 +50,12 @@ def report(
     from thermaudit.engine import engine_name
     from thermaudit.metrics.result import Assessment
     from thermaudit.metrics.spec import load_spec
+    from thermaudit.portfolio.benchmark import read_benchmark
     from thermaudit.report.build import check_lang, write_report
 
     check_lang(lang)
     engine = engine_name(engine)  # an unknown engine is refused before any work
+    bench = read_benchmark(benchmark) if benchmark is not None else None
     t0 = time.perf_counter()
     if dataset.is_file() and dataset.suffix == ".json":
         document = json.loads(dataset.read_text("utf-8"))
@@ -58,6 +66,7 @@ def report(
             lang=lang,
             spec=load_spec(spec or document.get("specification")),
             keep_source=keep_source,
+            benchmark=bench,
         )
         _done(files, [files.pdf, files.html, files.xlsx], t0)
         return
@@ -78,6 +87,7 @@ def report(
             progress=lambda text: bar.update(task, description=text),
             diagnose=diagnosis,
             engine=engine,
+            benchmark=bench,
             keep_source=keep_source,
         )
     _done(files, [files.pdf, files.html, files.xlsx, out / "assessment.json"], t0)

@@ -51,17 +51,19 @@ def write_report(
     spec: Specification | None = None,
     series: Series | None = None,
     keep_source: bool = False,
+    benchmark: dict[str, Any] | None = None,
 ) -> ReportFiles:
     """Write ``report.pdf``, ``report.html`` and ``report.xlsx`` into ``out_dir``.
 
     ``document`` is an ``assessment.json`` dict; ``site`` (meter, product and controller
-    metadata) and ``series`` (daily and control-chart data) add tables and charts when given.
+    metadata) and ``series`` (daily and control-chart data) add tables and charts when given;
+    ``benchmark`` (a published ``benchmark.json``) adds the peer position chapter.
     """
     check_lang(lang)
     spec = spec or load_spec(document.get("specification"))
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    report = content.build(document, spec, site=site, series=series, lang=lang)
+    report = content.build(document, spec, site=site, series=series, lang=lang, benchmark=benchmark)
     t1 = time.perf_counter()
     attachment = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     res = compile_pdf(
@@ -96,6 +98,7 @@ def report_dataset(
     keep_source: bool = False,
     diagnose: bool = True,
     engine: str | None = None,
+    benchmark: dict[str, Any] | None = None,
 ) -> tuple[Assessment, ReportFiles]:
     """Assess ``dataset``, write ``out_dir/assessment.json`` and the report beside it.
 
@@ -126,5 +129,6 @@ def report_dataset(
         spec=spec,
         series=series,
         keep_source=keep_source,
+        benchmark=benchmark,
     )
     return result, files

@@ -73,6 +73,8 @@ class Context:
     series: Series | None
     lang: str
     assessment: Assessment
+    #: a published ``benchmark.json`` (the peer position chapter), when given
+    benchmark: dict[str, Any] | None = None
 
     def m(self, metric_id: str) -> AssessedMetric:
         return self.assessment.metric(metric_id)
@@ -2739,6 +2741,13 @@ def buyers(ctx: Context) -> Section | None:
     return chapter.buyers(ctx)
 
 
+def peer(ctx: Context) -> Section | None:
+    """The chapter "Peer position" (:mod:`thermaudit.report.peer`)."""
+    from thermaudit.report import peer as chapter
+
+    return chapter.peer(ctx)
+
+
 CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("summary", summary),
     ("methodology", methodology),
@@ -2750,6 +2759,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("carbon", carbon),
     ("metering", metering),
     ("uncertainty", uncertainty),
+    ("peer", peer),
     ("findings", findings),
     ("diagnosis", diagnosis),
     ("buyers", buyers),
@@ -2766,9 +2776,11 @@ def build(
     site: Site | None = None,
     series: Series | None = None,
     lang: str = "zh",
+    benchmark: dict[str, Any] | None = None,
 ) -> Report:
-    """The report's content for ``lang`` (``zh``, ``en`` or ``zh+en``)."""
-    ctx = Context(doc, site, spec, series, lang, Assessment.from_json(doc))
+    """The report's content for ``lang`` (``zh``, ``en`` or ``zh+en``); with ``benchmark``
+    (a published ``benchmark.json``) the peer position chapter."""
+    ctx = Context(doc, site, spec, series, lang, Assessment.from_json(doc), benchmark)
     sections = [sec for _, ch in CHAPTERS if (sec := ch(ctx)) is not None]
     ent = doc["enterprise"]
     period = f"{doc['period']['start']} – {doc['period']['end']}"
