@@ -9,9 +9,6 @@ import typer
 
 from thermaudit.cli import app, console
 from thermaudit.cli.assess import EngineOption
-from thermaudit.engine import engine_name
-from thermaudit.portfolio import open_portfolio
-from thermaudit.portfolio.benchmark import write_benchmark
 
 
 @app.command("benchmark")
@@ -21,6 +18,10 @@ def benchmark_command(
     engine: EngineOption = None,
 ) -> None:
     """Write OUT/benchmark.json and OUT/benchmark.xlsx (and the operator's review list)."""
+    from thermaudit.engine import engine_name
+    from thermaudit.portfolio import open_portfolio
+    from thermaudit.portfolio.benchmark import write_benchmark
+
     name = engine_name(engine)  # an unknown engine is refused before any work
     pf = open_portfolio(portfolio)
     with console.status(f"benchmarking on {name}"):

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from thermaudit.cli import app, console
-from thermaudit.portfolio import init_portfolio, open_portfolio
 
 portfolio_app = typer.Typer(
     help="A portfolio of many enterprises' assessments.", no_args_is_help=True
@@ -19,6 +18,8 @@ app.add_typer(portfolio_app, name="portfolio")
 @portfolio_app.command("init")
 def init(path: Annotated[Path, typer.Argument(help="New or empty folder.")]) -> None:
     """Create an empty portfolio."""
+    from thermaudit.portfolio import init_portfolio
+
     init_portfolio(path)
     console.print(f"portfolio: {path}", highlight=False)
 
@@ -31,6 +32,8 @@ def add(
     ],
 ) -> None:
     """Add assessments; the same assessment twice changes nothing."""
+    from thermaudit.portfolio import open_portfolio
+
     pf = open_portfolio(path)
     new = same = 0
     for a in assessments:
