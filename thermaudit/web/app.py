@@ -81,8 +81,8 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-#: paths whose answers may be cached: the package's static files (no user data)
-CACHEABLE = ("/static/", "/vendor/")
+#: paths whose answers may be cached: the package's static files and fonts (no user data)
+CACHEABLE = ("/static/", "/vendor/", "/fonts/")
 
 
 #: requests whose transaction writes: unsafe methods, and the downloads (an audit entry)
@@ -279,6 +279,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return FileResponse(str(static / "favicon.svg"), media_type="image/svg+xml")
+
+    @app.get("/fonts/{name}", include_in_schema=False)
+    def web_font(name: str, request: Request) -> Response:
+        """A CJK web font (:mod:`thermaudit.web.fonts`), built on first use and cached."""
+        from thermaudit.web import fonts
+
+        if name not in fonts.FONTS:
+            raise StarletteHTTPException(404)
+        path = fonts.cached(name, settings.data_dir / "fonts")
+        etag = f'"{path.stem.rsplit("-", 1)[1]}"'
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={fonts.MAX_AGE}"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return FileResponse(str(path), media_type="font/woff2", headers=headers)
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
