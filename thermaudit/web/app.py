@@ -213,6 +213,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker = Worker(settings, writes)
             worker.start()
         app.state.worker = worker
+        from thermaudit.web import fonts
+
+        fonts.warm(settings.data_dir / "fonts")
         try:
             yield
         finally:

@@ -19,9 +19,10 @@ in any character, so each subset covers a whole common repertoire, not only the 
 A character outside both subsets (a rare hanzi in a company's name) falls back to the
 browser's system fonts, as it would without these files.
 
-A subset is built once, on the first request for it (10–20 s), and kept under the data folder
-(``fonts/``) named by a digest of its source font and character set, so a new release that adds
-words builds a new one; requests that arrive during a build wait for it. The answer carries
+A subset is built once (10–20 s) when the server starts, in a background thread, or on the
+first request for it if that comes first, and kept under the data folder (``fonts/``) named by
+a digest of its source font and character set, so a new release that adds words builds a new
+one; requests that arrive during a build wait for it. The answer carries
 a content ETag and ``Cache-Control: public, max-age=30 days``; the URL is fixed (the
 stylesheet names it), so after an upgrade a browser may use the former subset for up to that
 long, whose only effect is a newly added rare character drawn from a system font.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ from importlib import resources
 from pathlib import Path
 
 from thermaudit.errors import ThermauditError
+
+log = logging.getLogger("thermaudit.web")
 
 #: seconds a browser may keep a font without asking again (30 days)
 MAX_AGE = 30 * 24 * 3600
@@ -177,6 +181,29 @@ def build(name: str) -> bytes:
     return out.getvalue()
 
 
+@cache
+def _built(name: str, file: str) -> bytes:
+    """:func:`build` once per process and subset (``file`` names its digest): every app of
+    the process (the tests make many, each with its own data folder) writes the same bytes."""
+    return build(name)
+
+
+def warm(folder: Path) -> threading.Thread:
+    """Build the subsets missing under ``folder`` in a background thread (the app does at
+    start, so that the first page does not wait seconds for its fonts)."""
+
+    def run() -> None:
+        for name in FONTS:
+            try:
+                cached(name, folder)
+            except Exception:  # the request for it will build again and fail visibly
+                log.exception("the web font %s could not be built", name)
+
+    thread = threading.Thread(target=run, name="thermaudit-fonts", daemon=True)
+    thread.start()
+    return thread
+
+
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -192,7 +219,7 @@ def cached(name: str, folder: Path) -> Path:
         if not path.exists():
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-            tmp.write_bytes(build(name))
+            tmp.write_bytes(_built(name, path.name))
             os.replace(tmp, path)
             for old in folder.glob(f"{Path(name).stem}-*.woff2"):
                 if old != path:
