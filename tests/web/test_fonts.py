@@ -107,7 +107,7 @@ def test_unknown_font_is_404(client: tuple[Any, Path]) -> None:
     c, _data = client
     for name in ("noto-sans-jp.woff2", "..%2Fsecret.key", "x"):
         assert c.get(f"/fonts/{name}").status_code == 404, name
-    with pytest.raises(fonts.FontUnknown, match="noto-sans-kr.woff2, noto-sans-sc.woff2"):
+    with pytest.raises(fonts.FontUnknown, match=r"noto-sans-kr\.woff2, noto-sans-sc\.woff2"):
         fonts.codepoints("noto-sans-jp.woff2")
 
 

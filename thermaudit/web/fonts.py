@@ -71,7 +71,11 @@ class WebFont:
 FONTS = {
     f.name: f
     for f in (
-        WebFont("noto-sans-sc.woff2", "Noto Sans SC", "U+0020-024F, U+2000-206F, U+3000-9FFF, U+FF00-FFEF"),
+        WebFont(
+            "noto-sans-sc.woff2",
+            "Noto Sans SC",
+            "U+0020-024F, U+2000-206F, U+3000-9FFF, U+FF00-FFEF",
+        ),
         WebFont("noto-sans-kr.woff2", "Noto Sans KR", "U+1100-11FF, U+3130-318F, U+AC00-D7A3"),
     )
 }
