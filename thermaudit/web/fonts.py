@@ -14,7 +14,7 @@ in any character, so each subset covers a whole common repertoire, not only the 
   one file).
 - **KR**: the 2 350 Hangul syllables of KS X 1001 (the common Korean repertoire), the Hangul
   Jamo and compatibility Jamo, and every other Hangul syllable of the same sources; about
-  0.35 MB. Its ``unicode-range`` is Hangul only: Korean pages take Latin and Han from SC.
+  0.44 MB. Its ``unicode-range`` is Hangul only: Korean pages take Latin and Han from SC.
 
 A character outside both subsets (a rare hanzi in a company's name) falls back to the
 browser's system fonts, as it would without these files.
