@@ -4,6 +4,7 @@ itself without JavaScript)."""
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -82,13 +83,19 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     return response
 
 
+@cache
+def _metric_names() -> dict[str, tuple[str, str, str]]:
+    """Metric id → (zh, en, ko) names of the default specification (parsed once)."""
+    from thermaudit.metrics.spec import load_spec
+
+    return {x.id: (x.name_zh, x.name_en, x.name_ko) for x in load_spec().metrics}
+
+
 def _metric_name(m: dict[str, Any], lang: str) -> str:
     """A metric's name in ``lang`` from the specification (an assessment's stored summary
     keeps the Chinese and English names only); the stored name for a metric it lacks."""
-    from thermaudit.metrics.spec import load_spec
-
-    names = {x.id: (x.name_zh, x.name_en, x.name_ko) for x in load_spec().metrics}
-    zh, en, ko = names.get(m["id"], (m.get("name_zh"), m.get("name_en"), m.get("name_en")))
+    stored = (m.get("name_zh"), m.get("name_en"), m.get("name_en"))
+    zh, en, ko = _metric_names().get(m["id"], stored)
     return str({"zh": zh, "ko": ko}.get(lang, en) or m["id"])
 
 
