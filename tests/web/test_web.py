@@ -752,7 +752,11 @@ def test_page_with_an_invalid_parameter_says_what_is_wrong(site: Site) -> None:
     """A page answered FastAPI's JSON for a malformed query; now an error page in words."""
     r = site.client("admin").get("/compare?a=x&b=1")
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
-    assert "a: Input should be a valid integer" in r.text and "Traceback" not in r.text
+    assert "In the address, a must be a whole number; found “x”." in r.text
+    assert "Input should be" not in r.text and "Traceback" not in r.text
+    # in the page's language (issue #20: pydantic's English on a Chinese page)
+    r = site.client("admin").get("/compare?a=1&b=-3&lang=zh")
+    assert r.status_code == 422 and "地址中的 b 超出允许范围，实际为“-3”。" in r.text
     # the API keeps the usual JSON
     r = site.client("admin").get("/api/compare?a=x&b=1")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "a"]

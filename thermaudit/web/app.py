@@ -81,8 +81,8 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-#: paths whose answers may be cached: the package's static files (no user data)
-CACHEABLE = ("/static/", "/vendor/")
+#: paths whose answers may be cached: the package's static files and fonts (no user data)
+CACHEABLE = ("/static/", "/vendor/", "/fonts/")
 
 
 #: requests whose transaction writes: unsafe methods, and the downloads (an audit entry)
@@ -213,6 +213,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker = Worker(settings, writes)
             worker.start()
         app.state.worker = worker
+        from thermaudit.web import fonts
+
+        fonts.warm(settings.data_dir / "fonts")
         try:
             yield
         finally:
@@ -279,6 +282,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return FileResponse(str(static / "favicon.svg"), media_type="image/svg+xml")
+
+    @app.get("/fonts/{name}", include_in_schema=False)
+    def web_font(name: str, request: Request) -> Response:
+        """A CJK web font (:mod:`thermaudit.web.fonts`), built on first use and cached."""
+        from thermaudit.web import fonts
+
+        if name not in fonts.FONTS:
+            raise StarletteHTTPException(404)
+        path = fonts.cached(name, settings.data_dir / "fonts")
+        etag = f'"{path.stem.rsplit("-", 1)[1]}"'
+        headers = {"ETag": etag, "Cache-Control": f"public, max-age={fonts.MAX_AGE}"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return FileResponse(str(path), media_type="font/woff2", headers=headers)
 
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -351,13 +368,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     {"error": "invalid_request", "error_description": text}, status_code=400
                 )
             return pact_error(400, text)
-        from thermaudit.web.pages import error_page
+        from thermaudit.web.pages import error_page, lang_of
 
-        parts = []
-        for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"
-            parts.append(f"{where}: {e.get('msg', 'invalid')}")
-        return error_page(request, 422, "; ".join(parts))
+        return error_page(request, 422, invalid_in_words(exc.errors(), lang_of(request)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -375,6 +388,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.add_exception_handler(exc_type, _handler(status))
     return app
+
+
+#: pydantic's error types → the key of their sentence in thermaudit.web.i18n.WORDS
+_INVALID = {
+    "int_parsing": "invalid_whole_number",
+    "int_type": "invalid_whole_number",
+    "int_from_float": "invalid_whole_number",
+    "missing": "invalid_missing",
+    "greater_than_equal": "invalid_range",
+    "greater_than": "invalid_range",
+    "less_than_equal": "invalid_range",
+    "less_than": "invalid_range",
+}
+
+
+def invalid_in_words(errors: Any, lang: str) -> str:
+    """A page's refusal of a request whose address or form did not validate, in words in
+    ``lang`` (which value, what was expected, what was found), one sentence per value."""
+    parts = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ())[1:]]
+        name = ".".join(loc) or "?"
+        found = e.get("input")
+        found = "" if found is None or isinstance(found, dict) else str(found)[:80]
+        parts.append(
+            translate(
+                _INVALID.get(e.get("type", ""), "invalid_value"), lang, name=name, found=found
+            )
+        )
+    return " ".join(parts)
 
 
 def _handler(status: int) -> Any:

@@ -819,6 +819,98 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "安全令牌缺失或错误；请刷新页面后重试。",
         "보안 토큰이 없거나 올바르지 않습니다. 페이지를 새로 고친 후 다시 시도하십시오.",
     ),
+    "job_import": (
+        "import",
+        "导入",
+        "가져오기",
+    ),
+    "job_assess": (
+        "assessment",
+        "评估",
+        "평가",
+    ),
+    "detail": (
+        "Detail",
+        "详情",
+        "상세",
+    ),
+    "download_json": (
+        "JSON data",
+        "JSON 数据",
+        "JSON 데이터",
+    ),
+    "upload_not_dataset": (
+        "The file {file} is neither a .zip of the dataset folder nor an .xlsx workbook; "
+        "upload one of these.",
+        "文件 {file} 既不是数据集文件夹的 .zip，也不是 .xlsx 工作簿；请上传其中一种。",
+        "파일 {file}은(는) 데이터셋 폴더의 .zip도 .xlsx 통합 문서도 아닙니다. 둘 중 하나를 "
+        "업로드하십시오.",
+    ),
+    "invalid_whole_number": (
+        "In the address, {name} must be a whole number; found “{found}”.",
+        "地址中的 {name} 必须是整数，实际为“{found}”。",
+        "주소의 {name}은(는) 정수여야 합니다. 입력된 값: “{found}”.",
+    ),
+    "invalid_missing": (
+        "The address lacks {name}, which this page needs.",
+        "地址中缺少本页所需的 {name}。",
+        "주소에 이 페이지에 필요한 {name}이(가) 없습니다.",
+    ),
+    "invalid_range": (
+        "In the address, {name} is out of range; found “{found}”.",
+        "地址中的 {name} 超出允许范围，实际为“{found}”。",
+        "주소의 {name}이(가) 허용 범위를 벗어났습니다. 입력된 값: “{found}”.",
+    ),
+    "invalid_value": (
+        "In the address or the form, {name} has a value this page does not accept: “{found}”.",
+        "地址或表单中 {name} 的值“{found}”不被本页接受。",
+        "주소 또는 양식의 {name} 값 “{found}”은(는) 이 페이지에서 받아들일 수 없습니다.",
+    ),
+    "job_imported": (
+        "imported {rows} rows as {id}",
+        "已导入 {rows} 行，导入编号 {id}",
+        "{rows}행을 가져옴, 가져오기 번호 {id}",
+    ),
+    "job_unchanged": (
+        "unchanged: identical to import {id}; nothing was stored",
+        "未变化：与导入 {id} 完全相同，未存储任何内容",
+        "변경 없음: 가져오기 {id}와 동일하여 저장하지 않음",
+    ),
+    "job_signed": (
+        "assessment signed ({files} files)",
+        "评估已签名（{files} 个文件）",
+        "평가 서명 완료(파일 {files}개)",
+    ),
+    "import_id": (
+        "import",
+        "导入编号",
+        "가져오기 번호",
+    ),
+    "target_assessment": (
+        "assessment",
+        "评估",
+        "평가",
+    ),
+    "target_dataset": (
+        "dataset",
+        "数据集",
+        "데이터셋",
+    ),
+    "target_organization": (
+        "organization",
+        "组织",
+        "조직",
+    ),
+    "target_user": (
+        "user",
+        "用户",
+        "사용자",
+    ),
+    "target_pact_client": (
+        "PACT client",
+        "PACT 客户端",
+        "PACT 클라이언트",
+    ),
 }
 
 

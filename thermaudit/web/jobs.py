@@ -430,7 +430,12 @@ class JobRun:
             if result.unchanged
             else f"imported {rows:,} rows as {result.import_id}"
         )
-        self.finish(job_id, "done", msg)
+        reason = (
+            {"key": "job_unchanged", "id": result.import_id}
+            if result.unchanged
+            else {"key": "job_imported", "rows": f"{rows:,}", "id": result.import_id}
+        )
+        self.finish(job_id, "done", msg, reason=reason)
 
     def _rejected(
         self, job_id: int, ds_id: int, enterprise_id: int, user_id: int, exc: ThermauditError
@@ -530,4 +535,9 @@ class JobRun:
                 target=f"assessment:{a_id}",
                 detail={"fingerprint": manifest.fingerprint, "files": len(files)},
             )
-        self.finish(job_id, "done", f"assessment signed ({len(files)} files)")
+        self.finish(
+            job_id,
+            "done",
+            f"assessment signed ({len(files)} files)",
+            reason={"key": "job_signed", "files": str(len(files))},
+        )

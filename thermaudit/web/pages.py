@@ -4,6 +4,7 @@ itself without JavaScript)."""
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from thermaudit.report.fmt import fmt, fmt_measured
+from thermaudit.report.labels import term
 from thermaudit.web import buyers, services
 from thermaudit.web.api import accept_upload, file_response, wake
 from thermaudit.web.app import (
@@ -32,7 +34,7 @@ from thermaudit.web.app import (
     require,
     sign_in,
 )
-from thermaudit.web.i18n import HTML_LANG, LANGUAGES, NATIVE, accepted, translate
+from thermaudit.web.i18n import HTML_LANG, LANGUAGES, NATIVE, WORDS, accepted, translate
 from thermaudit.web.models import AuditEntry, Organization, SessionRow, User
 from thermaudit.web.security import new_token, same
 
@@ -70,11 +72,62 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
         utc=services.utc,
         fmt=_fmt,
         fmt_vu=_fmt_vu,
+        term=lambda group, key: term(group, key).get(lang) if key else "–",
+        metric_name=lambda m: _metric_name(m, lang),
+        finding_message=lambda f: _finding_message(f, lang),
+        report_lang=lambda code: " + ".join(NATIVE[x] for x in code.split("+")),
     )
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+@cache
+def _metric_names() -> dict[str, tuple[str, str, str]]:
+    """Metric id → (zh, en, ko) names of the default specification (parsed once)."""
+    from thermaudit.metrics.spec import load_spec
+
+    return {x.id: (x.name_zh, x.name_en, x.name_ko) for x in load_spec().metrics}
+
+
+def _metric_name(m: dict[str, Any], lang: str) -> str:
+    """A metric's name in ``lang`` from the specification (an assessment's stored summary
+    keeps the Chinese and English names only); the stored name for a metric it lacks."""
+    stored = (m.get("name_zh"), m.get("name_en"), m.get("name_en"))
+    zh, en, ko = _metric_names().get(m["id"], stored)
+    return str({"zh": zh, "ko": ko}.get(lang, en) or m["id"])
+
+
+#: the meter events of the data contract (``meter_events.event``), as a finding names them
+_EVENTS = {
+    "replaced": ("更换表计", "meter replaced", "계량기 교체"),
+    "reset": ("清零", "reset", "리셋"),
+}
+
+
+def _finding_message(f: dict[str, Any], lang: str) -> str:
+    """A finding's message in ``lang``, its template refilled with the evidence's words of
+    the data contract (a carrier, a meter event) in that language: the stored messages
+    print them as the data spells them (``electricity：…`` on a Chinese page)."""
+    from thermaudit.quality.findings import catalogue
+
+    stored = str(
+        {"zh": f.get("message_zh"), "ko": f.get("message_ko")}.get(lang) or f.get("message", "")
+    )
+    entry = catalogue().get(str(f.get("code")))
+    evidence = f.get("evidence")
+    if entry is None or not isinstance(evidence, dict):
+        return stored
+    fill = {k: "" if v is None else v for k, v in evidence.items()}
+    if isinstance(fill.get("carrier"), str):
+        fill["carrier"] = term("carrier", fill["carrier"]).get(lang)
+    if fill.get("event") in _EVENTS:
+        fill["event"] = _EVENTS[fill["event"]][("zh", "en", "ko").index(lang)]
+    try:
+        return str(getattr(entry, lang).format(**fill))
+    except (KeyError, IndexError, ValueError, TypeError):  # evidence of an older version
+        return stored
 
 
 def _say(reason: Any, lang: str, fallback: str) -> str:
@@ -556,7 +609,15 @@ def audit(request: Request, s: DB, auth: Page) -> HTMLResponse:
     services.require_admin(auth.user)
     rows = list(s.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)))
     emails = {uid: email for uid, email in s.execute(sa.select(User.id, User.email))}
-    return render(request, "audit.html", rows=rows, emails=emails)
+    lang = lang_of(request)
+
+    def target_text(target: str | None) -> str:
+        """``assessment:7`` → "评估 7"; a finding's key (its code) stays as it is."""
+        kind, _, ref = (target or "").partition(":")
+        key = "target_" + kind.replace("-", "_")
+        return f"{translate(key, lang)} {ref}" if ref and key in WORDS else target or ""
+
+    return render(request, "audit.html", rows=rows, emails=emails, target_text=target_text)
 
 
 def login_url(path: str) -> str:

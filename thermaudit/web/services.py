@@ -416,7 +416,9 @@ def add_upload(
         kind = "zip"
     else:
         raise BadRequest(
-            f"file: expected a .zip of the dataset folder or an .xlsx workbook, found {filename!r}"
+            f"file: expected a .zip of the dataset folder or an .xlsx workbook, found {filename!r}",
+            key="upload_not_dataset",
+            file=filename,
         )
     h = hashlib.sha256()
     with stored.open("rb") as f:
