@@ -356,3 +356,29 @@ def test_the_input_annex_names_each_files_owner() -> None:
     (table,) = [b for b in annex.blocks if isinstance(b, Table)]
     assert [h.en if isinstance(h, Bi) else h for h in table.header][2] == "Owner"
     assert [r[2] for r in table.rows] == ["—", "设备动力部 · 能源管理员 · 陈志强", "—"]
+
+
+def test_a_finding_names_the_contracts_words_in_the_readers_language() -> None:
+    """A meter event and a carrier in a finding's evidence are worded in zh, en and ko in
+    the report (and the web pages, which call the same function), never as the data spells
+    them ("replaced 已处理")."""
+    from thermaudit.quality.findings import finding
+
+    f = finding(
+        "quality.reading.meter_event",
+        meter="E-MAIN",
+        event="replaced",
+        at="t",
+        amount=1.0,
+        unit="kWh",
+    ).as_dict()
+    assert "replaced" in f["message_zh"]  # as stored: the data's word
+    text = content.finding_text(f)
+    assert "更换表计" in text.zh and "replaced" not in text.zh
+    assert "계량기 교체" in text.ko and "meter replaced" in text.en
+    gas = finding(
+        "quality.production.no_energy", carrier="natural_gas", count=2, first="d"
+    ).as_dict()
+    assert "natural_gas" in gas["message_zh"]
+    assert "天然气" in content.finding_text(gas).zh
+    assert "natural_gas" not in content.finding_text(gas).zh + content.finding_text(gas).ko

@@ -2048,20 +2048,31 @@ def _budget_table(ms: Any, b: dict[str, Any]) -> Table:
     )
 
 
+#: evidence keys whose value is a word of the data contract, and the vocabulary that words it
+_EVIDENCE_WORDS = {"carrier": "carrier", "event": "meter_event"}
+
+
 def finding_text(f: dict[str, Any]) -> Bi:
-    """A finding's message; one naming an energy carrier is worded again from the catalogue
-    with the carrier's name in each language (the stored message holds its key)."""
+    """A finding's message in zh, en and ko; one whose evidence holds a word of the data
+    contract (an energy carrier, a meter event) is worded again from the catalogue with that
+    word in each language (the stored messages print it as the data spells it)."""
+    stored = B(f["message_zh"], f["message"], f.get("message_ko", ""))
     ev = f.get("evidence") or {}
     entry = finding_catalogue().get(f["code"])
-    if entry is None or "carrier" not in ev:
-        return B(f["message_zh"], f["message"], f.get("message_ko", ""))
+    words = {k: g for k, g in _EVIDENCE_WORDS.items() if isinstance(ev.get(k), str)}
+    if entry is None or not words:
+        return stored
     fill = {k: ("" if v is None else v) for k, v in ev.items()}
-    name = term("carrier", ev["carrier"])
-    return B(
-        entry.zh.format(**{**fill, "carrier": name.zh}),
-        entry.en.format(**{**fill, "carrier": name.en}),
-        entry.ko.format(**{**fill, "carrier": name.ko}),
-    )
+    try:
+        texts = [
+            getattr(entry, x).format(
+                **{**fill, **{k: term(g, ev[k]).get(x) for k, g in words.items()}}
+            )
+            for x in ("zh", "en", "ko")
+        ]
+    except (KeyError, IndexError, ValueError, TypeError):  # evidence of an older version
+        return stored
+    return B(*texts)
 
 
 def findings(ctx: Context) -> Section:

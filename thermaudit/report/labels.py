@@ -219,6 +219,10 @@ _TERMS: dict[str, dict[str, tuple[str, str, str]]] = {
             "계량값·청구서 허용 차이 %",
         ),
     },
+    "meter_event": {
+        "replaced": ("更换表计", "meter replaced", "계량기 교체"),
+        "reset": ("清零", "reset", "리셋"),
+    },
     "confidence": {
         "high": ("高", "high", "높음"),
         "medium": ("中", "medium", "중간"),

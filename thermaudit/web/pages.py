@@ -99,35 +99,15 @@ def _metric_name(m: dict[str, Any], lang: str) -> str:
     return str({"zh": zh, "ko": ko}.get(lang, en) or m["id"])
 
 
-#: the meter events of the data contract (``meter_events.event``), as a finding names them
-_EVENTS = {
-    "replaced": ("更换表计", "meter replaced", "계량기 교체"),
-    "reset": ("清零", "reset", "리셋"),
-}
-
-
 def _finding_message(f: dict[str, Any], lang: str) -> str:
-    """A finding's message in ``lang``, its template refilled with the evidence's words of
-    the data contract (a carrier, a meter event) in that language: the stored messages
-    print them as the data spells them (``electricity：…`` on a Chinese page)."""
-    from thermaudit.quality.findings import catalogue
+    """A finding's message in ``lang``, with the data contract's words (a carrier, a meter
+    event) in that language (:func:`thermaudit.report.content.finding_text`)."""
+    from thermaudit.report.content import finding_text
 
-    stored = str(
-        {"zh": f.get("message_zh"), "ko": f.get("message_ko")}.get(lang) or f.get("message", "")
-    )
-    entry = catalogue().get(str(f.get("code")))
-    evidence = f.get("evidence")
-    if entry is None or not isinstance(evidence, dict):
-        return stored
-    fill = {k: "" if v is None else v for k, v in evidence.items()}
-    if isinstance(fill.get("carrier"), str):
-        fill["carrier"] = term("carrier", fill["carrier"]).get(lang)
-    if fill.get("event") in _EVENTS:
-        fill["event"] = _EVENTS[fill["event"]][("zh", "en", "ko").index(lang)]
     try:
-        return str(getattr(entry, lang).format(**fill))
-    except (KeyError, IndexError, ValueError, TypeError):  # evidence of an older version
-        return stored
+        return finding_text(f).get(lang)
+    except (KeyError, TypeError):  # a finding record of another shape: as stored
+        return str(f.get("message", ""))
 
 
 def _say(reason: Any, lang: str, fallback: str) -> str:
