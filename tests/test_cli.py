@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -90,6 +91,23 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
     for name in ("report.pdf", "report.html", "report.xlsx"):
         assert (tmp_path / "demo" / "assessment" / name).stat().st_size > 10_000, name
     assert "assessment:" in r.stdout
+    # every export for buyers and the EU, each naming the assessment it was made from
+    sha = hashlib.sha256(
+        (tmp_path / "demo" / "assessment" / "assessment.json").read_bytes()
+    ).hexdigest()
+    for name in (
+        "product-footprints.json",
+        "pact-footprints.json",
+        "cbam-communication.json",
+        "esrs-e1.json",
+        "vsme-b3.json",
+    ):
+        doc = json.loads((tmp_path / "demo" / "assessment" / name).read_text("utf-8"))
+        named = doc.get("assessment") or doc.get("thermaudit", {}).get("assessment")
+        assert named["sha256"] == sha, name
+    for name in ("cbam-communication.xlsx", "k-esg.xlsx", "esrs-e1.xbrl.json"):
+        assert (tmp_path / "demo" / "assessment" / name).is_file(), name
+    assert "exports:" in r.stdout
 
 
 def test_assess_report_writes_the_three_report_files(tmp_path: Path) -> None:

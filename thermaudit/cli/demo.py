@@ -114,6 +114,11 @@ def demo(
     _summary(assessment.document, spec)
     console.print(f"assessment: {out / 'assessment' / 'assessment.json'}", highlight=False)
     console.print(f"report: {files.pdf}  {files.html}  {files.xlsx}", highlight=False)
+    from thermaudit.exports import FORMATS, export_folder
+
+    with console.status("writing the exports for buyers and the EU"):
+        exported = export_folder(out / "assessment", list(FORMATS))
+    console.print(f"exports: {'  '.join(p.name for p in exported)}", highlight=False)
 
 
 def _programme(
