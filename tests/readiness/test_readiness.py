@@ -176,6 +176,10 @@ def test_a_refused_table_is_a_gap_with_the_refusal(plant: Path, tmp_path: Path) 
     assert "production.csv, row 3, column good_qty" in gap["message"]["en"]
     assert "12.5" in gap["message"]["en"]
     assert gap["message"]["zh"].startswith("production：已提供但被拒绝：")
+    # where it was refused, in the reader's words (never the English "row 3, column")
+    assert "production.csv 第 3 行 good_qty 列：应为" in gap["message"]["zh"]
+    assert "production.csv 3행 good_qty 열: 예상" in gap["message"]["ko"]
+    assert "row 3" not in gap["message"]["zh"] + gap["message"]["ko"]
     assert set(gap["blocking"]) == {M1, M5}
     assert {t["table"]: t["state"] for t in doc["tables"]}["production"] == "refused"
     assert _metric(doc, M1)["computable"] == "no"

@@ -187,6 +187,7 @@ def _table_gaps(part: PartialDataset, site: Site) -> list[Gap]:
             message = str(problems[0]) if problems else "not readable"
             if len(problems) > 1:
                 message += f" (and {len(problems) - 1} more)"
+            first = problems[0] if problems else Problem(name, None, None, "a readable table", "?")
             out.append(
                 Gap(
                     "readiness.table.refused",
@@ -194,7 +195,13 @@ def _table_gaps(part: PartialDataset, site: Site) -> list[Gap]:
                     blocking,
                     subject=name,
                     table=name,
-                    evidence={"table": name, "message": message},
+                    evidence={
+                        "table": name,
+                        "message": message,
+                        "expected": first.expected,
+                        "found": first.found,
+                    },
+                    localized=_refusal_words(first, len(problems) - 1),
                 )
             )
         elif not part.dataset.has(name):
@@ -222,6 +229,26 @@ def _table_gaps(part: PartialDataset, site: Site) -> list[Gap]:
             )
         )
     return out
+
+
+def _refusal_words(p: Problem, more: int) -> dict[str, dict[str, str]]:
+    """Where a table was refused (file, row, column as a spreadsheet shows them) and how
+    many more problems it has, in each language of the gap texts."""
+    yaml_file = p.file.endswith((".yaml", ".yml"))
+    en = zh = ko = p.file
+    if p.row is not None:
+        en += f", {'line' if yaml_file else 'row'} {p.row}"
+        zh += f" 第 {p.row} 行"
+        ko += f" {p.row}{'번째 줄' if yaml_file else '행'}"
+    if p.column:
+        en += f", {p.column}" if yaml_file else f", column {p.column}"
+        zh += f" {p.column}" if yaml_file else f" {p.column} 列"
+        ko += f" {p.column}" if yaml_file else f" {p.column} 열"
+    return {
+        "en": {"where": en, "more": f" (and {more} more)" if more > 0 else ""},
+        "zh": {"where": zh, "more": f"（另有 {more} 处）" if more > 0 else ""},
+        "ko": {"where": ko, "more": f"(외 {more}건)" if more > 0 else ""},
+    }
 
 
 def _table_metrics(name: str, site: Site) -> tuple[str, ...]:
