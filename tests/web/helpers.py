@@ -116,6 +116,31 @@ class Site:
         raise AssertionError(f"job {job_id} did not end in {timeout} s: {job}")
 
 
+def upload_and_assess(
+    site: Site, demo_zip: Path, lang: str = "en", who: str = "member_alpha"
+) -> dict[str, int]:
+    """``who`` uploads the demo plant to alpha, waits for the import, assesses it and waits
+    again: ``{"dataset": id, "assessment": id}`` (both jobs done)."""
+    c, h = site.client(who), site.csrf(who)
+    alpha = site.ids["alpha"]
+    with demo_zip.open("rb") as f:
+        r = c.post(
+            f"/api/enterprises/{alpha}/datasets",
+            files={"file": ("demo.zip", f, "application/zip")},
+            headers=h,
+        )
+    assert r.status_code == 202, r.text
+    up = r.json()
+    job = site.wait(up["job"]["id"], who)
+    assert job["state"] == "done", job
+    r = c.post(f"/api/enterprises/{alpha}/assessments", json={"lang": lang}, headers=h)
+    assert r.status_code == 202, r.text
+    start = r.json()
+    job = site.wait(start["job"]["id"], who)
+    assert job["state"] == "done", job
+    return {"dataset": up["dataset"]["id"], "assessment": start["assessment"]["id"]}
+
+
 def new_client(app: Any, address: str = "testclient") -> Any:
     from fastapi.testclient import TestClient
 

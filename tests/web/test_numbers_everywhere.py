@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from cli_run import thermaudit
 from openpyxl import load_workbook
-from web.helpers import Site
+from web.helpers import Site, upload_and_assess
 
 from thermaudit.metrics.spec import load_spec
 from thermaudit.report.content import metric_name
@@ -32,21 +32,8 @@ CARBON = "unit_product_carbon_intensity"
 def _web_page(site: Site, demo_zip: Path) -> str:
     """alpha's member uploads the demo plant, assesses it; the assessment page in English."""
     c = site.client("member_alpha")
-    h = site.csrf("member_alpha")
-    alpha = site.ids["alpha"]
-    with demo_zip.open("rb") as f:
-        r = c.post(
-            f"/api/enterprises/{alpha}/datasets",
-            files={"file": ("demo.zip", f, "application/zip")},
-            headers=h,
-        )
-    assert r.status_code == 202, r.text
-    assert site.wait(r.json()["job"]["id"], "member_alpha")["state"] == "done"
-    r = c.post(f"/api/enterprises/{alpha}/assessments", json={"lang": "en"}, headers=h)
-    assert r.status_code == 202, r.text
-    start = r.json()
-    assert site.wait(start["job"]["id"], "member_alpha")["state"] == "done"
-    page = c.get(f"/assessments/{start['assessment']['id']}?lang=en")
+    a_id = upload_and_assess(site, demo_zip, lang="en")["assessment"]
+    page = c.get(f"/assessments/{a_id}?lang=en")
     assert page.status_code == 200
     return page.text
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from web.helpers import Site, new_client
+from web.helpers import Site, new_client, upload_and_assess
 
 from thermaudit.web.models import AuditEntry, PactClient, PactEvent, PactToken
 
@@ -30,18 +30,7 @@ def host(site: Site, demo_zip: Path) -> dict[str, Any]:
     c = site.client("member_alpha")
     h = site.csrf("member_alpha")
     alpha = site.ids["alpha"]
-    with demo_zip.open("rb") as f:
-        r = c.post(
-            f"/api/enterprises/{alpha}/datasets",
-            files={"file": ("demo.zip", f, "application/zip")},
-            headers=h,
-        )
-    assert r.status_code == 202, r.text
-    assert site.wait(r.json()["job"]["id"], "member_alpha")["state"] == "done"
-    r = c.post(f"/api/enterprises/{alpha}/assessments", json={"lang": "en"}, headers=h)
-    assert r.status_code == 202, r.text
-    a_id = r.json()["assessment"]["id"]
-    assert site.wait(r.json()["job"]["id"], "member_alpha")["state"] == "done"
+    a_id = upload_and_assess(site, demo_zip, lang="en")["assessment"]
     pact = c.get(f"/api/assessments/{a_id}/files/pact").json()
     skus = [p["sku"] for p in pact["thermaudit"]["products"]]
     assert len(skus) == 5, pact["thermaudit"]

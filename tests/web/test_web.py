@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from web.helpers import PASSWORD, Site, login_token, new_client, zip_folder
+from web.helpers import PASSWORD, Site, login_token, new_client, upload_and_assess, zip_folder
 
 from thermaudit.web.models import INTERRUPTED, AuditEntry, Job
 
@@ -32,25 +32,7 @@ def actions(site: Site, **where: Any) -> list[str]:
 @pytest.fixture(scope="module")
 def assessed(site: Site, demo_zip: Path) -> dict[str, Any]:
     """alpha's member uploads the demo plant (7 days) and runs an assessment."""
-    c = site.client("member_alpha")
-    h = site.csrf("member_alpha")
-    alpha = site.ids["alpha"]
-    with demo_zip.open("rb") as f:
-        r = c.post(
-            f"/api/enterprises/{alpha}/datasets",
-            files={"file": ("demo.zip", f, "application/zip")},
-            headers=h,
-        )
-    assert r.status_code == 202, r.text
-    up = r.json()
-    job = site.wait(up["job"]["id"], "member_alpha")
-    assert job["state"] == "done", job
-    r = c.post(f"/api/enterprises/{alpha}/assessments", json={"lang": "zh+en"}, headers=h)
-    assert r.status_code == 202, r.text
-    start = r.json()
-    job = site.wait(start["job"]["id"], "member_alpha")
-    assert job["state"] == "done", job
-    return {"dataset": up["dataset"]["id"], "assessment": start["assessment"]["id"]}
+    return dict(upload_and_assess(site, demo_zip, lang="zh+en"))
 
 
 # ---------------------------------------------------------------------------------------------
